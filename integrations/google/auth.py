@@ -1,0 +1,126 @@
+"""Credentials for the service user, and the API clients made with them.
+
+The service acts as one Workspace user (`GOOGLE_IMPERSONATE`) through domain-wide
+delegation: a service account whose client id the Workspace admin allowed the scopes below.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import google.auth
+import google_auth_httplib2
+import httplib2
+from google.auth import iam as _iam
+from google.oauth2 import service_account as _service_account
+
+# google-auth's signatures are partly untyped: use them through Any.
+iam: Any = _iam
+service_account: Any = _service_account
+
+# The least the service needs, each for one reason. These exact strings must be the ones
+# the Workspace admin enters for the service account in the domain-wide delegation page.
+SCOPES: dict[str, str] = {
+    "https://www.googleapis.com/auth/drive": (
+        "make client folders and briefs, share them, and see contract drafts that people "
+        "drop into Contracts folders (drive.file would only show files the service made); "
+        "it also covers the Docs API, so the documents scope is not asked for"
+    ),
+    "https://www.googleapis.com/auth/gmail.send": "send notifications as the service user",
+    "https://www.googleapis.com/auth/gmail.readonly": (
+        "look a message up by its Message-ID before sending, so a retry never sends twice "
+        "(gmail.metadata refuses search queries); also read the profile for `doctor`"
+    ),
+    "https://www.googleapis.com/auth/calendar.events": "create, update and cancel the meetings",
+    "https://www.googleapis.com/auth/calendar.freebusy": (
+        "read people's busy times to place meetings (calendar.readonly would show event details)"
+    ),
+}
+
+TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
+
+
+def credentials_for(
+    auth: str, *, impersonate: str | None, scopes: Sequence[str], endpoint: str | None
+) -> Any:
+    """Return credentials for `adc`, `service-account:PATH` or `anonymous` (None)."""
+    if auth == "anonymous":
+        if not endpoint:
+            raise ValueError(
+                "GOOGLE_AUTH=anonymous sends unauthenticated requests: it is only allowed "
+                "with GOOGLE_API_ENDPOINT pointing at a fake or an emulator"
+            )
+        return None
+    if auth.startswith("service-account:"):
+        path = auth.partition(":")[2]
+        if not path:
+            raise ValueError("GOOGLE_AUTH=service-account:PATH needs the key file's path")
+        creds: Any = service_account.Credentials.from_service_account_file(path, scopes=scopes)
+        return creds.with_subject(impersonate) if impersonate else creds
+    if auth == "adc":
+        creds, _project = google.auth.default(scopes=list(scopes))
+        if not impersonate:
+            return creds
+        if hasattr(creds, "with_subject"):
+            return creds.with_subject(impersonate)
+        return _delegated_via_iam(creds, impersonate, scopes)
+    raise ValueError(f"GOOGLE_AUTH must be adc, service-account:PATH or anonymous, not {auth!r}")
+
+
+def _delegated_via_iam(source: Any, subject: str, scopes: Sequence[str]) -> Any:
+    """Delegate with a key-less service account (App Engine, Cloud Run) by signing through IAM.
+
+    The runtime's account needs roles/iam.serviceAccountTokenCreator on itself.
+    """
+    request = google_auth_httplib2.Request(httplib2.Http(timeout=30))
+    source.refresh(request)  # learns the account's email
+    email = getattr(source, "service_account_email", None)
+    if not email or email == "default":
+        raise ValueError(
+            "GOOGLE_IMPERSONATE needs service-account credentials; these default credentials "
+            "are not a service account (use GOOGLE_AUTH=service-account:PATH)"
+        )
+    signer = iam.Signer(request, source, email)
+    return service_account.Credentials(
+        signer, email, TOKEN_URI, scopes=list(scopes), subject=subject
+    )
+
+
+Builder = Callable[..., Any]
+
+
+class Clients:
+    """Makes API clients, one per API, version and thread (httplib2 is not thread-safe)."""
+
+    def __init__(
+        self,
+        *,
+        credentials: Any,
+        endpoint: str | None,
+        timeout: float = 60.0,
+        build: Builder | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self._build = build
+        self._local = threading.local()
+
+    def get(self, api: str, version: str) -> Any:
+        """Return this thread's client for the API, building it on first use."""
+        cache: dict[tuple[str, str], Any] = self._local.__dict__.setdefault("clients", {})
+        client = cache.get((api, version))
+        if client is None:
+            client = cache[(api, version)] = self._make(api, version)
+        return client
+
+    def _make(self, api: str, version: str) -> Any:
+        build = self._build
+        if build is None:
+            from integrations.google.discovery import build_client
+
+            build = build_client
+        http = httplib2.Http(timeout=self.timeout)
+        return build(api, version, endpoint=self.endpoint, credentials=self.credentials, http=http)

@@ -1,0 +1,104 @@
+"""The Mail port on Gmail v1: messages sent as the service user, once per key.
+
+Each message carries a Message-ID derived from its key. Before sending, and again before
+any retry, Gmail is searched for that Message-ID (`rfc822msgid:`), so a retry after a lost
+answer or a crash returns the message already sent instead of sending a second one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate
+from typing import Any
+
+from integrations.google.auth import Clients
+from integrations.google.execute import RetryPolicy, run
+from integrations.ports import Email
+
+
+def message_id(key: str, domain: str = "handover.local") -> str:
+    """Return the deterministic Message-ID of the message with this key."""
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+
+
+def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
+    """Split `text/calendar; method=REQUEST` into ("text", "calendar", {"method": ...})."""
+    head, *rest = (part.strip() for part in value.split(";"))
+    maintype, _, subtype = head.lower().partition("/")
+    params: dict[str, str] = {}
+    for part in rest:
+        name, _, val = part.partition("=")
+        if name and name.lower() != "charset":
+            params[name.strip().lower()] = val.strip().strip('"')
+    if maintype == "text" and subtype == "calendar":
+        params.setdefault("method", "REQUEST")
+    return maintype or "application", subtype or "octet-stream", params
+
+
+def build_mime(email: Email, *, sender: str | None = None) -> EmailMessage:
+    """Return the MIME message: text and HTML alternatives, then the attachments."""
+    msg = EmailMessage()
+    if sender:
+        msg["From"] = sender  # otherwise Gmail puts the service user's address
+    msg["To"] = ", ".join(email.to)
+    if email.cc:
+        msg["Cc"] = ", ".join(email.cc)
+    msg["Subject"] = email.subject
+    msg["Message-ID"] = message_id(email.key)
+    msg["Date"] = formatdate(usegmt=True)
+    msg.set_content(email.text)
+    if email.html:
+        msg.add_alternative(email.html, subtype="html")
+    for att in email.attachments:
+        maintype, subtype, params = _content_type(att.content_type)
+        msg.add_attachment(
+            att.data, maintype=maintype, subtype=subtype, filename=att.filename, params=params
+        )
+    return msg
+
+
+class GoogleMail:
+    """Sends each message once per key through `users.messages.send`."""
+
+    def __init__(self, clients: Clients, *, policy: RetryPolicy, sender: str | None = None) -> None:
+        self._clients = clients
+        self._policy = policy
+        self._sender = sender
+
+    def send(self, email: Email) -> str:
+        """Send the message once per key; return its Gmail message id."""
+        mid = message_id(email.key)
+        found = self.sent_id(mid)
+        if found is not None:
+            return found
+        raw = base64.urlsafe_b64encode(
+            build_mime(email, sender=self._sender).as_bytes(policy=SMTP)
+        ).decode("ascii")
+        request = self._messages().send(userId="me", body={"raw": raw})
+        # Gmail's send is not idempotent: before each retry, look whether the lost attempt
+        # went through. (Search is near real time; a window of a second or so remains.)
+        answer: dict[str, Any] = run(
+            request, policy=self._policy, already_done=lambda: self._sent_answer(mid)
+        )
+        return str(answer["id"])
+
+    def sent_id(self, mid: str) -> str | None:
+        """Return the id of the message with this Message-ID in the mailbox, if any."""
+        answer = run(
+            self._messages().list(
+                userId="me", q=f"rfc822msgid:{mid}", includeSpamTrash=True, maxResults=1
+            ),
+            policy=self._policy,
+        )
+        messages = answer.get("messages") or []
+        return str(messages[0]["id"]) if messages else None
+
+    def _sent_answer(self, mid: str) -> dict[str, Any] | None:
+        found = self.sent_id(mid)
+        return {"id": found} if found is not None else None
+
+    def _messages(self) -> Any:
+        return self._clients.get("gmail", "v1").users().messages()

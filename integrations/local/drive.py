@@ -1,0 +1,196 @@
+"""The Drive port on the local disk: real folders, briefs as HTML files.
+
+Folders and files live under `root` so that a person can open them (and drop contract
+drafts into a `Contracts` folder). An index file maps our ids to paths and keeps each
+file's properties, the local stand-in for Drive's appProperties. An exclusive file lock
+makes the index safe across threads and gunicorn workers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from integrations.ports import DOC_MIME, FOLDER_MIME, DriveFile, Grant
+
+log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^\w .,&()@+'-]+", re.UNICODE)
+
+
+def safe_name(name: str) -> str:
+    """Return a file name that cannot climb out of its folder or hide itself."""
+    cleaned = _UNSAFE.sub("_", name).strip(" .")
+    cleaned = cleaned.replace("..", "_")
+    return (cleaned or "untitled")[:120]
+
+
+class LocalDrive:
+    """Folders and HTML documents under a directory; ids and properties in an index."""
+
+    def __init__(self, root: Path, *, base_url: str = "http://127.0.0.1:8080") -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.base_url = base_url.rstrip("/")
+        self._index_path = self.root / ".index.json"
+        self._lock_path = self.root / ".index.lock"
+        self._thread_lock = threading.Lock()
+        log.warning("LocalDrive in use: files are written under %s, not to Google Drive", self.root)
+
+    # --- the port -------------------------------------------------------------------
+
+    def ensure_folder(
+        self, name: str, *, parent_id: str | None, properties: Mapping[str, str]
+    ) -> DriveFile:
+        """Return the folder with these properties under parent, making it once."""
+        with self._index() as index:
+            found = self._find_in(index, properties)
+            if found is not None:
+                return found
+            parent = self._dir_of(index, parent_id)
+            path = self._unique_path(parent / safe_name(name))
+            path.mkdir(parents=True)
+            return self._record(index, path, FOLDER_MIME, parent_id, properties)
+
+    def write_document(
+        self,
+        name: str,
+        html: str,
+        *,
+        parent_id: str,
+        properties: Mapping[str, str],
+        existing_id: str | None = None,
+    ) -> DriveFile:
+        """Write a document from HTML: replace the content of the existing one, or make it once."""
+        with self._index() as index:
+            entry_id = existing_id if existing_id in index else None
+            found = self._find_in(index, properties) if entry_id is None else None
+            if found is not None:
+                entry_id = found.id
+            if entry_id is not None:
+                _atomic_write(self.root / index[entry_id]["path"], html)
+                return self._file(entry_id, index[entry_id])
+            parent = self._dir_of(index, parent_id)
+            path = self._unique_path(parent / f"{safe_name(name)}.html")
+            _atomic_write(path, html)
+            return self._record(index, path, DOC_MIME, parent_id, properties)
+
+    def find(self, properties: Mapping[str, str]) -> DriveFile | None:
+        """Return the live file carrying all these properties, if any."""
+        with self._index() as index:
+            return self._find_in(index, properties)
+
+    def share(self, file_id: str, grants: Sequence[Grant], *, notify: bool) -> list[Grant]:
+        """Record each grant on the file unless it is there already; return those added."""
+        with self._index() as index:
+            entry = index.get(file_id)
+            if entry is None:
+                raise FileNotFoundError(f"no local file with id {file_id}")
+            have = {(g["email"].lower(), g["role"]) for g in entry.setdefault("grants", [])}
+            added = [g for g in grants if (g.email.lower(), g.role) not in have]
+            entry["grants"].extend({"email": g.email, "role": g.role} for g in added)
+            return added
+
+    # --- local extras (used by the web app to serve files, and by the watcher) ------
+
+    def path_of(self, file_id: str) -> Path | None:
+        """Return the path on disk of a file id, if the file still exists."""
+        with self._index() as index:
+            entry = index.get(file_id)
+        if entry is None:
+            return None
+        path = (self.root / entry["path"]).resolve()
+        if not path.is_relative_to(self.root) or not path.exists():
+            return None
+        return path
+
+    def grants(self, file_id: str) -> list[Grant]:
+        """Return who has been given access to a file."""
+        with self._index() as index:
+            entry = index.get(file_id, {})
+        return [Grant(g["email"], g["role"]) for g in entry.get("grants", [])]
+
+    # --- internals ------------------------------------------------------------------
+
+    @contextmanager
+    def _index(self) -> Iterator[dict[str, Any]]:
+        with self._thread_lock, open(self._lock_path, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                index: dict[str, Any] = (
+                    json.loads(self._index_path.read_text()) if self._index_path.exists() else {}
+                )
+                before = json.dumps(index, sort_keys=True)
+                yield index
+                if json.dumps(index, sort_keys=True) != before:
+                    _atomic_write(self._index_path, json.dumps(index, indent=1, sort_keys=True))
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _find_in(self, index: dict[str, Any], properties: Mapping[str, str]) -> DriveFile | None:
+        for file_id, entry in sorted(index.items()):
+            props = entry.get("properties", {})
+            if all(props.get(k) == v for k, v in properties.items()):
+                if (self.root / entry["path"]).exists():
+                    return self._file(file_id, entry)
+        return None
+
+    def _dir_of(self, index: dict[str, Any], folder_id: str | None) -> Path:
+        if folder_id is None:
+            return self.root
+        entry = index.get(folder_id)
+        if entry is None or entry["mime_type"] != FOLDER_MIME:
+            raise FileNotFoundError(f"no local folder with id {folder_id}")
+        return self.root / entry["path"]
+
+    def _unique_path(self, path: Path) -> Path:
+        candidate, n = path, 1
+        while candidate.exists():
+            n += 1
+            candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        if not candidate.resolve().is_relative_to(self.root):
+            raise ValueError(f"refusing a path outside the workspace: {path}")
+        return candidate
+
+    def _record(
+        self,
+        index: dict[str, Any],
+        path: Path,
+        mime_type: str,
+        parent_id: str | None,
+        properties: Mapping[str, str],
+    ) -> DriveFile:
+        file_id = "loc" + secrets.token_hex(10)
+        index[file_id] = {
+            "path": str(path.relative_to(self.root)),
+            "mime_type": mime_type,
+            "parents": [parent_id] if parent_id else [],
+            "properties": dict(properties),
+            "grants": [],
+        }
+        return self._file(file_id, index[file_id])
+
+    def _file(self, file_id: str, entry: Mapping[str, Any]) -> DriveFile:
+        return DriveFile(
+            id=file_id,
+            name=Path(entry["path"]).name,
+            url=f"{self.base_url}/files/{file_id}",
+            mime_type=entry["mime_type"],
+            parents=tuple(entry["parents"]),
+            properties=dict(entry["properties"]),
+        )
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

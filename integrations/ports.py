@@ -1,0 +1,157 @@
+"""The interfaces the workflows call. Adapters in `local/` and `google/` implement them.
+
+Ports take and return our own dataclasses, never Google's JSON. Every method that
+creates something is idempotent: it looks for the artifact (by id, then by its
+properties) before it makes one, so a retry or a crash never makes a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+FOLDER_MIME = "application/vnd.google-apps.folder"
+DOC_MIME = "application/vnd.google-apps.document"
+
+
+@dataclass(frozen=True)
+class DriveFile:
+    """A file or folder as the service knows it."""
+
+    id: str
+    name: str
+    url: str
+    mime_type: str
+    parents: tuple[str, ...] = ()
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One person's access to a file: role is reader, commenter or writer."""
+
+    email: str
+    role: str
+
+
+class Drive(Protocol):
+    """Folders and documents in the agency's Drive."""
+
+    def ensure_folder(
+        self, name: str, *, parent_id: str | None, properties: Mapping[str, str]
+    ) -> DriveFile:
+        """Return the folder with these properties under parent, making it once."""
+        ...
+
+    def write_document(
+        self,
+        name: str,
+        html: str,
+        *,
+        parent_id: str,
+        properties: Mapping[str, str],
+        existing_id: str | None = None,
+    ) -> DriveFile:
+        """Write a document from HTML: replace the content of the existing one, or make it once."""
+        ...
+
+    def find(self, properties: Mapping[str, str]) -> DriveFile | None:
+        """Return the live file carrying all these properties, if any."""
+        ...
+
+    def share(self, file_id: str, grants: Sequence[Grant], *, notify: bool) -> list[Grant]:
+        """Give each grant access to the file unless it has it already; return those added."""
+        ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Email:
+    """One message; `key` makes sending it idempotent."""
+
+    key: str
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str = ""
+    cc: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+class Mail(Protocol):
+    """Email sent as the service user."""
+
+    def send(self, email: Email) -> str:
+        """Send the message once per key; return its message id."""
+        ...
+
+
+class Tasks(Protocol):
+    """A queue of jobs: plain functions run by name with a small payload."""
+
+    def enqueue(
+        self, job: str, payload: Mapping[str, str], *, key: str, delay_seconds: float = 0
+    ) -> None:
+        """Run `job(payload)` soon; a second enqueue with the same key while the first is
+        waiting is dropped."""
+        ...
+
+
+@dataclass(frozen=True)
+class Attendee:
+    email: str
+    name: str = ""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """A meeting to be put in calendars; `id` is deterministic base32hex."""
+
+    id: str
+    summary: str
+    description: str
+    start: datetime
+    end: datetime
+    timezone: str
+    attendees: tuple[Attendee, ...]
+    recurrence: tuple[str, ...] = ()
+    properties: Mapping[str, str] = field(default_factory=dict)
+    with_meet: bool = True
+
+
+@dataclass(frozen=True)
+class EventRef:
+    id: str
+    url: str
+    meet_url: str = ""
+
+
+@dataclass(frozen=True)
+class Busy:
+    start: datetime
+    end: datetime
+
+
+class Calendar(Protocol):
+    """Invitations in people's calendars."""
+
+    def upsert_event(self, event: CalendarEvent) -> EventRef:
+        """Make the event, or bring the existing one with that id to this state."""
+        ...
+
+    def cancel_event(self, event_id: str) -> None:
+        """Cancel the event and tell its attendees; a missing event is fine."""
+        ...
+
+    def busy(self, emails: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Busy]]:
+        """Return each person's busy intervals between start and end."""
+        ...

@@ -1,0 +1,81 @@
+"""The Tasks port in-process: a small thread pool, the local backend's queue."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+
+log = logging.getLogger(__name__)
+
+Runner = Callable[[str, Mapping[str, str]], None]
+
+
+class InlineTasks:
+    """Runs jobs on a thread pool in this process; duplicate keys are dropped while queued.
+
+    A job lost with the process (a crash) is found again by the sweep, which is why
+    every job's state lives in the database and not here.
+    """
+
+    def __init__(self, runner: Runner, *, workers: int = 4) -> None:
+        self._runner = runner
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="task")
+        self._queued: set[str] = set()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
+        self._closed = False
+
+    def enqueue(
+        self, job: str, payload: Mapping[str, str], *, key: str, delay_seconds: float = 0
+    ) -> None:
+        """Run `job(payload)` on the pool; a key already waiting is not queued twice."""
+        with self._lock:
+            if self._closed or key in self._queued:
+                return
+            self._queued.add(key)
+            self._in_flight += 1
+        if delay_seconds > 0:
+            timer = threading.Timer(delay_seconds, self._submit, (job, dict(payload), key))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._submit(job, dict(payload), key)
+
+    def _submit(self, job: str, payload: dict[str, str], key: str) -> None:
+        try:
+            future: Future[None] = self._pool.submit(self._run, job, payload, key)
+        except RuntimeError:  # pool shut down between enqueue and submit
+            self._done(key)
+            return
+        future.add_done_callback(lambda _f: None)
+
+    def _run(self, job: str, payload: dict[str, str], key: str) -> None:
+        with self._lock:
+            self._queued.discard(key)  # from here on, a new enqueue of the key runs again
+        try:
+            self._runner(job, payload)
+        except Exception:
+            log.exception("job %s failed", job, extra={"job": job, **payload})
+        finally:
+            self._done(None)
+
+    def _done(self, key: str | None) -> None:
+        with self._lock:
+            if key is not None:
+                self._queued.discard(key)
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 30) -> bool:
+        """Block until no job is queued or running; return False on timeout."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout)
+
+    def close(self) -> None:
+        """Stop taking jobs and let the running ones finish."""
+        with self._lock:
+            self._closed = True
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,81 @@
+"""The handover service: `create_app()` is the one place that wires everything."""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from integrations.tasks.inline import InlineTasks
+from service import logs
+from service.config import Settings
+from service.jobs import run_job
+from service.rendering import Renderer
+from service.store.db import Database, make_engine, migrate
+from service.wiring import Services, build_workspace
+
+csrf = CSRFProtect()
+
+
+def create_app(
+    settings: Settings | None = None, *, environ: Mapping[str, str] | None = None
+) -> Flask:
+    """Build the Flask app from settings (read from the environment when not given)."""
+    if settings is None:
+        settings = Settings.from_env(os.environ if environ is None else environ)
+    logs.configure(settings.log_format)
+
+    app = Flask(__name__, template_folder="../templates/pages", static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        TESTING=settings.testing,
+    )
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    drive, mail = build_workspace(settings)
+    services = Services(
+        settings=settings, db=Database(engine), drive=drive, mail=mail, renderer=Renderer()
+    )
+    services.tasks = _build_tasks(settings, services)
+    app.extensions["handover"] = services
+
+    csrf.init_app(app)
+    from service.web import api, files, pages, tasks
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(files.bp)
+    csrf.exempt(api.bp)
+    csrf.exempt(tasks.bp)
+
+    from service.web.errors import register as register_errors
+
+    register_errors(app)
+    return app
+
+
+def _build_tasks(settings: Settings, services: Services) -> Any:
+    if settings.task_queue != "inline":
+        raise NotImplementedError(
+            f"TASK_QUEUE={settings.task_queue!r}: Cloud Tasks is not wired in yet; use inline"
+        )
+    tasks = InlineTasks(lambda job, payload: run_job(services, job, payload),
+                        workers=settings.inline_workers)
+    atexit.register(tasks.close)
+    return tasks
+
+
+def services_of(app: Flask) -> Services:
+    """Return the app's wired services."""
+    return app.extensions["handover"]  # type: ignore[no-any-return]

@@ -1,0 +1,82 @@
+"""The `handover` command: demo, sweep, migrate, doctor."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import timedelta
+
+import click
+from flask import Flask
+
+from service.demo import example_handover
+
+
+def _app() -> Flask:
+    from service import create_app
+
+    return create_app()
+
+
+@click.group()
+def main() -> None:
+    """Run the handover service's chores from the command line."""
+
+
+@main.command()
+@click.option("--client", default="Acme Corp", help="Client name for the example handover.")
+@click.option("--wait", default=30.0, help="Seconds to wait for the steps to finish.")
+def demo(client: str, wait: float) -> None:
+    """Submit an example handover and show what it made."""
+    from service.workflows import kickoff
+
+    app = _app()
+    s = app.extensions["handover"]
+    result = kickoff.submit_handover(
+        example_handover(client), idempotency_key=None, actor="cli:demo", db=s.db, tasks=s.tasks
+    )
+    deadline = time.monotonic() + wait
+    status = "pending"
+    while time.monotonic() < deadline:
+        s.tasks.wait_idle(timeout=max(0.1, deadline - time.monotonic()))
+        status = _show(app, result.handover_id, quiet=True)["status"]
+        if status in {"done", "failed"}:
+            break
+    data = _show(app, result.handover_id, quiet=False)
+    if s.settings.is_local:
+        click.echo(f"Files: {s.settings.workspace_dir.resolve()}")
+    sys.exit(0 if data["status"] == "done" else 1)
+
+
+def _show(app: Flask, handover_id: str, *, quiet: bool) -> dict[str, object]:
+    from service.store import handovers as repo
+    from service.web.present import handover_json
+
+    s = app.extensions["handover"]
+    with s.db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        assert row is not None
+        data = handover_json(row, base_url=s.settings.public_base_url)
+    if not quiet:
+        click.echo(json.dumps(data, indent=2))
+    return data
+
+
+@main.command()
+def sweep() -> None:
+    """Queue again the handovers a crash left half-done, and wait for them."""
+    from service.workflows import kickoff
+
+    app = _app()
+    s = app.extensions["handover"]
+    stuck = kickoff.sweep(db=s.db, tasks=s.tasks, clock=s.clock, idle=timedelta(0))
+    s.tasks.wait_idle(timeout=300)
+    click.echo(f"re-queued {len(stuck)} handovers")
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database to the newest schema (create_app does this too)."""
+    _app()
+    click.echo("database is up to date")

@@ -1,0 +1,163 @@
+"""Every setting of the service, read once from a mapping (the environment in production).
+
+No other module reads `os.environ`: `create_app()` calls `Settings.from_env(os.environ)`
+and hands the result to whatever needs it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot run with; the message names it."""
+
+
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+def _hours(value: str) -> tuple[time, time]:
+    match = _HOURS.match(value.strip())
+    if not match:
+        raise SettingsError(f"BUSINESS_HOURS must look like 09:00-17:00, got {value!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError as exc:
+        raise SettingsError(f"BUSINESS_HOURS has an impossible time: {value!r}") from exc
+    if start >= end:
+        raise SettingsError(f"BUSINESS_HOURS must start before it ends, got {value!r}")
+    return start, end
+
+
+def _zone(name: str, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"{name} must be an IANA time zone, got {value!r}") from exc
+    return value
+
+
+def _tokens(value: str) -> dict[str, str]:
+    """Parse `API_TOKENS`: `token` or `token:role`, comma-separated."""
+    tokens: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        token, _, role = item.partition(":")
+        if len(token) < 16:
+            raise SettingsError("API_TOKENS: every token must be at least 16 characters")
+        tokens[token] = role or "sales"
+    return tokens
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def _number(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {value!r}") from exc
+    if number < 0:
+        raise SettingsError(f"{name} must not be negative, got {value!r}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration; see the README for each variable and its default."""
+
+    workspace_backend: str = "local"
+    database_url: str = ""
+    workspace_dir: Path = Path("var/workspace")
+    google_api_endpoint: str | None = None
+    google_auth: str = "adc"
+    google_impersonate: str | None = None
+    public_base_url: str = "http://127.0.0.1:8080"
+    api_tokens: Mapping[str, str] = field(default_factory=dict)
+    allowed_domain: str | None = None
+    task_queue: str = "inline"
+    business_country: str = "US"
+    agency_timezone: str = "America/New_York"
+    business_hours: tuple[time, time] = (time(9), time(17))
+    drive_clients_folder: str | None = None
+    drive_intake_folder: str | None = None
+    brief_template_doc_id: str | None = None
+    share_notify: bool = False
+    secret_key: str = "dev-only-not-secret"  # noqa: S105 - refused in production below
+    log_format: str = "text"
+    max_body_bytes: int = 256 * 1024
+    inline_workers: int = 4
+    tasks_secret: str | None = None
+    on_app_engine: bool = False
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Read the settings from an environment mapping; raise SettingsError naming a bad one."""
+        env = {k: v for k, v in environ.items() if v != ""}
+        backend = env.get("WORKSPACE_BACKEND", "local")
+        if backend not in {"local", "google"}:
+            raise SettingsError(f"WORKSPACE_BACKEND must be local or google, got {backend!r}")
+        workspace_dir = Path(env.get("WORKSPACE_DIR", "var/workspace"))
+        auth = env.get("GOOGLE_AUTH", "adc")
+        if not (auth in {"adc", "anonymous"} or auth.startswith("service-account:")):
+            raise SettingsError(
+                f"GOOGLE_AUTH must be adc, service-account:PATH or anonymous, got {auth!r}"
+            )
+        if auth == "anonymous" and not env.get("GOOGLE_API_ENDPOINT"):
+            raise SettingsError("GOOGLE_AUTH=anonymous is only allowed with GOOGLE_API_ENDPOINT")
+        queue = env.get("TASK_QUEUE", "inline")
+        if queue != "inline" and not queue.startswith("cloud-tasks:"):
+            raise SettingsError(f"TASK_QUEUE must be inline or cloud-tasks:..., got {queue!r}")
+        on_app_engine = "GAE_APPLICATION" in env
+        secret = env.get("SECRET_KEY", "")
+        if not secret and (on_app_engine or env.get("ALLOWED_DOMAIN")):
+            raise SettingsError("SECRET_KEY must be set when ALLOWED_DOMAIN is set or on App Engine")
+        settings = cls(
+            workspace_backend=backend,
+            database_url=env.get("DATABASE_URL", f"sqlite:///{Path('var/handover.db').resolve()}"),
+            workspace_dir=workspace_dir,
+            google_api_endpoint=env.get("GOOGLE_API_ENDPOINT"),
+            google_auth=auth,
+            google_impersonate=env.get("GOOGLE_IMPERSONATE"),
+            public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
+            api_tokens=_tokens(env.get("API_TOKENS", "")),
+            allowed_domain=env.get("ALLOWED_DOMAIN"),
+            task_queue=queue,
+            business_country=env.get("BUSINESS_COUNTRY", "US").upper(),
+            agency_timezone=_zone("AGENCY_TIMEZONE", env.get("AGENCY_TIMEZONE", "America/New_York")),
+            business_hours=_hours(env.get("BUSINESS_HOURS", "09:00-17:00")),
+            drive_clients_folder=env.get("DRIVE_CLIENTS_FOLDER"),
+            drive_intake_folder=env.get("DRIVE_INTAKE_FOLDER"),
+            brief_template_doc_id=env.get("BRIEF_TEMPLATE_DOC_ID"),
+            share_notify=_flag("SHARE_NOTIFY", env.get("SHARE_NOTIFY", "false")),
+            secret_key=secret or "dev-only-not-secret",
+            log_format=env.get("LOG_FORMAT", "json" if on_app_engine else "text"),
+            max_body_bytes=int(_number("MAX_BODY_BYTES", env.get("MAX_BODY_BYTES", "262144"))),
+            inline_workers=int(_number("INLINE_WORKERS", env.get("INLINE_WORKERS", "4"))),
+            tasks_secret=env.get("TASKS_SECRET"),
+            on_app_engine=on_app_engine,
+        )
+        return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def is_local(self) -> bool:
+        """True when the embedded local backend does the work (no Google at all)."""
+        return self.workspace_backend == "local"
+
+    @property
+    def dev_login(self) -> bool:
+        """True when no domain is configured: a dev user is signed in, loopback only."""
+        return self.allowed_domain is None

@@ -1,0 +1,70 @@
+"""Documents and emails rendered from the Jinja templates in `templates/`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from service.domain.model import ContactRole, Handover
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+ROLE_TITLES = {
+    ContactRole.BUYER: "Buyer",
+    ContactRole.EXECUTIVE_SPONSOR: "Executive sponsor",
+    ContactRole.CHAMPION: "Champions",
+    ContactRole.INFLUENCER: "Influencers",
+    ContactRole.DETRACTOR: "Detractors",
+}
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    """Renders the Project Brief and the notification emails; every value is escaped."""
+
+    def __init__(self, templates: Path = TEMPLATES) -> None:
+        self._html = Environment(
+            loader=FileSystemLoader(templates),
+            autoescape=select_autoescape(["html"], default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._text = Environment(
+            loader=FileSystemLoader(templates),
+            autoescape=False,  # noqa: S701 - plain-text email bodies and subjects only
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def brief(self, handover: Handover, *, links: Mapping[str, str]) -> str:
+        """Return the Project Brief as HTML that Google Docs imports well."""
+        groups = [
+            (title, handover.contacts_with(role))
+            for role, title in ROLE_TITLES.items()
+            if handover.contacts_with(role)
+        ]
+        return self._html.get_template("documents/project_brief/brief.html").render(
+            h=handover, contact_groups=groups, links=links
+        )
+
+    def email(self, name: str, **context: Any) -> RenderedEmail:
+        """Return the subject, text and HTML of the email template `name`."""
+        base = f"emails/{name}"
+        subject = self._text.get_template(f"{base}/subject.txt").render(**context)
+        return RenderedEmail(
+            subject=" ".join(subject.split()),
+            text=self._text.get_template(f"{base}/body.txt").render(**context),
+            html=self._html.get_template(f"{base}/body.html").render(**context),
+        )

@@ -1,0 +1,214 @@
+"""Reading and writing handovers, their steps, artifacts and accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from service.store.models import AccountRow, ArtifactRow, AuditRow, HandoverRow, StepRow
+
+
+def ensure_account(session: Session, key: str, client_name: str) -> AccountRow:
+    """Return the account row, making it once even when two submissions race."""
+    row = session.get(AccountRow, key)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = AccountRow(key=key, client_name=client_name)
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        row = session.get(AccountRow, key)
+        assert row is not None
+    return row
+
+
+def add_handover(
+    session: Session,
+    *,
+    handover_id: str,
+    idempotency_key: str | None,
+    account_key: str,
+    client_name: str,
+    project_name: str,
+    payload: dict[str, Any],
+    submitted_by: str,
+    step_names: tuple[str, ...],
+) -> HandoverRow | None:
+    """Store a handover with its pending steps; None if the idempotency key is taken."""
+    ensure_account(session, account_key, client_name)
+    row = HandoverRow(
+        id=handover_id,
+        idempotency_key=idempotency_key,
+        account_key=account_key,
+        client_name=client_name,
+        project_name=project_name,
+        payload=payload,
+        submitted_by=submitted_by,
+        steps=[StepRow(name=name, position=i) for i, name in enumerate(step_names)],
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        if idempotency_key and find_by_key(session, idempotency_key) is not None:
+            return None
+        raise
+    return row
+
+
+def find_by_key(session: Session, idempotency_key: str) -> HandoverRow | None:
+    """Return the handover submitted with this idempotency key."""
+    return session.scalar(select(HandoverRow).where(HandoverRow.idempotency_key == idempotency_key))
+
+
+def get_handover(session: Session, handover_id: str) -> HandoverRow | None:
+    """Return a handover with its steps and artifacts loaded."""
+    return session.scalar(
+        select(HandoverRow)
+        .where(HandoverRow.id == handover_id)
+        .options(selectinload(HandoverRow.steps), selectinload(HandoverRow.artifacts))
+    )
+
+
+def recent_handovers(session: Session, limit: int = 50) -> list[HandoverRow]:
+    """Return the newest handovers first, with their steps."""
+    return list(
+        session.scalars(
+            select(HandoverRow)
+            .order_by(HandoverRow.created_at.desc())
+            .limit(limit)
+            .options(selectinload(HandoverRow.steps))
+        )
+    )
+
+
+def claim_step(session: Session, step_id: int, *, now: datetime, lease: timedelta) -> bool:
+    """Mark a pending (or abandoned running) step as running; False if another got it."""
+    result = session.execute(
+        update(StepRow)
+        .where(
+            StepRow.id == step_id,
+            or_(
+                StepRow.state == "pending",
+                (StepRow.state == "running") & (StepRow.lease_until < now),
+            ),
+        )
+        .values(
+            state="running",
+            lease_until=now + lease,
+            attempts=StepRow.attempts + 1,
+            error=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish_step(session: Session, step_id: int, *, generation: int, now: datetime) -> bool:
+    """Mark a running step done, unless it was reset (new generation) while it ran."""
+    result = session.execute(
+        update(StepRow)
+        .where(StepRow.id == step_id, StepRow.generation == generation, StepRow.state == "running")
+        .values(state="done", lease_until=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        # Reset while running: run it again with the newest input.
+        session.execute(
+            update(StepRow)
+            .where(StepRow.id == step_id, StepRow.state == "running")
+            .values(state="pending", lease_until=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return False
+    return True
+
+
+def fail_step(session: Session, step_id: int, *, error: str, now: datetime) -> None:
+    """Mark a running step failed with the error a person can act on."""
+    session.execute(
+        update(StepRow)
+        .where(StepRow.id == step_id)
+        .values(state="failed", error=error[:4000], lease_until=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def reset_steps(session: Session, handover_id: str, names: tuple[str, ...], *, now: datetime) -> int:
+    """Set these steps (or every failed one if names is empty) back to pending."""
+    condition = StepRow.name.in_(names) if names else StepRow.state == "failed"
+    result = session.execute(
+        update(StepRow)
+        .where(StepRow.handover_id == handover_id, condition)
+        .values(
+            state="pending",
+            error=None,
+            lease_until=None,
+            generation=StepRow.generation + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def handovers_needing_work(session: Session, *, now: datetime, idle: timedelta) -> list[str]:
+    """Return handovers with a pending step idle for a while, or a running step whose lease ran out."""
+    rows = session.scalars(
+        select(StepRow.handover_id)
+        .where(
+            or_(
+                (StepRow.state == "pending") & (StepRow.updated_at < now - idle),
+                (StepRow.state == "running") & (StepRow.lease_until < now),
+            )
+        )
+        .distinct()
+    )
+    return sorted(set(rows))
+
+
+def artifact(session: Session, handover_id: str, kind: str) -> ArtifactRow | None:
+    """Return the artifact of this kind made for the handover, if any."""
+    return session.scalar(
+        select(ArtifactRow).where(ArtifactRow.handover_id == handover_id, ArtifactRow.kind == kind)
+    )
+
+
+def put_artifact(
+    session: Session,
+    handover_id: str,
+    kind: str,
+    *,
+    external_id: str,
+    url: str = "",
+    data: dict[str, Any] | None = None,
+) -> ArtifactRow:
+    """Record (or update) the artifact of this kind for the handover."""
+    row = artifact(session, handover_id, kind)
+    if row is None:
+        row = ArtifactRow(handover_id=handover_id, kind=kind, external_id=external_id)
+        session.add(row)
+    row.external_id, row.url, row.data = external_id, url, dict(data or {})
+    session.flush()
+    return row
+
+
+def record(session: Session, *, actor: str, action: str, subject: str, **detail: Any) -> None:
+    """Add a line to the audit trail."""
+    session.add(AuditRow(actor=actor, action=action, subject=subject, detail=detail))
+
+
+def audit_trail(session: Session, subject: str | None = None, limit: int = 200) -> list[AuditRow]:
+    """Return audit lines, newest first, optionally for one subject."""
+    query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+    if subject:
+        query = query.where(AuditRow.subject == subject)
+    return list(session.scalars(query))

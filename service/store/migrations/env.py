@@ -1,0 +1,22 @@
+"""Alembic's environment: runs on the connection the service hands it."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from service.store.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+
+if connection is None:  # `alembic` run by hand: take the URL from the ini or -x url=...
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
+        "sqlalchemy.url"
+    )
+    with create_engine(url).begin() as conn:
+        context.configure(connection=conn, target_metadata=Base.metadata)
+        context.run_migrations()
+else:
+    context.configure(connection=connection, target_metadata=Base.metadata)
+    context.run_migrations()

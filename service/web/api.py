@@ -1,0 +1,81 @@
+"""The JSON API (the HTTP contract): handovers, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+
+from service.schema import InvalidHandover
+from service.store import handovers as repo
+from service.web.auth import api_auth
+from service.web.errors import error_response
+from service.web.openapi import openapi_document
+from service.web.present import handover_json
+from service.wiring import Services
+from service.workflows import kickoff
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def _services() -> Services:
+    return current_app.extensions["handover"]  # type: ignore[no-any-return]
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.is_json:
+        abort(415)
+    body = request.get_json(silent=True)
+    if body is None:
+        abort(400, "The body is not valid JSON.")
+    if not isinstance(body, dict):
+        abort(400, "The body must be a JSON object.")
+    return body
+
+
+@bp.post("/handovers")
+@api_auth
+def create_handover() -> tuple[Response, int]:
+    """Store a handover and start its steps; the same Idempotency-Key answers the same one."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not _KEY.match(key):
+        return error_response(400, "Idempotency-Key must be 1-200 visible ASCII characters",
+                              errors=[{"field": "Idempotency-Key", "message": "invalid"}])
+    body = _json_body()
+    s = _services()
+    try:
+        result = kickoff.submit_handover(
+            body, idempotency_key=f"api:{key}" if key else None, actor=g.user.email,
+            db=s.db, tasks=s.tasks,
+        )
+    except InvalidHandover as exc:
+        return error_response(
+            422, "The handover is not valid.",
+            errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+        )
+    base = s.settings.public_base_url
+    answer = jsonify({"id": result.handover_id, "created": result.created,
+                      "status_url": f"{base}/api/handovers/{result.handover_id}"})
+    answer.headers["Location"] = f"/api/handovers/{result.handover_id}"
+    return answer, 202 if result.created else 200
+
+
+@bp.get("/handovers/<handover_id>")
+@api_auth
+def get_handover(handover_id: str) -> Response:
+    """Return a handover's status, steps and artifacts."""
+    s = _services()
+    with s.db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        if row is None:
+            abort(404)
+        return jsonify(handover_json(row, base_url=s.settings.public_base_url))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Return the OpenAPI document of this API (public: it holds no data)."""
+    return jsonify(openapi_document(_services().settings.public_base_url))

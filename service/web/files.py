@@ -1,0 +1,26 @@
+"""Serves the local backend's documents (briefs as HTML) to signed-in users."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, send_file
+
+from integrations.local.drive import LocalDrive
+from service.web.auth import login_required
+
+bp = Blueprint("files", __name__)
+
+
+@bp.get("/files/<file_id>")
+@login_required
+def show(file_id: str) -> Response:
+    """Return a local document by id (local backend only)."""
+    drive = current_app.extensions["handover"].drive
+    if not isinstance(drive, LocalDrive):
+        abort(404)
+    path = drive.path_of(file_id)
+    if path is None or path.is_dir():
+        abort(404)
+    answer = send_file(path, mimetype="text/html" if path.suffix == ".html" else None)
+    # A brief is our own escaped HTML; still, give it no script rights.
+    answer.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return answer

@@ -1,0 +1,150 @@
+"""The web pages: the handover form, the list, and each handover's live status."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from pydantic import ValidationError
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from service.domain.model import Person
+from service.schema import InvalidHandover, PersonIn
+from service.store import handovers as repo
+from service.web.auth import login_required
+from service.web.formdata import LIST_FIELDS, flatten, nest
+from service.web.present import handover_json
+from service.wiring import Services
+from service.workflows import kickoff
+
+bp = Blueprint("pages", __name__)
+
+CADENCES = ("fortnightly", "monthly", "quarterly")
+CONTACT_ROLES = ("buyer", "executive_sponsor", "champion", "influencer", "detractor")
+
+
+def _services() -> Services:
+    return current_app.extensions["handover"]  # type: ignore[no-any-return]
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Answer that the process is alive, with the backend it uses."""
+    s = _services().settings
+    return jsonify({"ok": True, "backend": s.workspace_backend, "queue": s.task_queue})
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """List the newest handovers."""
+    with _services().db.transaction() as session:
+        rows = repo.recent_handovers(session)
+        items = [handover_json(r, base_url="") for r in rows]
+    return render_template("index.html", handovers=items, user=g.user)
+
+
+@bp.get("/handovers/new")
+@login_required
+def new() -> str:
+    """Show the empty handover form."""
+    return _form({}, {}, status=200)[0]
+
+
+def _form(values: dict[str, object], errors: dict[str, str], status: int) -> tuple[str, int]:
+    key = request.form.get("idempotency_key") or secrets.token_urlsafe(16)
+    return (
+        render_template(
+            "new.html", v=flatten(values), errors=errors, idempotency_key=key,
+            rows={name: max(1, len(values.get(name) or [])) for name in LIST_FIELDS},
+            cadences=CADENCES, contact_roles=CONTACT_ROLES, user=g.user,
+        ),
+        status,
+    )
+
+
+@bp.post("/handovers")
+@login_required
+def submit() -> WerkzeugResponse | tuple[str, int]:
+    """Store the submitted handover and show its page; on errors, the form again."""
+    data = nest(request.form)
+    s = _services()
+    try:
+        result = kickoff.submit_handover(
+            data,
+            idempotency_key="form:" + request.form.get("idempotency_key", secrets.token_urlsafe(16)),
+            actor=g.user.email, db=s.db, tasks=s.tasks,
+        )
+    except InvalidHandover as exc:
+        errors = {e.field: e.message for e in exc.errors}
+        return _form(data, errors, status=422)
+    return redirect(url_for("pages.show", handover_id=result.handover_id), code=303)
+
+
+@bp.get("/handovers/<handover_id>")
+@login_required
+def show(handover_id: str) -> str:
+    """Show one handover's steps and artifacts; the page refreshes them by itself."""
+    s = _services()
+    with s.db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        if row is None:
+            abort(404)
+        data = handover_json(row, base_url="")
+        payload = dict(row.payload)
+        trail = [(a.at.isoformat(timespec="seconds"), a.actor, a.action, a.detail)
+                 for a in repo.audit_trail(session, handover_id, limit=50)]
+    return render_template("handover.html", h=data, payload=payload, trail=trail, user=g.user,
+                           pm_errors={})
+
+
+@bp.post("/handovers/<handover_id>/project-manager")
+@login_required
+def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
+    """Assign or change the PM; the brief is re-rendered into the same document."""
+    s = _services()
+    try:
+        pm_in = PersonIn.model_validate(
+            {k: v for k, v in {"name": request.form.get("name", ""),
+                               "email": request.form.get("email", ""),
+                               "timezone": request.form.get("timezone") or None,
+                               "country": request.form.get("country") or None}.items()
+             if v is not None}
+        )
+    except ValidationError as exc:
+        errors = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
+        with s.db.transaction() as session:
+            row = repo.get_handover(session, handover_id)
+            if row is None:
+                abort(404)
+            data, payload = handover_json(row, base_url=""), dict(row.payload)
+        return render_template("handover.html", h=data, payload=payload, trail=[], user=g.user,
+                               pm_errors=errors), 422
+    pm = Person(pm_in.name, str(pm_in.email).lower(), "Project Manager", pm_in.timezone,
+                pm_in.country)
+    try:
+        kickoff.assign_project_manager(handover_id, pm, actor=g.user.email, db=s.db,
+                                       tasks=s.tasks, clock=s.clock)
+    except LookupError:
+        abort(404)
+    return redirect(url_for("pages.show", handover_id=handover_id), code=303)
+
+
+@bp.post("/handovers/<handover_id>/retry")
+@login_required
+def retry(handover_id: str) -> WerkzeugResponse:
+    """Run the failed steps again (after the cause was fixed)."""
+    s = _services()
+    kickoff.retry_handover(handover_id, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock)
+    return redirect(url_for("pages.show", handover_id=handover_id), code=303)

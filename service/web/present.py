@@ -1,0 +1,43 @@
+"""How a stored handover looks from outside: the API's JSON and the page's data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.store.models import HandoverRow
+from service.workflows.kickoff import handover_status
+
+FOLDER_KINDS = ("folder", "contracts_folder")
+
+
+def handover_json(row: HandoverRow, *, base_url: str) -> dict[str, Any]:
+    """Return the handover as the HTTP contract describes it."""
+    artifacts = {a.kind: a for a in row.artifacts}
+    events = [
+        {"kind": a.kind.removeprefix("event:"), "id": a.external_id, "url": a.url, **a.data}
+        for a in sorted(row.artifacts, key=lambda a: a.id)
+        if a.kind.startswith("event:")
+    ]
+    out: dict[str, Any] = {
+        "id": row.id,
+        "status": handover_status([s.state for s in row.steps]),
+        "client": row.client_name,
+        "project": row.project_name,
+        "account": row.account_key,
+        "submitted_by": row.submitted_by,
+        "created_at": row.created_at.isoformat(),
+        "status_url": f"{base_url}/api/handovers/{row.id}",
+        "page_url": f"{base_url}/handovers/{row.id}",
+        "steps": [
+            {"name": s.name, "state": s.state, "error": s.error, "attempts": s.attempts,
+             "updated_at": s.updated_at.isoformat()}
+            for s in row.steps
+        ],
+        "artifacts": {
+            kind: {"id": artifacts[kind].external_id, "url": artifacts[kind].url}
+            for kind in (*FOLDER_KINDS, "brief")
+            if kind in artifacts
+        },
+    }
+    out["artifacts"]["events"] = events
+    return out

@@ -1,0 +1,72 @@
+"""Endpoints the queue and cron call: run a job, sweep stuck steps.
+
+Trusted only when the caller proves it is the platform: on App Engine the
+`X-AppEngine-QueueName` / `X-Appengine-Cron` headers (App Engine strips them from
+outside requests); elsewhere a shared secret in `X-Tasks-Secret`. Everything else: 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+from service.jobs import JOBS, run_job
+from service.wiring import Services
+from service.workflows import kickoff
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _services() -> Services:
+    return current_app.extensions["handover"]  # type: ignore[no-any-return]
+
+
+def trusted_caller() -> bool:
+    """Return True when the request comes from the platform's queue or cron."""
+    settings = _services().settings
+    if settings.on_app_engine and (
+        request.headers.get("X-AppEngine-QueueName") or request.headers.get("X-Appengine-Cron")
+    ):
+        return True
+    secret = settings.tasks_secret
+    given = request.headers.get("X-Tasks-Secret", "")
+    return bool(secret) and hmac.compare_digest(secret.encode(), given.encode())
+
+
+def platform_only(view: F) -> F:
+    """Refuse every caller that is not the queue or cron."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not trusted_caller():
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+@bp.post("/run/<job>")
+@platform_only
+def run(job: str) -> Response:
+    """Run one queued job with its JSON payload."""
+    if job not in JOBS:
+        abort(404)
+    payload = request.get_json(silent=True) or {}
+    if not isinstance(payload, dict) or not all(isinstance(v, str) for v in payload.values()):
+        abort(400)
+    run_job(_services(), job, payload)
+    return jsonify({"ok": True})
+
+
+@bp.route("/sweep", methods=["GET", "POST"])
+@platform_only
+def sweep() -> Response:
+    """Queue again the handovers whose steps a crash left behind (cron)."""
+    s = _services()
+    stuck = kickoff.sweep(db=s.db, tasks=s.tasks, clock=s.clock)
+    return jsonify({"requeued": stuck})

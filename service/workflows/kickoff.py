@@ -1,0 +1,168 @@
+"""Use cases of the handover kickoff: submit, advance the steps, reassign, retry, sweep.
+
+A handover is stored with all its steps pending before anything happens outside; the
+queue then runs `advance_handover`, which claims one step at a time (a lease in the
+database, so two workers never run the same step) and records the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from integrations.ports import Tasks
+from service.domain.model import Handover, Person, account_key
+from service.schema import HandoverIn, validate_handover
+from service.store import handovers as repo
+from service.store.db import Database
+from service.workflows.steps import STEP_NAMES, StepContext, StepFailed, run_step
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    handover_id: str
+    created: bool
+
+
+def submit_handover(
+    data: dict[str, Any],
+    *,
+    idempotency_key: str | None,
+    actor: str,
+    db: Database,
+    tasks: Tasks,
+) -> Submitted:
+    """Validate and store a handover with its steps, then queue the work.
+
+    The same idempotency key returns the first handover and changes nothing.
+    """
+    parsed, handover = validate_handover(data)
+    with db.transaction() as session:
+        if idempotency_key and (found := repo.find_by_key(session, idempotency_key)):
+            return Submitted(found.id, created=False)
+        handover_id = uuid.uuid4().hex
+        row = repo.add_handover(
+            session,
+            handover_id=handover_id,
+            idempotency_key=idempotency_key,
+            account_key=account_key(handover.client),
+            client_name=handover.client.name,
+            project_name=handover.project.name,
+            payload=parsed.model_dump(mode="json"),
+            submitted_by=actor,
+            step_names=STEP_NAMES,
+        )
+        if row is None:  # lost a race with the same key
+            found = repo.find_by_key(session, idempotency_key or "")
+            assert found is not None
+            return Submitted(found.id, created=False)
+        repo.record(session, actor=actor, action="handover.submitted", subject=handover_id,
+                    client=handover.client.name, project=handover.project.name)
+    log.info("handover stored", extra={"handover_id": handover_id})
+    queue_advance(tasks, handover_id)
+    return Submitted(handover_id, created=True)
+
+
+def queue_advance(tasks: Tasks, handover_id: str) -> None:
+    """Ask the queue to run the handover's next steps."""
+    tasks.enqueue("advance_handover", {"handover_id": handover_id}, key=f"advance-{handover_id}")
+
+
+def load_handover(payload: dict[str, Any]) -> Handover:
+    """Return the domain handover from its stored payload."""
+    return HandoverIn.model_validate(payload).to_domain()
+
+
+def advance_handover(handover_id: str, *, db: Database, ctx: StepContext, clock: Clock) -> str:
+    """Run the handover's pending steps in order; return the handover's status after."""
+    while True:
+        with db.transaction() as session:
+            row = repo.get_handover(session, handover_id)
+            if row is None:
+                raise LookupError(f"no handover {handover_id}")
+            step = next((s for s in row.steps if s.state != "done"), None)
+            if step is None:
+                return "done"
+            if step.state == "failed":
+                return "failed"
+            if not repo.claim_step(session, step.id, now=clock(), lease=LEASE):
+                return "running"  # another worker holds it
+            step_id, name, generation = step.id, step.name, step.generation
+            payload = dict(row.payload)
+        log.info("step %s started", name, extra={"handover_id": handover_id, "step": name})
+        try:
+            run_step(name, handover_id, load_handover(payload), ctx=ctx, db=db)
+        except StepFailed as exc:
+            with db.transaction() as session:
+                repo.fail_step(session, step_id, error=str(exc), now=clock())
+                repo.record(session, actor="service", action="step.failed", subject=handover_id,
+                            step=name, error=str(exc))
+            log.warning("step %s failed: %s", name, exc,
+                        extra={"handover_id": handover_id, "step": name})
+            return "failed"
+        with db.transaction() as session:
+            repo.finish_step(session, step_id, generation=generation, now=clock())
+            repo.record(session, actor="service", action="step.done", subject=handover_id, step=name)
+        log.info("step %s done", name, extra={"handover_id": handover_id, "step": name})
+
+
+def assign_project_manager(
+    handover_id: str, pm: Person, *, actor: str, db: Database, tasks: Tasks, clock: Clock
+) -> None:
+    """Set or change the PM; the brief is written again into the same document."""
+    with db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        if row is None:
+            raise LookupError(f"no handover {handover_id}")
+        payload = dict(row.payload)
+        payload["project_manager"] = {
+            "name": pm.name, "email": pm.email, "timezone": pm.timezone, "country": pm.country,
+        }
+        validate_handover(payload)  # the stored payload stays valid
+        row.payload = payload
+        repo.reset_steps(session, handover_id, STEP_NAMES[1:], now=clock())
+        repo.record(session, actor=actor, action="handover.pm_assigned", subject=handover_id,
+                    project_manager=pm.email)
+    queue_advance(tasks, handover_id)
+
+
+def retry_handover(handover_id: str, *, actor: str, db: Database, tasks: Tasks, clock: Clock) -> int:
+    """Set the failed steps back to pending and queue the work; return how many."""
+    with db.transaction() as session:
+        count = repo.reset_steps(session, handover_id, (), now=clock())
+        if count:
+            repo.record(session, actor=actor, action="handover.retried", subject=handover_id)
+    if count:
+        queue_advance(tasks, handover_id)
+    return count
+
+
+def sweep(*, db: Database, tasks: Tasks, clock: Clock, idle: timedelta = timedelta(minutes=2)) -> list[str]:
+    """Queue again every handover whose steps were left pending or running by a crash."""
+    with db.transaction() as session:
+        stuck = repo.handovers_needing_work(session, now=clock(), idle=idle)
+    for handover_id in stuck:
+        queue_advance(tasks, handover_id)
+    if stuck:
+        log.info("sweep re-queued %d handovers", len(stuck))
+    return stuck
+
+
+def handover_status(states: list[str]) -> str:
+    """Return the handover's status from its steps' states."""
+    if any(s == "failed" for s in states):
+        return "failed"
+    if all(s == "done" for s in states):
+        return "done"
+    if any(s in {"running", "done"} for s in states):
+        return "running"
+    return "pending"

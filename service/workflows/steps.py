@@ -1,0 +1,153 @@
+"""The recorded steps of a handover. Each one is idempotent: it looks for its artifact
+(by the id stored from a previous run, then by properties on the artifact itself)
+before it makes one, so a retry or a crash mid-step never makes a second."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from integrations.ports import Drive, Email, Grant, Mail
+from service.domain.model import Handover, account_key
+from service.rendering import Renderer
+from service.store import handovers as repo
+from service.store.db import Database
+from service.store.models import AccountRow
+
+log = logging.getLogger(__name__)
+
+STEP_NAMES: tuple[str, ...] = ("client_folder", "project_brief", "share_brief", "notify_team")
+
+
+class StepFailed(Exception):
+    """A step could not finish; the message says why, in words a person can act on."""
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What the steps need from outside: the ports and a few settings."""
+
+    drive: Drive
+    mail: Mail
+    renderer: Renderer
+    public_base_url: str
+    clients_folder_id: str | None = None
+    share_notify: bool = False
+
+
+Step = Callable[[str, Handover, StepContext, Database], None]
+
+
+def client_folder(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
+    """Find or make the account's folder and its Contracts subfolder."""
+    key = account_key(h.client)
+    folder = ctx.drive.ensure_folder(
+        h.client.name,
+        parent_id=ctx.clients_folder_id,
+        properties={"accountKey": key, "kind": "client_folder"},
+    )
+    contracts = ctx.drive.ensure_folder(
+        "Contracts", parent_id=folder.id, properties={"accountKey": key, "kind": "contracts_folder"}
+    )
+    with db.transaction() as session:
+        account = session.get(AccountRow, key)
+        assert account is not None
+        account.folder_id, account.contracts_folder_id = folder.id, contracts.id
+        repo.put_artifact(session, handover_id, "folder", external_id=folder.id, url=folder.url)
+        repo.put_artifact(
+            session, handover_id, "contracts_folder", external_id=contracts.id, url=contracts.url
+        )
+
+
+def project_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
+    """Render the Project Brief into the client's folder, into the same document every time."""
+    with db.transaction() as session:
+        folder = repo.artifact(session, handover_id, "folder")
+        contracts = repo.artifact(session, handover_id, "contracts_folder")
+        existing = repo.artifact(session, handover_id, "brief")
+        if folder is None:
+            raise StepFailed("the client folder is missing: run the client_folder step first")
+        folder_id, existing_id = folder.external_id, existing.external_id if existing else None
+        links = {"contracts_folder": contracts.url if contracts else ""}
+    html = ctx.renderer.brief(h, links=links)
+    doc = ctx.drive.write_document(
+        f"Project Brief - {h.project.name}",
+        html,
+        parent_id=folder_id,
+        properties={"handoverId": handover_id, "kind": "project_brief"},
+        existing_id=existing_id,
+    )
+    with db.transaction() as session:
+        repo.put_artifact(session, handover_id, "brief", external_id=doc.id, url=doc.url)
+
+
+def share_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
+    """Share the client folder with the AM and PM, the brief with Sales and the team."""
+    with db.transaction() as session:
+        folder = repo.artifact(session, handover_id, "folder")
+        brief = repo.artifact(session, handover_id, "brief")
+        if folder is None or brief is None:
+            raise StepFailed("the folder or the brief is missing: run the earlier steps first")
+        folder_id, brief_id = folder.external_id, brief.external_id
+    leads = [h.account_manager] + ([h.project_manager] if h.project_manager else [])
+    lead_emails = {p.email for p in leads}
+    ctx.drive.share(folder_id, [Grant(p.email, "writer") for p in leads], notify=ctx.share_notify)
+    others = [Grant(p.email, "writer") for p in h.sales if p.email not in lead_emails]
+    others += [
+        Grant(p.email, "commenter")
+        for p in h.delivery_team
+        if p.email not in lead_emails and p.email not in {g.email for g in others}
+    ]
+    if others:
+        ctx.drive.share(brief_id, others, notify=ctx.share_notify)
+
+
+def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
+    """Email the internal people the brief and what happens next, once per PM."""
+    with db.transaction() as session:
+        brief = repo.artifact(session, handover_id, "brief")
+        contracts = repo.artifact(session, handover_id, "contracts_folder")
+        if brief is None:
+            raise StepFailed("the brief is missing: run the project_brief step first")
+        brief_url, contracts_url = brief.url, contracts.url if contracts else ""
+    pm = h.project_manager
+    message = ctx.renderer.email(
+        "handover_started",
+        client=h.client.name,
+        project=h.project.name,
+        am=f"{h.account_manager.name} <{h.account_manager.email}>",
+        pm=f"{pm.name} <{pm.email}>" if pm else "",
+        pm_changed=False,
+        brief_url=brief_url,
+        contracts_url=contracts_url,
+        status_url=f"{ctx.public_base_url}/handovers/{handover_id}",
+    )
+    ctx.mail.send(
+        Email(
+            key=f"handover:{handover_id}:started:{pm.email if pm else '-'}",
+            to=tuple(p.email for p in h.internal_people()),
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+        )
+    )
+
+
+STEPS: dict[str, Step] = {
+    "client_folder": client_folder,
+    "project_brief": project_brief,
+    "share_brief": share_brief,
+    "notify_team": notify_team,
+}
+
+
+def run_step(name: str, handover_id: str, h: Handover, *, ctx: StepContext, db: Database) -> None:
+    """Run one step; every failure becomes StepFailed with a message for the page."""
+    try:
+        STEPS[name](handover_id, h, ctx, db)
+    except StepFailed:
+        raise
+    except Exception as exc:
+        log.exception("step %s raised", name, extra={"handover_id": handover_id, "step": name})
+        raise StepFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,81 @@
+"""The Mail port's contract: each key sends one message, through every implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integrations.ports import Attachment, Email, Mail
+
+
+@dataclass
+class Subject:
+    """An implementation under test, and a way to count the messages it sent."""
+
+    mail: Mail
+    sent: Callable[[], int]
+
+
+def local_mail(tmp_path: Path) -> Subject:
+    from integrations.local.mail import LocalMail
+
+    outbox = tmp_path / "outbox"
+    return Subject(LocalMail(outbox), lambda: len(list(outbox.glob("*.eml"))))
+
+
+def google_mail(fake: Any) -> Subject:
+    from integrations.google.auth import Clients
+    from integrations.google.execute import RetryPolicy
+    from integrations.google.mail import GoogleMail
+
+    clients = Clients(credentials=None, endpoint=fake.url)
+    mail = GoogleMail(clients, policy=RetryPolicy(base=0.01, cap=0.05, deadline=10.0))
+    return Subject(mail, lambda: len(fake.gmail.sent))
+
+
+@pytest.fixture(params=["local", "google"])
+def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Subject:
+    if request.param == "local":
+        return local_mail(tmp_path)
+    return google_mail(request.getfixturevalue("fake_google"))
+
+
+INVITE = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+
+
+def email(key: str = "handover-1/brief-ready", subject: str = "Your Project Brief") -> Email:
+    return Email(
+        key=key,
+        to=("pat@agency.example",),
+        cc=("ada@agency.example",),
+        subject=subject,
+        text="The brief is ready.",
+        html="<p>The brief is <b>ready</b>.</p>",
+        attachments=(Attachment("invite.ics", "text/calendar; method=REQUEST", INVITE),),
+    )
+
+
+class TestMail:
+    """Every Mail adapter sends a key's message once and answers the same id after."""
+
+    def test_send_twice_sends_once(self, subject: Subject) -> None:
+        first = subject.mail.send(email())
+        second = subject.mail.send(email())
+        assert first and first == second
+        assert subject.sent() == 1
+
+    def test_different_keys_are_different_messages(self, subject: Subject) -> None:
+        a = subject.mail.send(email("k-1"))
+        b = subject.mail.send(email("k-2", subject="Same subject"))
+        c = subject.mail.send(email("k-3", subject="Same subject"))
+        assert len({a, b, c}) == 3
+        assert subject.sent() == 3
+
+    def test_plain_text_only(self, subject: Subject) -> None:
+        plain = Email(key="plain", to=("a@agency.example",), subject="Hi", text="Hello")
+        assert subject.mail.send(plain) == subject.mail.send(plain)
+        assert subject.sent() == 1
