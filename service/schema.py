@@ -18,12 +18,14 @@ import holidays
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
     ValidationError,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 from service.domain.model import (
@@ -42,9 +44,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Domain = Annotated[
     str,
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
     StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
         max_length=253,
         pattern=r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
     ),
@@ -156,13 +157,18 @@ class HandoverIn(_Strict):
     success: SuccessIn
     influencers_notes: Text = ""
 
-    @model_validator(mode="after")
-    def _rules(self) -> HandoverIn:
-        for name in ("sales", "delivery_team", "client_contacts"):
-            _no_repeats(getattr(self, name), name)
-        if not any(ContactRole.EXECUTIVE_SPONSOR in c.roles for c in self.client_contacts):
+    @field_validator("sales", "delivery_team", "client_contacts")
+    @classmethod
+    def _once_per_role(cls, people: list[Any], info: ValidationInfo) -> list[Any]:
+        _no_repeats(people, str(info.field_name))
+        return people
+
+    @field_validator("client_contacts")
+    @classmethod
+    def _has_sponsor(cls, contacts: list[ContactIn]) -> list[ContactIn]:
+        if not any(ContactRole.EXECUTIVE_SPONSOR in c.roles for c in contacts):
             raise _AtPath(("client_contacts",), "name at least one executive_sponsor")
-        return self
+        return contacts
 
     def to_domain(self) -> Handover:
         """Return the domain handover for this validated input."""

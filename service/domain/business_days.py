@@ -22,6 +22,7 @@ __all__ = [
     "is_business_day",
     "localize",
     "next_business_day",
+    "previous_business_day",
     "review_deadline",
     "zone",
 ]

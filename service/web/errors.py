@@ -34,9 +34,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> object:
         status = exc.code or 500
-        message = MESSAGES.get(status, exc.description or "Error")
-        if status == 400 and exc.description and "JSON" in exc.description:
-            message = "The body is not valid JSON."
+        custom = exc.description != type(exc).description  # set by our own abort(..., text)
+        message = exc.description if custom and exc.description else MESSAGES.get(status, "Error")
         if request.path.startswith(("/api/", "/tasks/", "/hooks/")):
             return error_response(status, message)
         return render_template("error.html", status=status, message=message), status

@@ -1,0 +1,139 @@
+"""Shared fixtures: settings in a temp dir, the app through its factory, a live server,
+and databases (SQLite always, PostgreSQL when TEST_POSTGRES_URL is set)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from service import create_app
+from service.config import Settings
+
+# pytest_plugins = ["tests.fakes.pytest_plugin"]  # TEMP
+
+API_TOKEN = "test-token-0123456789abcdef"
+TASKS_SECRET = "tasks-secret-0123456789"
+
+
+def postgres_url() -> str | None:
+    """Return the PostgreSQL URL for tests, if this run has one."""
+    return os.environ.get("TEST_POSTGRES_URL") or None
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """Yield a URL to a fresh PostgreSQL schema, dropped afterwards."""
+    base = postgres_url()
+    if base is None:
+        pytest.skip("TEST_POSTGRES_URL is not set")
+    schema = "t_" + secrets.token_hex(6)
+    engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Yield a database URL: a fresh SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'handover.db'}"
+    return str(request.getfixturevalue("pg_schema_url"))
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Return test settings with everything under tmp_path."""
+    base: dict[str, Any] = {
+        "database_url": f"sqlite:///{tmp_path / 'handover.db'}",
+        "workspace_dir": tmp_path / "workspace",
+        "api_tokens": {API_TOKEN: "sales"},
+        "tasks_secret": TASKS_SECRET,
+        "secret_key": "test-secret-key",
+        "testing": True,
+        "inline_workers": 2,
+    }
+    base.update(overrides)
+    return Settings(**base)
+
+
+def close_app(app: Flask) -> None:
+    """Stop the app's workers and close its database connections."""
+    services = app.extensions["handover"]
+    services.tasks.close()
+    services.db.engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app: Flask) -> Any:
+    return app.extensions["handover"]
+
+
+class LiveServer:
+    """The app served over real HTTP on 127.0.0.1 in a thread."""
+
+    def __init__(self, app: Flask, port: int) -> None:
+        self.app = app
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self.url = f"http://127.0.0.1:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def free_port() -> int:
+    """Return a port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    """Serve a fresh app over HTTP; PUBLIC_BASE_URL points at it so links work."""
+    port = free_port()
+    app = create_app(
+        make_settings(tmp_path, database_url=database_url, public_base_url=f"http://127.0.0.1:{port}")
+    )
+    with LiveServer(app, port) as server:
+        yield server
+    close_app(app)

@@ -1,0 +1,165 @@
+"""The handover form over real HTTP: CSRF, errors at each field, double submits, the PM."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+from sqlalchemy import func, select
+
+from service.demo import example_handover
+from service.store.models import HandoverRow
+from service.web.formdata import flatten
+from tests.conftest import LiveServer
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the form carries a CSRF token"
+    return match.group(1)
+
+
+def form_fields(data: dict[str, Any]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for key, value in flatten(data).items():
+        if isinstance(value, list):
+            pairs += [(key, v) for v in value]
+        elif value is not None:
+            pairs.append((key, str(value)))
+    return pairs
+
+
+def stored(server: LiveServer) -> int:
+    with server.app.extensions["handover"].db.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(HandoverRow)) or 0)
+
+
+def open_form(server: LiveServer) -> tuple[requests.Session, str, str]:
+    browser = requests.Session()
+    page = browser.get(f"{server.url}/handovers/new", timeout=10)
+    assert page.status_code == 200
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
+    assert key
+    return browser, csrf_of(page.text), key.group(1)
+
+
+def test_the_form_stores_the_handover_and_shows_its_page(live_server: LiveServer) -> None:
+    browser, token, key = open_form(live_server)
+    fields = form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)]
+    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False)
+    assert answer.status_code == 303
+    page_url = live_server.url + answer.headers["Location"]
+    live_server.app.extensions["handover"].tasks.wait_idle(timeout=30)
+    page = browser.get(page_url, timeout=10)
+    assert "Acme Corp: Acme Corp Commerce Platform" in page.text
+    assert 'id="brief-link"' in page.text
+    brief_url = re.search(r'id="brief-link" href="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    brief = browser.get(brief_url, timeout=10)
+    assert brief.status_code == 200
+    assert "Why did the client buy?" in brief.text
+
+    # A double click (the same hidden key) lands on the same handover.
+    again = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False)
+    assert again.headers["Location"] == answer.headers["Location"]
+    assert stored(live_server) == 1
+
+
+def test_a_form_without_csrf_token_is_refused(live_server: LiveServer) -> None:
+    browser, _token, key = open_form(live_server)
+    answer = browser.post(f"{live_server.url}/handovers",
+                          data=form_fields(example_handover()) + [("idempotency_key", key)], timeout=10)
+    assert answer.status_code == 400
+    assert "form expired or was forged" in answer.text
+    assert stored(live_server) == 0
+
+
+def test_a_forged_csrf_token_is_refused(live_server: LiveServer) -> None:
+    browser, token, key = open_form(live_server)
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    answer = browser.post(f"{live_server.url}/handovers",
+                          data=form_fields(example_handover()) + [("csrf_token", forged), ("idempotency_key", key)],
+                          timeout=10)
+    assert answer.status_code == 400
+    assert stored(live_server) == 0
+
+
+def test_a_csrf_token_from_another_session_is_refused(live_server: LiveServer) -> None:
+    _other, token, key = open_form(live_server)
+    stranger = requests.Session()
+    answer = stranger.post(f"{live_server.url}/handovers",
+                           data=form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)],
+                           timeout=10)
+    assert answer.status_code == 400
+    assert stored(live_server) == 0
+
+
+def test_errors_show_at_each_field_and_keep_what_was_typed(live_server: LiveServer) -> None:
+    browser, token, key = open_form(live_server)
+    data = example_handover()
+    data["client"]["timezone"] = "Moon/Base"
+    data["delivery_team"][1]["email"] = "dee-at-agency"
+    fields = form_fields(data) + [("csrf_token", token), ("idempotency_key", key)]
+    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10)
+    assert answer.status_code == 422
+    assert re.search(r'id="client.timezone-error">[^<]*IANA', answer.text)
+    assert re.search(r'id="delivery_team.1.email-error">[^<]*email', answer.text)
+    assert 'value="Moon/Base"' in answer.text
+    assert 'value="Replatform' not in answer.text  # textareas keep text as content, not value
+    assert "Replatform the storefront" in answer.text
+    assert 'value="Dee Signer"' in answer.text
+    assert stored(live_server) == 0
+
+
+def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(live_server: LiveServer) -> None:
+    browser, token, key = open_form(live_server)
+    data = example_handover()
+    data["project_manager"] = None
+    fields = form_fields(data) + [("csrf_token", token), ("idempotency_key", key)]
+    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False)
+    handover_id = answer.headers["Location"].rsplit("/", 1)[1]
+    services = live_server.app.extensions["handover"]
+    services.tasks.wait_idle(timeout=30)
+    with services.db.transaction() as session:
+        from service.store import handovers as repo
+        brief = repo.artifact(session, handover_id, "brief")
+        assert brief is not None
+        brief_id = brief.external_id
+    assert "to be assigned by Operations" in services.drive.path_of(brief_id).read_text()
+
+    page = browser.get(f"{live_server.url}/handovers/{handover_id}", timeout=10)
+    assign = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/project-manager",
+        data={"csrf_token": csrf_of(page.text), "name": "Priya Shah", "email": "priya@agency.example",
+              "timezone": "Asia/Kolkata", "country": "IN"},
+        timeout=10, allow_redirects=False,
+    )
+    assert assign.status_code == 303
+    services.tasks.wait_idle(timeout=30)
+    with services.db.transaction() as session:
+        from service.store import handovers as repo
+        row = repo.get_handover(session, handover_id)
+        assert row is not None
+        assert {s.state for s in row.steps} == {"done"}
+        assert repo.artifact(session, handover_id, "brief").external_id == brief_id  # type: ignore[union-attr]
+    html = services.drive.path_of(brief_id).read_text()
+    assert "Priya Shah (priya@agency.example)" in html
+    briefs = list(services.settings.workspace_dir.rglob("Project Brief*"))
+    assert len(briefs) == 1
+    folder_id = next(a.external_id for a in row.artifacts if a.kind == "folder")
+    grants = {g.email for g in services.drive.grants(folder_id)}
+    assert "priya@agency.example" in grants
+    # The new PM gets the handover email; the first one is not sent again.
+    assert len(services.mail.messages()) == 2
+
+
+def test_a_bad_pm_shows_the_error(live_server: LiveServer) -> None:
+    browser, token, key = open_form(live_server)
+    fields = form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)]
+    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False)
+    handover_id = answer.headers["Location"].rsplit("/", 1)[1]
+    page = browser.get(f"{live_server.url}/handovers/{handover_id}", timeout=10)
+    bad = browser.post(f"{live_server.url}/handovers/{handover_id}/project-manager",
+                       data={"csrf_token": csrf_of(page.text), "name": "X", "email": "nope"}, timeout=10)
+    assert bad.status_code == 422
+    assert "valid email" in bad.text

@@ -1,0 +1,109 @@
+"""The one validation schema: what it accepts, and a message at the right field for each fault."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from service.demo import example_handover
+from service.domain.model import Cadence, ContactRole
+from service.schema import InvalidHandover, validate_handover
+
+
+def errors_of(data: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(InvalidHandover) as caught:
+        validate_handover(data)
+    return {e.field: e.message for e in caught.value.errors}
+
+
+def test_the_example_is_valid_and_normalised() -> None:
+    data = example_handover()
+    data["client"]["domain"] = "  ACME.Example "
+    data["account_manager"]["email"] = "Ada@Agency.Example"
+    _, handover = validate_handover(data)
+    assert handover.client.domain == "acme.example"
+    assert handover.account_manager.email == "ada@agency.example"
+    assert handover.project.sync_cadence is Cadence.FORTNIGHTLY
+    assert handover.contacts_with(ContactRole.EXECUTIVE_SPONSOR)[0].name == "Cleo Buyer"
+
+
+def test_project_manager_may_be_left_for_operations() -> None:
+    data = example_handover()
+    data["project_manager"] = None
+    _, handover = validate_handover(data)
+    assert handover.project_manager is None
+
+
+def _set(path: str, value: Any) -> dict[str, Any]:
+    data = copy.deepcopy(example_handover())
+    node: Any = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if part.isdigit() else node[part]
+    last = parts[-1]
+    if value is _DELETE:
+        del node[int(last) if last.isdigit() else last]
+    elif last.isdigit():
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return data
+
+
+_DELETE = object()
+
+BAD_INPUTS = [
+    # (what is wrong, path to change, new value, field that must carry the error, words in it)
+    ("client name missing", "client.name", _DELETE, "client.name", "required"),
+    ("client name blank", "client.name", "   ", "client.name", "at least 1"),
+    ("client name too long", "client.name", "x" * 201, "client.name", "at most 200"),
+    ("unknown time zone", "client.timezone", "Mars/Olympus", "client.timezone", "IANA"),
+    ("bad email domain", "client.domain", "not a domain", "client.domain", "email domain"),
+    ("bad signed date", "project.contract_signed_on", "2026-13-40", "project.contract_signed_on", "date"),
+    ("proposal not a link", "project.proposal_url", "javascript:alert(1)", "project.proposal_url", "http"),
+    ("unknown cadence", "project.sync_cadence", "weekly", "project.sync_cadence", "fortnightly"),
+    ("AM email invalid", "account_manager.email", "ada-at-agency", "account_manager.email", "email"),
+    ("no sales person", "sales", [], "sales", "at least 1"),
+    ("team member without role", "delivery_team.0.role", _DELETE, "delivery_team.0.role", "required"),
+    ("team member unknown zone", "delivery_team.1.timezone", "Berlin", "delivery_team.1.timezone", "IANA"),
+    ("team member unknown country", "delivery_team.0.country", "XX", "delivery_team.0.country", "country"),
+    ("contact role unknown", "client_contacts.0.roles", ["buyer", "boss"], "client_contacts.0.roles.1", "executive_sponsor"),
+    ("contact with no role", "client_contacts.1.roles", [], "client_contacts.1.roles", "at least 1"),
+    ("no executive sponsor", "client_contacts.0.roles", ["buyer"], "client_contacts", "executive_sponsor"),
+    ("unknown field", "client.colour", "red", "client.colour", "not a field"),
+    ("why bought missing", "success.why_bought", "", "success.why_bought", "at least 1"),
+    ("answer too long", "success.roadblocks", "x" * 5001, "success.roadblocks", "at most 5000"),
+    ("contacts not a list", "client_contacts", "Cleo", "client_contacts", "list"),
+]
+
+
+@pytest.mark.parametrize(("case", "path", "value", "field", "words"), BAD_INPUTS,
+                         ids=[c[0] for c in BAD_INPUTS])
+def test_each_bad_input_names_its_field(case: str, path: str, value: Any, field: str, words: str) -> None:
+    errors = errors_of(_set(path, value))
+    assert field in errors, errors
+    assert words.lower() in errors[field].lower(), errors[field]
+
+
+def test_the_same_person_twice_in_one_role_is_refused() -> None:
+    data = example_handover()
+    data["delivery_team"][1]["email"] = data["delivery_team"][0]["email"].upper()
+    errors = errors_of(data)
+    assert list(errors) == ["delivery_team.1.email"]
+    assert errors["delivery_team.1.email"].lower() == "dev1@agency.example is listed twice"
+
+
+def test_every_error_is_reported_at_once() -> None:
+    data = example_handover()
+    data["client"]["timezone"] = "Nowhere"
+    data["account_manager"]["email"] = "nope"
+    data["sales"][0]["name"] = ""
+    assert set(errors_of(data)) == {"client.timezone", "account_manager.email", "sales.0.name"}
+
+
+def test_a_body_that_is_not_an_object() -> None:
+    with pytest.raises(InvalidHandover) as caught:
+        validate_handover([])  # type: ignore[arg-type]
+    assert caught.value.errors[0].field == "body"
