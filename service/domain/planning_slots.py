@@ -17,7 +17,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from service.domain.business_days import add_business_days, holiday_name, localize, zone
+from service.domain.business_days import (
+    add_business_days,
+    holiday_name,
+    is_business_day,
+    localize,
+    zone,
+)
 from service.domain.planning_model import Participant
 
 STEP = timedelta(minutes=15)
@@ -138,25 +144,74 @@ class SlotRules:
             for (tz, country, internal), people in sorted(grouped.items())
         )
         self.hours = hours
+        self._bounds = (_seconds(hours[0]), _seconds(hours[1]))
+        self._business_days: dict[tuple[str, date], bool] = {}
         self.busy = tuple(
             (person, tuple(busy.get(person.key, ())))
             for person in attendees
             if person.internal and person.required and busy.get(person.key)
         )
 
-    def cost(self, start: datetime, end: datetime, *, with_busy: bool = True) -> Cost:
-        """Return how bad [start, end) is for these attendees."""
-        calendar = internal = external = 0
+    def _business(self, country: str, day: date) -> bool:
+        """Return whether day is a business day in country (memoised per planner run)."""
+        key = (country, day)
+        known = self._business_days.get(key)
+        if known is None:
+            known = self._business_days[key] = is_business_day(day, country)
+        return known
+
+    def _outside(self, group: Group, start: datetime, end: datetime) -> int:
+        """Return one group member's minutes of [start, end) outside working hours."""
+        local, local_end = start.astimezone(group.tzinfo), end.astimezone(group.tzinfo)
+        if local.utcoffset() != local_end.utcoffset():  # a DST change inside the meeting
+            return outside_minutes(group.tzinfo, start, end, self.hours)
+        begin = local.hour * 3600 + local.minute * 60 + local.second
+        finish = begin + int((end - start).total_seconds())
+        inside = 0
+        for shift in (0, 86400):
+            lo, hi = self._bounds[0] + shift, self._bounds[1] + shift
+            inside += max(0, min(finish, hi) - max(begin, lo))
+        return math.ceil((finish - begin - inside) / 60)
+
+    def _calendar(self, start: datetime, end: datetime) -> int:
+        """Return how many internal attendees meet on one of their non-business days."""
+        out = 0
+        last = end - _EPSILON
         for group in self.groups:
-            outside = outside_minutes(group.tzinfo, start, end, self.hours) * len(group.people)
+            if group.internal and not (
+                self._business(group.country, start.astimezone(group.tzinfo).date())
+                and self._business(group.country, last.astimezone(group.tzinfo).date())
+            ):
+                out += len(group.people)
+        return out
+
+    def _hours(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """Return the minutes outside hours summed over internal and external attendees."""
+        internal = external = 0
+        for group in self.groups:
+            outside = self._outside(group, start, end) * len(group.people)
             if group.internal:
                 internal += outside
-                if non_business_dates(group.tzinfo, group.country, start, end):
-                    calendar += len(group.people)
             else:
                 external += outside
+        return internal, external
+
+    def cost(self, start: datetime, end: datetime, *, with_busy: bool = True) -> Cost:
+        """Return how bad [start, end) is for these attendees."""
+        internal, external = self._hours(start, end)
         busy = len(self.busy_people(start, end)) if with_busy else 0
-        return Cost(calendar, internal, external, busy)
+        return Cost(self._calendar(start, end), internal, external, busy)
+
+    def cost_below(self, start: datetime, end: datetime, bound: Cost) -> Cost | None:
+        """Return the cost of [start, end) if it is below bound, else None (cheaply)."""
+        calendar = self._calendar(start, end)
+        if calendar > bound.calendar:
+            return None
+        internal, external = self._hours(start, end)
+        if (calendar, internal, external) > bound[:3]:
+            return None
+        cost = Cost(calendar, internal, external, len(self.busy_people(start, end)))
+        return cost if cost < bound else None
 
     def busy_people(self, start: datetime, end: datetime) -> list[tuple[Participant, datetime, datetime]]:
         """Return each required internal attendee busy in [start, end), with the conflict."""
@@ -180,6 +235,11 @@ class SlotRules:
             if minutes:
                 reasons.append(f"{names} would be {minutes} min outside working hours")
         return "; ".join(reasons) or "kept in line with the series"
+
+
+def _seconds(moment: time) -> int:
+    """Return seconds since midnight."""
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
 
 
 def ceil_grid(moment: datetime) -> datetime:
@@ -215,11 +275,15 @@ def best_slot(
     """Return the earliest perfect slot in [lo, hi), else the least bad (earliest on ties)."""
     best: tuple[Cost, datetime] | None = None
     for start in grid(lo, hi):
-        cost = rules.cost(start, start + length)
+        if best is None:
+            cost: Cost | None = rules.cost(start, start + length)
+        else:
+            cost = rules.cost_below(start, start + length, best[0])
+        if cost is None:
+            continue
         if cost.perfect:
             return start, cost
-        if best is None or cost < best[0]:
-            best = (cost, start)
+        best = (cost, start)
     if best is None:
         raise ValueError(f"empty search window {lo} - {hi}")
     return best[1], best[0]

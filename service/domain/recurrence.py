@@ -137,7 +137,7 @@ def excluded(recurrence: tuple[str, ...], tz: str) -> frozenset[datetime]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _walls(line: str, first: datetime, lo: datetime, hi: datetime) -> tuple[datetime, ...]:
+def rule_walls(line: str, first: datetime, lo: datetime, hi: datetime) -> tuple[datetime, ...]:
     """Return the rule's wall times in [lo, hi] (naive, inclusive)."""
     rule = rrulestr(line, dtstart=first)
     assert isinstance(rule, rrule)
@@ -166,7 +166,7 @@ def occurrences(
     if line is None:
         walls: tuple[datetime, ...] = (first.replace(tzinfo=None),)
     else:
-        walls = _walls(
+        walls = rule_walls(
             line,
             first.replace(tzinfo=None),
             lo.astimezone(tzinfo).replace(tzinfo=None) - relativedelta(days=1),

@@ -1,0 +1,333 @@
+"""Plan a handover's five meetings: ordered, inside everyone's hours, never on a holiday.
+
+`plan_meetings(request)` is pure and deterministic (same request, same plan). The order
+is sales_handover -> internal_kickoff -> client_kickoff -> the two account syncs, each
+one-off meeting at the earliest quarter hour where every internal attendee is inside
+working hours on a business day of their own country, the client too for client
+meetings, and every required internal attendee is free. When no such slot exists (New
+York and Kolkata share no 09:00-17:00), the least bad slot is taken (fewest minutes
+outside hours, then free/busy, then earliest) and the warnings say who is outside their
+hours and by how much. See `planning_syncs` for the recurring syncs and
+`planning_checks.verify` for the rules a plan is checked against.
+
+Meeting zones: internal meetings use their organiser's zone (Sales for the sales
+handover, the PM for the internal kickoff, the AM for the internal sync); the client
+kickoff and the executive sponsor sync use the client's zone, so the client's invitation
+and its recurrence read naturally for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from service.domain.business_days import localize, zone
+from service.domain.model import ContactRole, Handover, Person
+from service.domain.planning_checks import (
+    Breach,
+    breach_warnings,
+    expected_attendees,
+    hours_label,
+    plan_breaches,
+    verify,
+)
+from service.domain.planning_model import (
+    CLIENT_KINDS,
+    ONE_OFF_KINDS,
+    SYNC_KINDS,
+    BusyInterval,
+    Durations,
+    ExistingSyncSeries,
+    MeetingKind,
+    MovedOccurrence,
+    Participant,
+    Plan,
+    PlannedMeeting,
+    PlanRequest,
+    SeriesSpec,
+)
+from service.domain.planning_slots import SlotRules, best_slot
+from service.domain.planning_syncs import SyncDraft, SyncPlanner
+from service.domain.recurrence import expand_occurrences, occurrences, rule_line
+
+__all__ = [
+    "BusyInterval",
+    "Durations",
+    "ExistingSyncSeries",
+    "MeetingKind",
+    "MovedOccurrence",
+    "Participant",
+    "Plan",
+    "PlanRequest",
+    "PlannedMeeting",
+    "SeriesSpec",
+    "expand_occurrences",
+    "plan_meetings",
+    "request_from_handover",
+    "verify",
+]
+
+_TITLES = {
+    MeetingKind.SALES_HANDOVER: "Sales handover: {project} ({client})",
+    MeetingKind.INTERNAL_KICKOFF: "Internal kickoff: {project} ({client})",
+    MeetingKind.CLIENT_KICKOFF: "Kickoff: {project} ({client})",
+    MeetingKind.INTERNAL_ACCOUNT_SYNC: "Internal Account Sync: {client}",
+    MeetingKind.EXECUTIVE_SPONSOR_SYNC: "Executive Sponsor Sync: {client}",
+}
+BusyLists = dict[str, list[tuple[datetime, datetime]]]
+
+
+def organiser(kind: str, request: PlanRequest) -> Participant:
+    """Return who organises a meeting kind (the AM stands in for a missing PM)."""
+    if kind == MeetingKind.SALES_HANDOVER and request.sales:
+        return request.sales[0]
+    if kind in (MeetingKind.INTERNAL_KICKOFF, MeetingKind.CLIENT_KICKOFF) and request.pm:
+        return request.pm
+    return request.am
+
+
+def meeting_zone(kind: str, request: PlanRequest) -> str:
+    """Return a meeting kind's IANA zone: the client's for client meetings."""
+    return request.client_timezone if kind in CLIENT_KINDS else organiser(kind, request).timezone
+
+
+def _rules(kind: str, request: PlanRequest, busy: BusyLists) -> SlotRules:
+    """Return the slot rules of a meeting kind."""
+    return SlotRules(
+        expected_attendees(kind, request),
+        request.business_hours,
+        busy,
+        client_hours=kind in CLIENT_KINDS,
+    )
+
+
+def _busy_warning(rules: SlotRules, start: datetime, end: datetime, horizon: int) -> list[str]:
+    """Return the free/busy warning of a chosen slot, naming each conflict."""
+    conflicts = rules.busy_people(start, end)
+    if not conflicts:
+        return []
+    named = "; ".join(
+        f"{p.label()} busy {lo.astimezone(zone(p.timezone)):%Y-%m-%d %H:%M}-"
+        f"{hi.astimezone(zone(p.timezone)):%H:%M} ({p.timezone})"
+        for p, lo, hi in conflicts
+    )
+    return [
+        f"no slot where everyone is free inside working hours within {horizon} days: "
+        f"conflicts: {named}"
+    ]
+
+
+def _meeting(
+    kind: MeetingKind, request: PlanRequest, spec: SeriesSpec, *, kept: bool = False
+) -> PlannedMeeting:
+    """Return a planned meeting of a kind from its series, without checks yet."""
+    tzinfo = zone(spec.timezone)
+    title = _TITLES[kind].format(project=request.project_name, client=request.client_name)
+    return PlannedMeeting(
+        kind=kind,
+        title=title,
+        start=spec.start.astimezone(tzinfo),
+        end=spec.end.astimezone(tzinfo),
+        timezone=spec.timezone,
+        organiser=organiser(kind, request),
+        attendees=expected_attendees(kind, request),
+        recurrence=spec.recurrence,
+        exceptions=spec.exceptions,
+        kept=kept,
+    )
+
+
+def _plan_warnings(request: PlanRequest) -> list[str]:
+    """Return the warnings about missing people."""
+    out = []
+    if request.pm is None:
+        out.append(
+            "PM not assigned yet: the AM stands in as organiser of internal_kickoff and "
+            "client_kickoff; plan again once Operations assigns a PM"
+        )
+    if not request.team:
+        out.append("no delivery team assigned yet: internal_kickoff invites the PM only")
+    if not request.exec_sponsors:
+        out.append(
+            "no client executive sponsor named: executive_sponsor_sync invites the AM and "
+            "PM only"
+        )
+    return out
+
+
+def _constraints(
+    meeting: PlannedMeeting, request: PlanRequest, breaches: Sequence[Breach], busy_free: bool
+) -> tuple[str, ...]:
+    """Return the human-readable rules this meeting satisfies."""
+    rules = {b.rule for b in breaches}
+    internal_hours = any(b.rule == "hours" and b.person and b.person.internal for b in breaches)
+    client_hours = any(b.rule == "hours" and b.person and not b.person.internal for b in breaches)
+    out: list[str] = []
+    if meeting.kept:
+        out.append("keeps the account's existing series (times and rule); attendees updated")
+    elif "earliest" not in rules:
+        out.append(f"starts at or after {request.earliest.isoformat()}")
+    order = {
+        MeetingKind.INTERNAL_KICKOFF: ("after sales_handover",),
+        MeetingKind.CLIENT_KICKOFF: ("after sales_handover", "after internal_kickoff"),
+        MeetingKind.INTERNAL_ACCOUNT_SYNC: ("first occurrence after client_kickoff",),
+        MeetingKind.EXECUTIVE_SPONSOR_SYNC: ("first occurrence after client_kickoff",),
+    }.get(meeting.kind, ())
+    if "order" not in rules and not meeting.kept:
+        out.extend(order)
+    every = "every occurrence: " if meeting.recurrence else ""
+    if not internal_hours:
+        out.append(f"{every}all internal attendees within {hours_label(request.business_hours)} local")
+    if meeting.kind in CLIENT_KINDS and not client_hours and any(
+        not p.internal for p in meeting.attendees
+    ):
+        out.append(
+            f"{every}client attendees within {hours_label(request.business_hours)} local "
+            f"({request.client_timezone})"
+        )
+    if "holiday" not in rules:
+        countries = sorted({p.country.upper() for p in meeting.attendees if p.internal})
+        out.append(f"{every}not on a weekend or public holiday in {', '.join(countries)}")
+    if busy_free:
+        out.append("every required internal attendee free (free/busy)" + (
+            " at the first occurrence" if meeting.recurrence else ""
+        ))
+    if meeting.recurrence:
+        out.append(f"{request.cadence.value}: {rule_line(meeting.recurrence)} in {meeting.timezone}")
+        lead = request.sync_lead_business_days
+        if "lead" not in rules:
+            out.append(
+                f"every internal_account_sync at least {lead} business day(s) before its "
+                f"executive_sponsor_sync, for the AM and PM in their own calendars"
+            )
+        out.append(f"checked over {request.plan_months} months of occurrences, across DST")
+        if meeting.exceptions:
+            out.append(f"{len(meeting.exceptions)} occurrence(s) moved (EXDATE) to keep these rules")
+    return tuple(out)
+
+
+def _finish(
+    meetings: list[PlannedMeeting], request: PlanRequest, busy_notes: dict[str, list[str]]
+) -> Plan:
+    """Check the drafted meetings and attach constraints and warnings to each."""
+    draft = Plan(request.handover_id, request.account_key, tuple(meetings))
+    breaches = plan_breaches(draft, request, request.plan_months)
+    finished = []
+    warnings = list(_plan_warnings(request))
+    for meeting in meetings:
+        mine = [b for b in breaches if b.kind == meeting.kind]
+        count = len(occurrences(meeting, months=request.plan_months)) if meeting.recurrence else 1
+        notes = [
+            *busy_notes.get(meeting.kind, []),
+            *breach_warnings(meeting, mine, count, request.business_hours),
+            *(f"rule not kept: {b}" for b in mine if b.person is None),
+        ]
+        busy_free = not busy_notes.get(meeting.kind)
+        done = replace(
+            meeting,
+            constraints=_constraints(meeting, request, mine, busy_free),
+            warnings=tuple(notes),
+        )
+        finished.append(done)
+        warnings.extend(f"{meeting.kind}: {note}" for note in notes)
+    return Plan(request.handover_id, request.account_key, tuple(finished), tuple(warnings))
+
+
+def plan_meetings(request: PlanRequest) -> Plan:
+    """Return the five planned meetings of a handover, checked, with warnings."""
+    busy: BusyLists = {}
+    for interval in sorted(request.busy, key=lambda b: (b.start, b.end, b.email)):
+        busy.setdefault(interval.email.strip().lower(), []).append((interval.start, interval.end))
+    horizon = timedelta(days=request.horizon_days)
+    meetings: list[PlannedMeeting] = []
+    busy_notes: dict[str, list[str]] = {}
+    lower = request.earliest
+    for kind in ONE_OFF_KINDS:
+        rules = _rules(kind, request, busy)
+        length = request.durations.of(kind)
+        start, _ = best_slot(rules, lower, lower + horizon, length)
+        busy_notes[kind] = _busy_warning(rules, start, start + length, request.horizon_days)
+        spec = SeriesSpec(start, start + length, meeting_zone(kind, request), ())
+        meetings.append(_meeting(kind, request, spec))
+        for person in expected_attendees(kind, request):
+            busy.setdefault(person.key, []).append((start, start + length))
+        lower = start + length
+    exec_rules = _rules(MeetingKind.EXECUTIVE_SPONSOR_SYNC, request, busy)
+    internal_rules = _rules(MeetingKind.INTERNAL_ACCOUNT_SYNC, request, busy)
+    drafts: tuple[SyncDraft, SyncDraft] = SyncPlanner(request, exec_rules, internal_rules).plan(
+        lower
+    )
+    for kind, draft, rules in zip(SYNC_KINDS, drafts, (internal_rules, exec_rules), strict=True):
+        meetings.append(_meeting(kind, request, draft.spec, kept=draft.kept))
+        first = occurrences(draft.spec, months=1)
+        if first and not draft.kept:
+            start, length = first[0].start, draft.spec.end - draft.spec.start
+            busy_notes[kind] = _busy_warning(rules, start, start + length, request.horizon_days)
+    return _finish(meetings, request, busy_notes)
+
+
+def _internal(person: Person, agency_timezone: str, business_country: str) -> Participant:
+    """Return an agency person as a participant, with the agency's defaults."""
+    return Participant(
+        email=person.email,
+        name=person.name,
+        timezone=person.timezone or agency_timezone,
+        country=(person.country or business_country).upper(),
+        internal=True,
+    )
+
+
+def request_from_handover(
+    handover: Handover,
+    *,
+    handover_id: str,
+    now: datetime,
+    agency_timezone: str,
+    business_country: str,
+    business_hours: tuple[time, time] = (time(9), time(17)),
+    busy: tuple[BusyInterval, ...] = (),
+    existing_sync_series: ExistingSyncSeries | None = None,
+    durations: Durations | None = None,
+    sync_lead_business_days: int = 1,
+    horizon_days: int = 30,
+) -> PlanRequest:
+    """Return the plan request of a handover.
+
+    Meetings start no earlier than now or the contract's signing day (00:00 in the
+    client's zone), whichever is later. Client contacts take the client's zone.
+    """
+    client = handover.client
+
+    def to_internal(person: Person) -> Participant:
+        return _internal(person, agency_timezone, business_country)
+
+    def to_contact(name: str, email: str) -> Participant:
+        return Participant(email, name, client.timezone, "", internal=False)
+
+    signed = localize(
+        datetime.combine(handover.project.contract_signed_on, time()), zone(client.timezone)
+    )
+    sponsors = handover.contacts_with(ContactRole.EXECUTIVE_SPONSOR)
+    pm = handover.project_manager
+    return PlanRequest(
+        handover_id=handover_id,
+        account_key=client.domain.strip().lower(),
+        client_name=client.name,
+        project_name=handover.project.name,
+        client_timezone=client.timezone,
+        cadence=handover.project.sync_cadence,
+        earliest=max(now, signed),
+        am=to_internal(handover.account_manager),
+        pm=to_internal(pm) if pm else None,
+        sales=tuple(map(to_internal, handover.sales)),
+        team=tuple(map(to_internal, handover.delivery_team)),
+        client_contacts=tuple(to_contact(c.name, c.email) for c in handover.client_contacts),
+        exec_sponsors=tuple(to_contact(c.name, c.email) for c in sponsors),
+        business_hours=business_hours,
+        durations=durations or Durations(),
+        sync_lead_business_days=sync_lead_business_days,
+        busy=busy,
+        horizon_days=horizon_days,
+        existing_sync_series=existing_sync_series,
+    )

@@ -1,0 +1,373 @@
+"""Plan the account's two recurring syncs so the internal one always comes first.
+
+The Executive Sponsor Sync (AM, PM, client sponsors) recurs in the client's zone; the
+Internal Account Sync (AM, PM) recurs in the AM's zone, c days earlier by rule (see
+`recurrence`). The first executive sync is the earliest slot at least lead + 1 business
+days after the client kickoff (so the first internal sync fits after the kickoff too),
+preferring a wall time that stays inside everyone's hours across the year's DST changes.
+Then every occurrence of both series for the planned months is expanded and checked;
+one that lands on a holiday or weekend of an internal attendee, outside hours after a
+DST change, or too close to its partner is moved as an exception (EXDATE plus a moved
+instance, nearest day and time first).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from service.domain.business_days import add_business_days, localize, zone
+from service.domain.model import Cadence
+from service.domain.planning_model import (
+    MAX_SYNC_LEAD,
+    MovedOccurrence,
+    Participant,
+    PlanRequest,
+    SeriesSpec,
+)
+from service.domain.planning_slots import Cost, SlotRules, day_grid, grid, lead_ok
+from service.domain.recurrence import (
+    MAX_WEEK_OF_MONTH,
+    Occurrence,
+    exdate_line,
+    executive_rule,
+    occurrences,
+    preceding_rule,
+    preceding_window,
+    rule_line,
+    rule_walls,
+    week_of_month,
+)
+
+_DAY = timedelta(days=1)
+_EXEC_MOVES = (0, 1, 2, 3, 4, 5, 6, -1, -2, -3, -4)
+_INTERNAL_MOVES = (0, -1, -2, -3, -4, -5, -6, 1, 2, 3, 4)
+_MIN_SEARCH_DAYS = 35
+
+
+def min_week_of_month(lead: int) -> int:
+    """Return the smallest n for 'nth weekday' that leaves room for the lead in-month."""
+    widest = lead + 2 * math.ceil(lead / 5) + 1  # calendar days back, plus a zone's date
+    return 1 + math.ceil(widest / 7)
+
+
+@dataclass(frozen=True)
+class SyncDraft:
+    """A planned sync series before attendees and wording are added."""
+
+    spec: SeriesSpec
+    kept: bool
+
+
+@dataclass
+class _Series:
+    """A series being repaired: its spec and the EXDATE walls of new moves."""
+
+    spec: SeriesSpec
+    moves: list[tuple[datetime, MovedOccurrence]]
+
+    def with_moves(self) -> SeriesSpec:
+        """Return the spec with the new moves as EXDATE lines and exceptions."""
+        lines = tuple(exdate_line(self.spec.timezone, wall) for wall, _ in self.moves)
+        moved = tuple(m for _, m in self.moves)
+        by_original = sorted((*self.spec.exceptions, *moved), key=lambda m: m.original_start)
+        return replace(
+            self.spec,
+            recurrence=(*self.spec.recurrence, *lines),
+            exceptions=tuple(by_original),
+        )
+
+
+class SyncPlanner:
+    """Choose and repair the two sync series of one request."""
+
+    def __init__(
+        self,
+        request: PlanRequest,
+        exec_rules: SlotRules,
+        internal_rules: SlotRules,
+    ) -> None:
+        """Keep the request and the slot rules of both syncs."""
+        self.request = request
+        self.cadence = request.cadence
+        self.lead = min(request.sync_lead_business_days, MAX_SYNC_LEAD)
+        self.pair: tuple[Participant, ...] = request.sync_pair()
+        self.exec_rules, self.internal_rules = exec_rules, internal_rules
+        self.exec_tz, self.internal_tz = request.client_timezone, request.am.timezone
+        self.exec_len = request.durations.of("executive_sponsor_sync")
+        self.internal_len = request.durations.of("internal_account_sync")
+        self._series_costs: dict[tuple[str, str, object], tuple[int, int]] = {}
+
+    # -- choosing the rules -------------------------------------------------------
+
+    def series_cost(
+        self, rules: SlotRules, tz: str, line: str, first: datetime, length: timedelta
+    ) -> tuple[int, int]:
+        """Return a series' minutes outside hours (internal, external) over the months.
+
+        Occurrences with the same UTC offsets everywhere cost the same, so each offset
+        combination is priced once; cached per rule line and wall time.
+        """
+        key = (tz, line, first.time())
+        if key in self._series_costs:
+            return self._series_costs[key]
+        tzinfo = zone(tz)
+        hi = first + timedelta(days=31 * self.request.plan_months)
+        counts: dict[tuple[object, ...], tuple[datetime, int]] = {}
+        for wall in rule_walls(line, first, first, hi):
+            moment = localize(wall, tzinfo)
+            signature = (moment.utcoffset(), *(g.tzinfo.utcoffset(moment) for g in rules.groups))
+            seen = counts.get(signature)
+            counts[signature] = (seen[0] if seen else moment, (seen[1] if seen else 0) + 1)
+        internal = external = 0
+        for moment, count in counts.values():
+            cost = rules.cost(moment, moment + length, with_busy=False)
+            internal += cost.internal * count
+            external += cost.external * count
+        self._series_costs[key] = (internal, external)
+        return internal, external
+
+    def _room_after(self, moment: datetime, days: int) -> list[tuple[ZoneInfo, date]]:
+        """Return, per AM/PM, the first local date `days` business days after moment."""
+        out: list[tuple[ZoneInfo, date]] = []
+        for person in self.pair:
+            tzinfo = zone(person.timezone)
+            local = moment.astimezone(tzinfo).date()
+            out.append((tzinfo, add_business_days(local, days, person.country)))
+        return out
+
+    def choose_executive(self, after: datetime) -> datetime:
+        """Return the first executive sync: earliest slot that is good all year."""
+        tzinfo = zone(self.exec_tz)
+        room = self._room_after(after, self.lead + 1)
+        monthly = self.cadence is not Cadence.FORTNIGHTLY
+        lowest_week = min_week_of_month(self.lead)
+        days = max(self.request.horizon_days, _MIN_SEARCH_DAYS)
+        best: tuple[tuple[int, ...], datetime] | None = None
+        for start in grid(after, after + timedelta(days=days)):
+            if any(start.astimezone(z).date() < first for z, first in room):
+                continue
+            local = start.astimezone(tzinfo)
+            if monthly and not lowest_week <= week_of_month(local.date()) <= MAX_WEEK_OF_MONTH:
+                continue
+            first = self.exec_rules.cost(start, start + self.exec_len)
+            line = executive_rule(self.cadence, local.date())
+            internal, external = self.series_cost(
+                self.exec_rules, self.exec_tz, line, local.replace(tzinfo=None), self.exec_len
+            )
+            key = (first.calendar, internal, external, first.busy)
+            if not any(key):
+                return start
+            if best is None or key < best[0]:
+                best = (key, start)
+        if best is None:
+            return self.choose_executive(after + timedelta(days=days))
+        return best[1]
+
+    def choose_internal(self, exec_start: datetime, after: datetime) -> datetime:
+        """Return the first internal sync: latest day that keeps the lead, time nearest."""
+        tzinfo, exec_zone = zone(self.internal_tz), zone(self.exec_tz)
+        exec_date = exec_start.astimezone(exec_zone).date()
+        around = exec_start.astimezone(tzinfo).time()
+        best: tuple[tuple[int, ...], datetime] | None = None
+        rank = 0
+        day = exec_start.astimezone(tzinfo).date()
+        while day >= after.astimezone(tzinfo).date() - _DAY:
+            for start in day_grid(day, tzinfo, around):
+                rank += 1
+                end = start + self.internal_len
+                if start < after or not lead_ok(start, end, exec_start, self.pair, self.lead):
+                    continue
+                local = start.astimezone(tzinfo)
+                if self.cadence is not Cadence.FORTNIGHTLY and not preceding_window(
+                    exec_date, local.date()
+                ):
+                    continue
+                line = preceding_rule(self.cadence, exec_date, local.date())
+                first = self.internal_rules.cost(start, end)
+                internal, _ = self.series_cost(
+                    self.internal_rules, self.internal_tz, line, local.replace(tzinfo=None),
+                    self.internal_len,
+                )
+                key = (first.calendar, internal, first.busy)
+                if not any(key):
+                    return start
+                if best is None or (*key, rank) < best[0]:
+                    best = ((*key, rank), start)
+            day -= _DAY
+        if best is None:  # nothing keeps the lead: the checks will warn
+            return exec_start - self.internal_len - _DAY
+        return best[1]
+
+    def plan(self, kickoff_end: datetime) -> tuple[SyncDraft, SyncDraft]:
+        """Return the internal and executive series, repaired for the planned months."""
+        existing = self.request.existing_sync_series
+        if existing is not None:
+            lower = max(self.request.earliest, existing.executive.start)
+            return self._repair(existing.internal, existing.executive, lower, kept=True)
+        exec_start = self.choose_executive(kickoff_end)
+        internal_start = self.choose_internal(exec_start, kickoff_end)
+        exec_local = exec_start.astimezone(zone(self.exec_tz))
+        internal_local = internal_start.astimezone(zone(self.internal_tz))
+        exec_line = executive_rule(self.cadence, exec_local.date())
+        try:
+            internal_line = preceding_rule(self.cadence, exec_local.date(), internal_local.date())
+        except ValueError:
+            internal_line = executive_rule(self.cadence, internal_local.date())
+        executive = SeriesSpec(
+            exec_local, exec_local + self.exec_len, self.exec_tz, (exec_line,)
+        )
+        internal = SeriesSpec(
+            internal_local, internal_local + self.internal_len, self.internal_tz, (internal_line,)
+        )
+        return self._repair(internal, executive, kickoff_end, kept=False)
+
+    # -- repairing occurrences ----------------------------------------------------
+
+    def _repair(
+        self,
+        internal_spec: SeriesSpec,
+        exec_spec: SeriesSpec,
+        lower: datetime,
+        *,
+        kept: bool,
+    ) -> tuple[SyncDraft, SyncDraft]:
+        """Move every occurrence that breaks a rule; return both drafts.
+
+        A kept series is only repaired from now on (occurrences before `earliest` are
+        history); a new one from its first occurrence.
+        """
+        internal, executive = _Series(internal_spec, []), _Series(exec_spec, [])
+        earliest = self.request.earliest
+        since = max(exec_spec.start, earliest) if kept else exec_spec.start
+        internal_since = max(internal_spec.start, earliest) if kept else internal_spec.start
+        until = since + timedelta(days=31 * self.request.plan_months + 31)
+        execs = occurrences(exec_spec, since=exec_spec.start, until=until)
+        internals = occurrences(internal_spec, since=internal_spec.start, until=until)
+        exec_len, internal_len = exec_spec.end - exec_spec.start, internal_spec.end - internal_spec.start
+        strict_exec = not kept and not any(self._hours(self.exec_rules, exec_spec.start, exec_len))
+        strict_internal = not kept and not any(
+            self._hours(self.internal_rules, internal_spec.start, internal_len)
+        )
+        previous_end = lower
+        for i, ex in enumerate(execs):
+            exec_start = ex.start
+            if ex.original >= since and self._bad(self.exec_rules, ex.start, exec_len, strict_exec):
+                upper = execs[i + 1].start if i + 1 < len(execs) else ex.start + 7 * _DAY
+                room = self._room_after(previous_end, self.lead + 1) if i or not kept else []
+                moved = self._move_exec(ex, exec_len, previous_end, upper, room, strict_exec)
+                if moved is not None:
+                    exec_start = moved
+                    reason = self.exec_rules.explain(ex.start, ex.start + exec_len)
+                    executive.moves.append((ex.wall, _moved(ex, moved, exec_len, reason)))
+            if i < len(internals) and internals[i].original >= internal_since:
+                sync = internals[i]
+                if not self._internal_ok(
+                    sync.start, internal_len, exec_start, previous_end, strict_internal
+                ):
+                    moved = self._move_internal(
+                        sync, internal_len, exec_start, previous_end, strict_internal
+                    )
+                    if moved is not None and moved != sync.start:
+                        reason = self._internal_reason(sync, internal_len, exec_start)
+                        internal.moves.append((sync.wall, _moved(sync, moved, internal_len, reason)))
+            previous_end = exec_start + exec_len
+        return SyncDraft(internal.with_moves(), kept), SyncDraft(executive.with_moves(), kept)
+
+    def _hours(self, rules: SlotRules, start: datetime, length: timedelta) -> tuple[int, int]:
+        """Return the minutes outside hours (internal, external) of one occurrence."""
+        cost = rules.cost(start, start + length, with_busy=False)
+        return cost.internal, cost.external
+
+    def _bad(self, rules: SlotRules, start: datetime, length: timedelta, strict: bool) -> bool:
+        """Return whether an occurrence must move (holiday, or hours when they can hold)."""
+        cost = rules.cost(start, start + length, with_busy=False)
+        return cost.calendar > 0 or (strict and (cost.internal > 0 or cost.external > 0))
+
+    def _move_exec(
+        self,
+        ex: Occurrence,
+        length: timedelta,
+        lower: datetime,
+        upper: datetime,
+        room: Sequence[tuple[ZoneInfo, date]],
+        strict: bool,
+    ) -> datetime | None:
+        """Return a better start for an executive occurrence near the original, if any."""
+        tzinfo = zone(self.exec_tz)
+        local = ex.original.astimezone(tzinfo)
+        current = self.exec_rules.cost(ex.start, ex.start + length, with_busy=False)
+        best: tuple[tuple[int, ...], datetime] | None = None
+        for rank_day, offset in enumerate(_EXEC_MOVES):
+            for rank, start in enumerate(day_grid(local.date() + offset * _DAY, tzinfo, local.time())):
+                if start < lower or start + length > upper:
+                    continue
+                if any(start.astimezone(z).date() < d for z, d in room):
+                    continue
+                cost = self.exec_rules.cost(start, start + length, with_busy=False)
+                key = (*cost[:3], rank_day, rank)
+                if not any(cost):
+                    return start
+                if best is None or key < best[0]:
+                    best = (key, start)
+        if best is None or tuple(best[0][:3]) >= tuple(current[:3]):
+            return None
+        return best[1]
+
+    def _internal_ok(
+        self, start: datetime, length: timedelta, exec_start: datetime, lower: datetime, strict: bool
+    ) -> bool:
+        """Return whether an internal occurrence keeps every rule."""
+        if start < lower or not lead_ok(start, start + length, exec_start, self.pair, self.lead):
+            return False
+        return not self._bad(self.internal_rules, start, length, strict)
+
+    def _move_internal(
+        self,
+        sync: Occurrence,
+        length: timedelta,
+        exec_start: datetime,
+        lower: datetime,
+        strict: bool,
+    ) -> datetime | None:
+        """Return the nearest start keeping the lead, holidays and hours, if any."""
+        tzinfo = zone(self.internal_tz)
+        local = sync.original.astimezone(tzinfo)
+        best: tuple[tuple[int, ...], datetime] | None = None
+        for rank_day, offset in enumerate(_INTERNAL_MOVES):
+            for rank, start in enumerate(day_grid(local.date() + offset * _DAY, tzinfo, local.time())):
+                end = start + length
+                if start < lower or not lead_ok(start, end, exec_start, self.pair, self.lead):
+                    continue
+                cost: Cost = self.internal_rules.cost(start, end, with_busy=False)
+                if not any(cost):
+                    return start
+                key = (cost.calendar, cost.internal, rank_day, rank)
+                if best is None or key < best[0]:
+                    best = (key, start)
+        return None if best is None else best[1]
+
+    def _internal_reason(self, sync: Occurrence, length: timedelta, exec_start: datetime) -> str:
+        """Return why an internal occurrence moved."""
+        if not lead_ok(sync.start, sync.start + length, exec_start, self.pair, self.lead):
+            when = exec_start.astimezone(zone(self.exec_tz))
+            return (
+                f"keeps it {self.lead} business day(s) before the executive sponsor sync "
+                f"on {when:%Y-%m-%d %H:%M} ({self.exec_tz})"
+            )
+        return self.internal_rules.explain(sync.start, sync.start + length)
+
+
+def _moved(occurrence: Occurrence, start: datetime, length: timedelta, reason: str) -> MovedOccurrence:
+    """Return the moved instance of an occurrence, in the series' zone."""
+    tzinfo = occurrence.original.tzinfo
+    new = start.astimezone(tzinfo)
+    return MovedOccurrence(occurrence.original, new, new + length, reason)
+
+
+def existing_rule(spec: SeriesSpec) -> str:
+    """Return the RRULE of a stored series (for constraint wording)."""
+    return rule_line(spec.recurrence) or ""
