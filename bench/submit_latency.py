@@ -62,9 +62,23 @@ def main() -> None:
         "LOG_FORMAT": "json",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-         str(args.workers), "--threads", "8", "--log-level", "warning", "service:create_app()"],
-        cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            "8",
+            "--log-level",
+            "warning",
+            "service:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -96,7 +110,9 @@ def main() -> None:
         pending = set(ids)
         while pending and time.perf_counter() - wall < 300:
             for hid in list(pending):
-                status = requests.get(f"{base}/api/handovers/{hid}", headers=headers, timeout=10).json()["status"]
+                status = requests.get(
+                    f"{base}/api/handovers/{hid}", headers=headers, timeout=10
+                ).json()["status"]
                 if status in {"done", "failed"}:
                     pending.discard(hid)
                     if status == "failed":
@@ -104,12 +120,18 @@ def main() -> None:
             time.sleep(0.2)
         done_wall = time.perf_counter() - wall
         ms = [t * 1000 for t, _ in results]
-        print(f"submits: {args.count}, concurrency: {args.concurrency}, gunicorn workers: {args.workers}, "
-              f"database: {'postgresql' if 'postgres' in env['DATABASE_URL'] else 'sqlite'}")
-        print(f"submit latency ms: p50 {percentile(ms, .5):.1f}  p95 {percentile(ms, .95):.1f}  "
-              f"p99 {percentile(ms, .99):.1f}  mean {statistics.mean(ms):.1f}  max {max(ms):.1f}")
-        print(f"throughput: {args.count / submit_wall:.1f} submits/s; all steps done after {done_wall:.1f} s"
-              f"{'' if not pending else f' ({len(pending)} not finished)'}")
+        print(
+            f"submits: {args.count}, concurrency: {args.concurrency}, gunicorn workers: {args.workers}, "
+            f"database: {'postgresql' if 'postgres' in env['DATABASE_URL'] else 'sqlite'}"
+        )
+        print(
+            f"submit latency ms: p50 {percentile(ms, 0.5):.1f}  p95 {percentile(ms, 0.95):.1f}  "
+            f"p99 {percentile(ms, 0.99):.1f}  mean {statistics.mean(ms):.1f}  max {max(ms):.1f}"
+        )
+        print(
+            f"throughput: {args.count / submit_wall:.1f} submits/s; all steps done after {done_wall:.1f} s"
+            f"{'' if not pending else f' ({len(pending)} not finished)'}"
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -70,8 +70,9 @@ def _build_tasks(settings: Settings, services: Services) -> Any:
         raise NotImplementedError(
             f"TASK_QUEUE={settings.task_queue!r}: Cloud Tasks is not wired in yet; use inline"
         )
-    tasks = InlineTasks(lambda job, payload: run_job(services, job, payload),
-                        workers=settings.inline_workers)
+    tasks = InlineTasks(
+        lambda job, payload: run_job(services, job, payload), workers=settings.inline_workers
+    )
     atexit.register(tasks.close)
     return tasks
 

@@ -37,7 +37,7 @@ def demo(client: str, wait: float) -> None:
         example_handover(client), idempotency_key=None, actor="cli:demo", db=s.db, tasks=s.tasks
     )
     deadline = time.monotonic() + wait
-    status = "pending"
+    status: object = "pending"
     while time.monotonic() < deadline:
         s.tasks.wait_idle(timeout=max(0.1, deadline - time.monotonic()))
         status = _show(app, result.handover_id, quiet=True)["status"]

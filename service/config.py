@@ -124,7 +124,9 @@ class Settings:
         on_app_engine = "GAE_APPLICATION" in env
         secret = env.get("SECRET_KEY", "")
         if not secret and (on_app_engine or env.get("ALLOWED_DOMAIN")):
-            raise SettingsError("SECRET_KEY must be set when ALLOWED_DOMAIN is set or on App Engine")
+            raise SettingsError(
+                "SECRET_KEY must be set when ALLOWED_DOMAIN is set or on App Engine"
+            )
         settings = cls(
             workspace_backend=backend,
             database_url=env.get("DATABASE_URL", f"sqlite:///{Path('var/handover.db').resolve()}"),
@@ -137,7 +139,9 @@ class Settings:
             allowed_domain=env.get("ALLOWED_DOMAIN"),
             task_queue=queue,
             business_country=env.get("BUSINESS_COUNTRY", "US").upper(),
-            agency_timezone=_zone("AGENCY_TIMEZONE", env.get("AGENCY_TIMEZONE", "America/New_York")),
+            agency_timezone=_zone(
+                "AGENCY_TIMEZONE", env.get("AGENCY_TIMEZONE", "America/New_York")
+            ),
             business_hours=_hours(env.get("BUSINESS_HOURS", "09:00-17:00")),
             drive_clients_folder=env.get("DRIVE_CLIENTS_FOLDER"),
             drive_intake_folder=env.get("DRIVE_INTAKE_FOLDER"),

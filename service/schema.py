@@ -41,7 +41,9 @@ from service.domain.model import (
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+RequiredText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
+]
 Domain = Annotated[
     str,
     BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),

@@ -132,7 +132,9 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     """Serve a fresh app over HTTP; PUBLIC_BASE_URL points at it so links work."""
     port = free_port()
     app = create_app(
-        make_settings(tmp_path, database_url=database_url, public_base_url=f"http://127.0.0.1:{port}")
+        make_settings(
+            tmp_path, database_url=database_url, public_base_url=f"http://127.0.0.1:{port}"
+        )
     )
     with LiveServer(app, port) as server:
         yield server

@@ -108,7 +108,7 @@ class LocalDrive:
             entry = index.get(file_id)
         if entry is None:
             return None
-        path = (self.root / entry["path"]).resolve()
+        path = (self.root / str(entry["path"])).resolve()
         if not path.is_relative_to(self.root) or not path.exists():
             return None
         return path
@@ -139,9 +139,9 @@ class LocalDrive:
     def _find_in(self, index: dict[str, Any], properties: Mapping[str, str]) -> DriveFile | None:
         for file_id, entry in sorted(index.items()):
             props = entry.get("properties", {})
-            if all(props.get(k) == v for k, v in properties.items()):
-                if (self.root / entry["path"]).exists():
-                    return self._file(file_id, entry)
+            matches = all(props.get(k) == v for k, v in properties.items())
+            if matches and (self.root / entry["path"]).exists():
+                return self._file(file_id, entry)
         return None
 
     def _dir_of(self, index: dict[str, Any], folder_id: str | None) -> Path:
@@ -150,7 +150,7 @@ class LocalDrive:
         entry = index.get(folder_id)
         if entry is None or entry["mime_type"] != FOLDER_MIME:
             raise FileNotFoundError(f"no local folder with id {folder_id}")
-        return self.root / entry["path"]
+        return self.root / str(entry["path"])
 
     def _unique_path(self, path: Path) -> Path:
         candidate, n = path, 1

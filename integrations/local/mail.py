@@ -38,8 +38,11 @@ def build_mime(email: Email, *, sender: str) -> EmailMessage:
         if att.content_type.startswith("text/calendar"):
             subtype, params = "calendar", {"method": "REQUEST"}
         msg.add_attachment(
-            att.data, maintype=maintype, subtype=subtype or "octet-stream",
-            filename=att.filename, params=params,
+            att.data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=att.filename,
+            params=params,
         )
     return msg
 

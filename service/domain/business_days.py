@@ -124,8 +124,8 @@ def add_business_days(day: date, n: int, country: str) -> date:
     """
     result = day
     for _ in range(abs(n)):
-        result = next_business_day(result, country) if n > 0 else previous_business_day(
-            result, country
+        result = (
+            next_business_day(result, country) if n > 0 else previous_business_day(result, country)
         )
     return result
 

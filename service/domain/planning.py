@@ -150,8 +150,7 @@ def _plan_warnings(request: PlanRequest) -> list[str]:
         out.append("no delivery team assigned yet: internal_kickoff invites the PM only")
     if not request.exec_sponsors:
         out.append(
-            "no client executive sponsor named: executive_sponsor_sync invites the AM and "
-            "PM only"
+            "no client executive sponsor named: executive_sponsor_sync invites the AM and PM only"
         )
     return out
 
@@ -178,9 +177,13 @@ def _constraints(
         out.extend(order)
     every = "every occurrence: " if meeting.recurrence else ""
     if not internal_hours:
-        out.append(f"{every}all internal attendees within {hours_label(request.business_hours)} local")
-    if meeting.kind in CLIENT_KINDS and not client_hours and any(
-        not p.internal for p in meeting.attendees
+        out.append(
+            f"{every}all internal attendees within {hours_label(request.business_hours)} local"
+        )
+    if (
+        meeting.kind in CLIENT_KINDS
+        and not client_hours
+        and any(not p.internal for p in meeting.attendees)
     ):
         out.append(
             f"{every}client attendees within {hours_label(request.business_hours)} local "
@@ -190,11 +193,14 @@ def _constraints(
         countries = sorted({p.country.upper() for p in meeting.attendees if p.internal})
         out.append(f"{every}not on a weekend or public holiday in {', '.join(countries)}")
     if busy_free:
-        out.append("every required internal attendee free (free/busy)" + (
-            " at the first occurrence" if meeting.recurrence else ""
-        ))
+        out.append(
+            "every required internal attendee free (free/busy)"
+            + (" at the first occurrence" if meeting.recurrence else "")
+        )
     if meeting.recurrence:
-        out.append(f"{request.cadence.value}: {rule_line(meeting.recurrence)} in {meeting.timezone}")
+        out.append(
+            f"{request.cadence.value}: {rule_line(meeting.recurrence)} in {meeting.timezone}"
+        )
         lead = request.sync_lead_business_days
         if "lead" not in rules:
             out.append(
@@ -203,7 +209,9 @@ def _constraints(
             )
         out.append(f"checked over {request.plan_months} months of occurrences, across DST")
         if meeting.exceptions:
-            out.append(f"{len(meeting.exceptions)} occurrence(s) moved (EXDATE) to keep these rules")
+            out.append(
+                f"{len(meeting.exceptions)} occurrence(s) moved (EXDATE) to keep these rules"
+            )
     return tuple(out)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from service.domain.business_days import zone
 from service.domain.planning_model import (
     CLIENT_KINDS,
     SYNC_KINDS,
@@ -26,7 +27,6 @@ from service.domain.planning_model import (
 )
 from service.domain.planning_slots import Hours, lead_ok, non_business_dates, outside_minutes
 from service.domain.recurrence import Occurrence, excluded, occurrences, rule_line
-from service.domain.business_days import zone
 
 _DAY = timedelta(days=1)
 CADENCE_RULES = {
@@ -125,7 +125,9 @@ def _shape_breaches(meeting: PlannedMeeting, request: PlanRequest) -> list[Breac
     existing = request.existing_sync_series
     wanted = request.durations.of(kind)
     if meeting.kept and existing is not None:
-        spec = existing.internal if kind == MeetingKind.INTERNAL_ACCOUNT_SYNC else existing.executive
+        spec = (
+            existing.internal if kind == MeetingKind.INTERNAL_ACCOUNT_SYNC else existing.executive
+        )
         wanted = spec.end - spec.start
     if meeting.duration != wanted:
         out.append(Breach(kind, "duration", f"lasts {meeting.duration}, not {wanted}"))

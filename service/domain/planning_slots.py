@@ -213,7 +213,9 @@ class SlotRules:
         cost = Cost(calendar, internal, external, len(self.busy_people(start, end)))
         return cost if cost < bound else None
 
-    def busy_people(self, start: datetime, end: datetime) -> list[tuple[Participant, datetime, datetime]]:
+    def busy_people(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[Participant, datetime, datetime]]:
         """Return each required internal attendee busy in [start, end), with the conflict."""
         out = []
         for person, intervals in self.busy:

@@ -189,7 +189,10 @@ class SyncPlanner:
                 line = preceding_rule(self.cadence, exec_date, local.date())
                 first = self.internal_rules.cost(start, end)
                 internal, _ = self.series_cost(
-                    self.internal_rules, self.internal_tz, line, local.replace(tzinfo=None),
+                    self.internal_rules,
+                    self.internal_tz,
+                    line,
+                    local.replace(tzinfo=None),
                     self.internal_len,
                 )
                 key = (first.calendar, internal, first.busy)
@@ -217,9 +220,7 @@ class SyncPlanner:
             internal_line = preceding_rule(self.cadence, exec_local.date(), internal_local.date())
         except ValueError:
             internal_line = executive_rule(self.cadence, internal_local.date())
-        executive = SeriesSpec(
-            exec_local, exec_local + self.exec_len, self.exec_tz, (exec_line,)
-        )
+        executive = SeriesSpec(exec_local, exec_local + self.exec_len, self.exec_tz, (exec_line,))
         internal = SeriesSpec(
             internal_local, internal_local + self.internal_len, self.internal_tz, (internal_line,)
         )
@@ -247,7 +248,10 @@ class SyncPlanner:
         until = since + timedelta(days=31 * self.request.plan_months + 31)
         execs = occurrences(exec_spec, since=exec_spec.start, until=until)
         internals = occurrences(internal_spec, since=internal_spec.start, until=until)
-        exec_len, internal_len = exec_spec.end - exec_spec.start, internal_spec.end - internal_spec.start
+        exec_len, internal_len = (
+            exec_spec.end - exec_spec.start,
+            internal_spec.end - internal_spec.start,
+        )
         strict_exec = not kept and not any(self._hours(self.exec_rules, exec_spec.start, exec_len))
         strict_internal = not kept and not any(
             self._hours(self.internal_rules, internal_spec.start, internal_len)
@@ -273,7 +277,9 @@ class SyncPlanner:
                     )
                     if moved is not None and moved != sync.start:
                         reason = self._internal_reason(sync, internal_len, exec_start)
-                        internal.moves.append((sync.wall, _moved(sync, moved, internal_len, reason)))
+                        internal.moves.append(
+                            (sync.wall, _moved(sync, moved, internal_len, reason))
+                        )
             previous_end = exec_start + exec_len
         return SyncDraft(internal.with_moves(), kept), SyncDraft(executive.with_moves(), kept)
 
@@ -302,7 +308,9 @@ class SyncPlanner:
         current = self.exec_rules.cost(ex.start, ex.start + length, with_busy=False)
         best: tuple[tuple[int, ...], datetime] | None = None
         for rank_day, offset in enumerate(_EXEC_MOVES):
-            for rank, start in enumerate(day_grid(local.date() + offset * _DAY, tzinfo, local.time())):
+            for rank, start in enumerate(
+                day_grid(local.date() + offset * _DAY, tzinfo, local.time())
+            ):
                 if start < lower or start + length > upper:
                     continue
                 if any(start.astimezone(z).date() < d for z, d in room):
@@ -318,7 +326,12 @@ class SyncPlanner:
         return best[1]
 
     def _internal_ok(
-        self, start: datetime, length: timedelta, exec_start: datetime, lower: datetime, strict: bool
+        self,
+        start: datetime,
+        length: timedelta,
+        exec_start: datetime,
+        lower: datetime,
+        strict: bool,
     ) -> bool:
         """Return whether an internal occurrence keeps every rule."""
         if start < lower or not lead_ok(start, start + length, exec_start, self.pair, self.lead):
@@ -338,7 +351,9 @@ class SyncPlanner:
         local = sync.original.astimezone(tzinfo)
         best: tuple[tuple[int, ...], datetime] | None = None
         for rank_day, offset in enumerate(_INTERNAL_MOVES):
-            for rank, start in enumerate(day_grid(local.date() + offset * _DAY, tzinfo, local.time())):
+            for rank, start in enumerate(
+                day_grid(local.date() + offset * _DAY, tzinfo, local.time())
+            ):
                 end = start + length
                 if start < lower or not lead_ok(start, end, exec_start, self.pair, self.lead):
                     continue
@@ -361,7 +376,9 @@ class SyncPlanner:
         return self.internal_rules.explain(sync.start, sync.start + length)
 
 
-def _moved(occurrence: Occurrence, start: datetime, length: timedelta, reason: str) -> MovedOccurrence:
+def _moved(
+    occurrence: Occurrence, start: datetime, length: timedelta, reason: str
+) -> MovedOccurrence:
     """Return the moved instance of an occurrence, in the series' zone."""
     tzinfo = occurrence.original.tzinfo
     new = start.astimezone(tzinfo)

@@ -142,7 +142,9 @@ def fail_step(session: Session, step_id: int, *, error: str, now: datetime) -> N
     )
 
 
-def reset_steps(session: Session, handover_id: str, names: tuple[str, ...], *, now: datetime) -> int:
+def reset_steps(
+    session: Session, handover_id: str, names: tuple[str, ...], *, now: datetime
+) -> int:
     """Set these steps (or every failed one if names is empty) back to pending."""
     condition = StepRow.name.in_(names) if names else StepRow.state == "failed"
     result = session.execute(
@@ -161,7 +163,7 @@ def reset_steps(session: Session, handover_id: str, names: tuple[str, ...], *, n
 
 
 def handovers_needing_work(session: Session, *, now: datetime, idle: timedelta) -> list[str]:
-    """Return handovers with a pending step idle for a while, or a running step whose lease ran out."""
+    """Return handovers with a step idle while pending, or running past its lease."""
     rows = session.scalars(
         select(StepRow.handover_id)
         .where(

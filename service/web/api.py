@@ -42,23 +42,35 @@ def create_handover() -> tuple[Response, int]:
     """Store a handover and start its steps; the same Idempotency-Key answers the same one."""
     key = request.headers.get("Idempotency-Key")
     if key is not None and not _KEY.match(key):
-        return error_response(400, "Idempotency-Key must be 1-200 visible ASCII characters",
-                              errors=[{"field": "Idempotency-Key", "message": "invalid"}])
+        return error_response(
+            400,
+            "Idempotency-Key must be 1-200 visible ASCII characters",
+            errors=[{"field": "Idempotency-Key", "message": "invalid"}],
+        )
     body = _json_body()
     s = _services()
     try:
         result = kickoff.submit_handover(
-            body, idempotency_key=f"api:{key}" if key else None, actor=g.user.email,
-            db=s.db, tasks=s.tasks,
+            body,
+            idempotency_key=f"api:{key}" if key else None,
+            actor=g.user.email,
+            db=s.db,
+            tasks=s.tasks,
         )
     except InvalidHandover as exc:
         return error_response(
-            422, "The handover is not valid.",
+            422,
+            "The handover is not valid.",
             errors=[{"field": e.field, "message": e.message} for e in exc.errors],
         )
     base = s.settings.public_base_url
-    answer = jsonify({"id": result.handover_id, "created": result.created,
-                      "status_url": f"{base}/api/handovers/{result.handover_id}"})
+    answer = jsonify(
+        {
+            "id": result.handover_id,
+            "created": result.created,
+            "status_url": f"{base}/api/handovers/{result.handover_id}",
+        }
+    )
     answer.headers["Location"] = f"/api/handovers/{result.handover_id}"
     return answer, 202 if result.created else 200
 

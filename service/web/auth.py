@@ -45,7 +45,9 @@ def current_user() -> User | None:
     if settings.dev_login:
         return User(DEV_USER_EMAIL, "admin") if _from_loopback() else None
     data = session.get("user")
-    if isinstance(data, dict) and str(data.get("email", "")).endswith("@" + str(settings.allowed_domain)):
+    if isinstance(data, dict) and str(data.get("email", "")).endswith(
+        "@" + str(settings.allowed_domain)
+    ):
         return User(str(data["email"]), str(data.get("role", "sales")))
     return None
 

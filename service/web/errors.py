@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -27,12 +29,15 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", status=400,
-                               message=f"The form expired or was forged ({exc.description}). "
-                                       "Go back, reload the page and submit again."), 400
+        return render_template(
+            "error.html",
+            status=400,
+            message=f"The form expired or was forged ({exc.description}). "
+            "Go back, reload the page and submit again.",
+        ), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> object:
+    def http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
         custom = exc.description != type(exc).description  # set by our own abort(..., text)
         message = exc.description if custom and exc.description else MESSAGES.get(status, "Error")

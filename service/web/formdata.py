@@ -27,7 +27,9 @@ def nest(form: MultiDict[str, str]) -> dict[str, Any]:
     for name in LIST_FIELDS:
         rows = data.get(name, {})
         if isinstance(rows, dict):
-            ordered = [rows[k] for k in sorted(rows, key=lambda k: int(k) if k.isdigit() else 10**6)]
+            ordered = [
+                rows[k] for k in sorted(rows, key=lambda k: int(k) if k.isdigit() else 10**6)
+            ]
             data[name] = [_clean(r) for r in ordered if isinstance(r, dict) and _filled(r)]
     for name in OPTIONAL_PEOPLE:
         if name in data and not _filled(data[name]):

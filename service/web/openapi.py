@@ -64,7 +64,10 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         },
     }
     errors = {
-        code: {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        code: {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
         for code, text in {
             "400": "Malformed request",
             "401": "No or wrong bearer token",
@@ -79,7 +82,12 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "servers": [{"url": base_url}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"HandoverIn": request_schema, "HandoverStatus": status, "Error": error, **defs},
+            "schemas": {
+                "HandoverIn": request_schema,
+                "HandoverStatus": status,
+                "Error": error,
+                **defs,
+            },
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -88,19 +96,43 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     "operationId": "createHandover",
                     "summary": "Kick off a handover",
                     "parameters": [
-                        {"name": "Idempotency-Key", "in": "header", "required": False,
-                         "schema": {"type": "string", "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"}}
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {
+                                "type": "string",
+                                "maxLength": 200,
+                                "pattern": "^[\\x21-\\x7e]+$",
+                            },
+                        }
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HandoverIn"}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/HandoverIn"}
+                            }
+                        },
                     },
                     "responses": {
-                        "202": {"description": "Stored; the steps run asynchronously",
-                                "content": {"application/json": {"schema": {
-                                    "type": "object",
-                                    "properties": {"id": {"type": "string"}, "status_url": {"type": "string"}}}}}},
-                        "200": {"description": "The same Idempotency-Key was used before: the same handover"},
+                        "202": {
+                            "description": "Stored; the steps run asynchronously",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "id": {"type": "string"},
+                                            "status_url": {"type": "string"},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "200": {
+                            "description": "The Idempotency-Key was used before: that handover"
+                        },
                         **errors,
                     },
                 }
@@ -108,11 +140,23 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             "/api/handovers/{handover_id}": {
                 "get": {
                     "operationId": "getHandover",
-                    "parameters": [{"name": "handover_id", "in": "path", "required": True,
-                                    "schema": {"type": "string"}}],
+                    "parameters": [
+                        {
+                            "name": "handover_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
                     "responses": {
-                        "200": {"description": "The handover",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HandoverStatus"}}}},
+                        "200": {
+                            "description": "The handover",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/HandoverStatus"}
+                                }
+                            },
+                        },
                         "401": errors["401"],
                         "404": {"description": "No such handover"},
                     },

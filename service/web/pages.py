@@ -66,12 +66,21 @@ def _form(values: dict[str, object], errors: dict[str, str], status: int) -> tup
     key = request.form.get("idempotency_key") or secrets.token_urlsafe(16)
     return (
         render_template(
-            "new.html", v=flatten(values), errors=errors, idempotency_key=key,
-            rows={name: max(1, len(values.get(name) or [])) for name in LIST_FIELDS},
-            cadences=CADENCES, contact_roles=CONTACT_ROLES, user=g.user,
+            "new.html",
+            v=flatten(values),
+            errors=errors,
+            idempotency_key=key,
+            rows={name: max(1, _count(values.get(name))) for name in LIST_FIELDS},
+            cadences=CADENCES,
+            contact_roles=CONTACT_ROLES,
+            user=g.user,
         ),
         status,
     )
+
+
+def _count(rows: object) -> int:
+    return len(rows) if isinstance(rows, list) else 0
 
 
 @bp.post("/handovers")
@@ -83,8 +92,11 @@ def submit() -> WerkzeugResponse | tuple[str, int]:
     try:
         result = kickoff.submit_handover(
             data,
-            idempotency_key="form:" + request.form.get("idempotency_key", secrets.token_urlsafe(16)),
-            actor=g.user.email, db=s.db, tasks=s.tasks,
+            idempotency_key="form:"
+            + request.form.get("idempotency_key", secrets.token_urlsafe(16)),
+            actor=g.user.email,
+            db=s.db,
+            tasks=s.tasks,
         )
     except InvalidHandover as exc:
         errors = {e.field: e.message for e in exc.errors}
@@ -103,10 +115,13 @@ def show(handover_id: str) -> str:
             abort(404)
         data = handover_json(row, base_url="")
         payload = dict(row.payload)
-        trail = [(a.at.isoformat(timespec="seconds"), a.actor, a.action, a.detail)
-                 for a in repo.audit_trail(session, handover_id, limit=50)]
-    return render_template("handover.html", h=data, payload=payload, trail=trail, user=g.user,
-                           pm_errors={})
+        trail = [
+            (a.at.isoformat(timespec="seconds"), a.actor, a.action, a.detail)
+            for a in repo.audit_trail(session, handover_id, limit=50)
+        ]
+    return render_template(
+        "handover.html", h=data, payload=payload, trail=trail, user=g.user, pm_errors={}
+    )
 
 
 @bp.post("/handovers/<handover_id>/project-manager")
@@ -116,11 +131,16 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     s = _services()
     try:
         pm_in = PersonIn.model_validate(
-            {k: v for k, v in {"name": request.form.get("name", ""),
-                               "email": request.form.get("email", ""),
-                               "timezone": request.form.get("timezone") or None,
-                               "country": request.form.get("country") or None}.items()
-             if v is not None}
+            {
+                k: v
+                for k, v in {
+                    "name": request.form.get("name", ""),
+                    "email": request.form.get("email", ""),
+                    "timezone": request.form.get("timezone") or None,
+                    "country": request.form.get("country") or None,
+                }.items()
+                if v is not None
+            }
         )
     except ValidationError as exc:
         errors = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
@@ -129,13 +149,16 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
             if row is None:
                 abort(404)
             data, payload = handover_json(row, base_url=""), dict(row.payload)
-        return render_template("handover.html", h=data, payload=payload, trail=[], user=g.user,
-                               pm_errors=errors), 422
-    pm = Person(pm_in.name, str(pm_in.email).lower(), "Project Manager", pm_in.timezone,
-                pm_in.country)
+        return render_template(
+            "handover.html", h=data, payload=payload, trail=[], user=g.user, pm_errors=errors
+        ), 422
+    pm = Person(
+        pm_in.name, str(pm_in.email).lower(), "Project Manager", pm_in.timezone, pm_in.country
+    )
     try:
-        kickoff.assign_project_manager(handover_id, pm, actor=g.user.email, db=s.db,
-                                       tasks=s.tasks, clock=s.clock)
+        kickoff.assign_project_manager(
+            handover_id, pm, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
+        )
     except LookupError:
         abort(404)
     return redirect(url_for("pages.show", handover_id=handover_id), code=303)

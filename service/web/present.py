@@ -29,8 +29,13 @@ def handover_json(row: HandoverRow, *, base_url: str) -> dict[str, Any]:
         "status_url": f"{base_url}/api/handovers/{row.id}",
         "page_url": f"{base_url}/handovers/{row.id}",
         "steps": [
-            {"name": s.name, "state": s.state, "error": s.error, "attempts": s.attempts,
-             "updated_at": s.updated_at.isoformat()}
+            {
+                "name": s.name,
+                "state": s.state,
+                "error": s.error,
+                "attempts": s.attempts,
+                "updated_at": s.updated_at.isoformat(),
+            }
             for s in row.steps
         ],
         "artifacts": {

@@ -65,8 +65,14 @@ def submit_handover(
             found = repo.find_by_key(session, idempotency_key or "")
             assert found is not None
             return Submitted(found.id, created=False)
-        repo.record(session, actor=actor, action="handover.submitted", subject=handover_id,
-                    client=handover.client.name, project=handover.project.name)
+        repo.record(
+            session,
+            actor=actor,
+            action="handover.submitted",
+            subject=handover_id,
+            client=handover.client.name,
+            project=handover.project.name,
+        )
     log.info("handover stored", extra={"handover_id": handover_id})
     queue_advance(tasks, handover_id)
     return Submitted(handover_id, created=True)
@@ -104,14 +110,23 @@ def advance_handover(handover_id: str, *, db: Database, ctx: StepContext, clock:
         except StepFailed as exc:
             with db.transaction() as session:
                 repo.fail_step(session, step_id, error=str(exc), now=clock())
-                repo.record(session, actor="service", action="step.failed", subject=handover_id,
-                            step=name, error=str(exc))
-            log.warning("step %s failed: %s", name, exc,
-                        extra={"handover_id": handover_id, "step": name})
+                repo.record(
+                    session,
+                    actor="service",
+                    action="step.failed",
+                    subject=handover_id,
+                    step=name,
+                    error=str(exc),
+                )
+            log.warning(
+                "step %s failed: %s", name, exc, extra={"handover_id": handover_id, "step": name}
+            )
             return "failed"
         with db.transaction() as session:
             repo.finish_step(session, step_id, generation=generation, now=clock())
-            repo.record(session, actor="service", action="step.done", subject=handover_id, step=name)
+            repo.record(
+                session, actor="service", action="step.done", subject=handover_id, step=name
+            )
         log.info("step %s done", name, extra={"handover_id": handover_id, "step": name})
 
 
@@ -125,17 +140,27 @@ def assign_project_manager(
             raise LookupError(f"no handover {handover_id}")
         payload = dict(row.payload)
         payload["project_manager"] = {
-            "name": pm.name, "email": pm.email, "timezone": pm.timezone, "country": pm.country,
+            "name": pm.name,
+            "email": pm.email,
+            "timezone": pm.timezone,
+            "country": pm.country,
         }
         validate_handover(payload)  # the stored payload stays valid
         row.payload = payload
         repo.reset_steps(session, handover_id, STEP_NAMES[1:], now=clock())
-        repo.record(session, actor=actor, action="handover.pm_assigned", subject=handover_id,
-                    project_manager=pm.email)
+        repo.record(
+            session,
+            actor=actor,
+            action="handover.pm_assigned",
+            subject=handover_id,
+            project_manager=pm.email,
+        )
     queue_advance(tasks, handover_id)
 
 
-def retry_handover(handover_id: str, *, actor: str, db: Database, tasks: Tasks, clock: Clock) -> int:
+def retry_handover(
+    handover_id: str, *, actor: str, db: Database, tasks: Tasks, clock: Clock
+) -> int:
     """Set the failed steps back to pending and queue the work; return how many."""
     with db.transaction() as session:
         count = repo.reset_steps(session, handover_id, (), now=clock())
@@ -146,7 +171,9 @@ def retry_handover(handover_id: str, *, actor: str, db: Database, tasks: Tasks, 
     return count
 
 
-def sweep(*, db: Database, tasks: Tasks, clock: Clock, idle: timedelta = timedelta(minutes=2)) -> list[str]:
+def sweep(
+    *, db: Database, tasks: Tasks, clock: Clock, idle: timedelta = timedelta(minutes=2)
+) -> list[str]:
     """Queue again every handover whose steps were left pending or running by a crash."""
     with db.transaction() as session:
         stuck = repo.handovers_needing_work(session, now=clock(), idle=idle)

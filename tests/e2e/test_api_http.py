@@ -22,10 +22,14 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 def api_server(tmp_path: Path, database_url: str) -> Any:
     """A live server with a domain configured, so the API needs its bearer token."""
     port = free_port()
-    app = create_app(make_settings(
-        tmp_path, database_url=database_url, allowed_domain="agency.example",
-        public_base_url=f"http://127.0.0.1:{port}",
-    ))
+    app = create_app(
+        make_settings(
+            tmp_path,
+            database_url=database_url,
+            allowed_domain="agency.example",
+            public_base_url=f"http://127.0.0.1:{port}",
+        )
+    )
     with LiveServer(app, port) as server:
         yield server
     close_app(app)
@@ -48,15 +52,24 @@ def wait_done(server: LiveServer, handover_id: str) -> dict[str, Any]:
     return answer.json()  # type: ignore[no-any-return]
 
 
-def test_a_handover_through_the_api_makes_folder_brief_share_and_email(api_server: LiveServer) -> None:
-    answer = requests.post(f"{api_server.url}/api/handovers", json=example_handover(), headers=AUTH, timeout=10)
+def test_a_handover_through_the_api_makes_folder_brief_share_and_email(
+    api_server: LiveServer,
+) -> None:
+    answer = requests.post(
+        f"{api_server.url}/api/handovers", json=example_handover(), headers=AUTH, timeout=10
+    )
     assert answer.status_code == 202
     body = answer.json()
     assert body["status_url"].endswith(f"/api/handovers/{body['id']}")
 
     data = wait_done(api_server, body["id"])
     assert data["status"] == "done", data
-    assert [s["name"] for s in data["steps"]] == ["client_folder", "project_brief", "share_brief", "notify_team"]
+    assert [s["name"] for s in data["steps"]] == [
+        "client_folder",
+        "project_brief",
+        "share_brief",
+        "notify_team",
+    ]
     assert {s["state"] for s in data["steps"]} == {"done"}
     brief = requests.get(data["artifacts"]["brief"]["url"], timeout=10)
     # The brief is served to signed-in users only; the API token does not open pages.
@@ -75,8 +88,12 @@ def test_a_handover_through_the_api_makes_folder_brief_share_and_email(api_serve
 
 def test_the_same_idempotency_key_answers_the_same_handover(api_server: LiveServer) -> None:
     headers = {**AUTH, "Idempotency-Key": "crm-deal-4711"}
-    first = requests.post(f"{api_server.url}/api/handovers", json=example_handover(), headers=headers, timeout=10)
-    second = requests.post(f"{api_server.url}/api/handovers", json=example_handover(), headers=headers, timeout=10)
+    first = requests.post(
+        f"{api_server.url}/api/handovers", json=example_handover(), headers=headers, timeout=10
+    )
+    second = requests.post(
+        f"{api_server.url}/api/handovers", json=example_handover(), headers=headers, timeout=10
+    )
     assert (first.status_code, second.status_code) == (202, 200)
     assert first.json()["id"] == second.json()["id"]
     wait_done(api_server, first.json()["id"])
@@ -86,40 +103,65 @@ def test_the_same_idempotency_key_answers_the_same_handover(api_server: LiveServ
     assert len(api_server.app.extensions["handover"].mail.messages()) == 1
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token-0123456789"},
-                                     {"Authorization": f"Basic {API_TOKEN}"}])
-def test_calls_without_a_valid_token_are_refused(api_server: LiveServer, headers: dict[str, str]) -> None:
-    answer = requests.post(f"{api_server.url}/api/handovers", json=example_handover(), headers=headers, timeout=10)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token-0123456789"},
+        {"Authorization": f"Basic {API_TOKEN}"},
+    ],
+)
+def test_calls_without_a_valid_token_are_refused(
+    api_server: LiveServer, headers: dict[str, str]
+) -> None:
+    answer = requests.post(
+        f"{api_server.url}/api/handovers", json=example_handover(), headers=headers, timeout=10
+    )
     assert answer.status_code == 401
     assert "token" in answer.json()["error"]
-    assert requests.get(f"{api_server.url}/api/handovers/x", headers=headers, timeout=10).status_code == 401
+    assert (
+        requests.get(f"{api_server.url}/api/handovers/x", headers=headers, timeout=10).status_code
+        == 401
+    )
     assert stored(api_server) == 0
 
 
 def test_malformed_json_answers_400_and_stores_nothing(api_server: LiveServer) -> None:
-    answer = requests.post(f"{api_server.url}/api/handovers", data="{not json",
-                           headers={**AUTH, "Content-Type": "application/json"}, timeout=10)
+    answer = requests.post(
+        f"{api_server.url}/api/handovers",
+        data="{not json",
+        headers={**AUTH, "Content-Type": "application/json"},
+        timeout=10,
+    )
     assert answer.status_code == 400
     assert answer.json()["error"] == "The body is not valid JSON."
     assert stored(api_server) == 0
 
 
 def test_a_json_array_answers_400(api_server: LiveServer) -> None:
-    answer = requests.post(f"{api_server.url}/api/handovers", json=[example_handover()], headers=AUTH, timeout=10)
+    answer = requests.post(
+        f"{api_server.url}/api/handovers", json=[example_handover()], headers=AUTH, timeout=10
+    )
     assert answer.status_code == 400
     assert "JSON object" in answer.json()["error"]
 
 
 def test_form_encoding_answers_415(api_server: LiveServer) -> None:
-    answer = requests.post(f"{api_server.url}/api/handovers", data={"client": "x"}, headers=AUTH, timeout=10)
+    answer = requests.post(
+        f"{api_server.url}/api/handovers", data={"client": "x"}, headers=AUTH, timeout=10
+    )
     assert answer.status_code == 415
 
 
 def test_an_oversized_body_answers_413_and_stores_nothing(api_server: LiveServer) -> None:
     data = example_handover()
     data["influencers_notes"] = "x" * 400_000
-    answer = requests.post(f"{api_server.url}/api/handovers", data=json.dumps(data),
-                           headers={**AUTH, "Content-Type": "application/json"}, timeout=10)
+    answer = requests.post(
+        f"{api_server.url}/api/handovers",
+        data=json.dumps(data),
+        headers={**AUTH, "Content-Type": "application/json"},
+        timeout=10,
+    )
     assert answer.status_code == 413
     assert stored(api_server) == 0
 
@@ -139,15 +181,22 @@ def test_invalid_handover_answers_422_with_one_error_per_field(api_server: LiveS
 
 
 def test_a_bad_idempotency_key_is_refused(api_server: LiveServer) -> None:
-    answer = requests.post(f"{api_server.url}/api/handovers", json=example_handover(),
-                           headers={**AUTH, "Idempotency-Key": "x" * 201}, timeout=10)
+    answer = requests.post(
+        f"{api_server.url}/api/handovers",
+        json=example_handover(),
+        headers={**AUTH, "Idempotency-Key": "x" * 201},
+        timeout=10,
+    )
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["field"] == "Idempotency-Key"
     assert stored(api_server) == 0
 
 
 def test_an_unknown_handover_answers_404(api_server: LiveServer) -> None:
-    assert requests.get(f"{api_server.url}/api/handovers/nope", headers=AUTH, timeout=10).status_code == 404
+    assert (
+        requests.get(f"{api_server.url}/api/handovers/nope", headers=AUTH, timeout=10).status_code
+        == 404
+    )
 
 
 def test_openapi_describes_both_operations(api_server: LiveServer) -> None:
@@ -159,7 +208,11 @@ def test_openapi_describes_both_operations(api_server: LiveServer) -> None:
     assert {"client", "project", "account_manager", "sales", "client_contacts", "success"} <= set(
         request_schema["required"]
     )
-    assert doc["components"]["schemas"]["Cadence"]["enum"] == ["fortnightly", "monthly", "quarterly"]
+    assert doc["components"]["schemas"]["Cadence"]["enum"] == [
+        "fortnightly",
+        "monthly",
+        "quarterly",
+    ]
 
 
 def test_pages_need_sign_in_when_a_domain_is_configured(api_server: LiveServer) -> None:

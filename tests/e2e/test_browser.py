@@ -15,8 +15,13 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -58,7 +63,9 @@ def test_fill_the_form_add_two_team_rows_submit_and_open_the_brief(
     fill("#delivery_team\\.0\\.name", "Dev One")
     fill("#delivery_team\\.0\\.email", "dev1@agency.example")
     fill("#delivery_team\\.0\\.role", "Engineer")
-    for n, (name, zone) in enumerate([("Kiran Rao", "Asia/Kolkata"), ("Lea Roth", "Europe/Berlin")], 1):
+    for n, (name, zone) in enumerate(
+        [("Kiran Rao", "Asia/Kolkata"), ("Lea Roth", "Europe/Berlin")], 1
+    ):
         page.click("button[data-add=delivery_team]")
         fill(f"#delivery_team\\.{n}\\.name", name)
         fill(f"#delivery_team\\.{n}\\.email", f"{name.split()[0].lower()}@agency.example")

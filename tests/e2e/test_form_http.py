@@ -47,7 +47,9 @@ def open_form(server: LiveServer) -> tuple[requests.Session, str, str]:
 def test_the_form_stores_the_handover_and_shows_its_page(live_server: LiveServer) -> None:
     browser, token, key = open_form(live_server)
     fields = form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)]
-    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False)
+    answer = browser.post(
+        f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False
+    )
     assert answer.status_code == 303
     page_url = live_server.url + answer.headers["Location"]
     live_server.app.extensions["handover"].tasks.wait_idle(timeout=30)
@@ -60,15 +62,20 @@ def test_the_form_stores_the_handover_and_shows_its_page(live_server: LiveServer
     assert "Why did the client buy?" in brief.text
 
     # A double click (the same hidden key) lands on the same handover.
-    again = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False)
+    again = browser.post(
+        f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False
+    )
     assert again.headers["Location"] == answer.headers["Location"]
     assert stored(live_server) == 1
 
 
 def test_a_form_without_csrf_token_is_refused(live_server: LiveServer) -> None:
     browser, _token, key = open_form(live_server)
-    answer = browser.post(f"{live_server.url}/handovers",
-                          data=form_fields(example_handover()) + [("idempotency_key", key)], timeout=10)
+    answer = browser.post(
+        f"{live_server.url}/handovers",
+        data=form_fields(example_handover()) + [("idempotency_key", key)],
+        timeout=10,
+    )
     assert answer.status_code == 400
     assert "form expired or was forged" in answer.text
     assert stored(live_server) == 0
@@ -77,9 +84,11 @@ def test_a_form_without_csrf_token_is_refused(live_server: LiveServer) -> None:
 def test_a_forged_csrf_token_is_refused(live_server: LiveServer) -> None:
     browser, token, key = open_form(live_server)
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    answer = browser.post(f"{live_server.url}/handovers",
-                          data=form_fields(example_handover()) + [("csrf_token", forged), ("idempotency_key", key)],
-                          timeout=10)
+    answer = browser.post(
+        f"{live_server.url}/handovers",
+        data=form_fields(example_handover()) + [("csrf_token", forged), ("idempotency_key", key)],
+        timeout=10,
+    )
     assert answer.status_code == 400
     assert stored(live_server) == 0
 
@@ -87,9 +96,11 @@ def test_a_forged_csrf_token_is_refused(live_server: LiveServer) -> None:
 def test_a_csrf_token_from_another_session_is_refused(live_server: LiveServer) -> None:
     _other, token, key = open_form(live_server)
     stranger = requests.Session()
-    answer = stranger.post(f"{live_server.url}/handovers",
-                           data=form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)],
-                           timeout=10)
+    answer = stranger.post(
+        f"{live_server.url}/handovers",
+        data=form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)],
+        timeout=10,
+    )
     assert answer.status_code == 400
     assert stored(live_server) == 0
 
@@ -111,17 +122,22 @@ def test_errors_show_at_each_field_and_keep_what_was_typed(live_server: LiveServ
     assert stored(live_server) == 0
 
 
-def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(live_server: LiveServer) -> None:
+def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(
+    live_server: LiveServer,
+) -> None:
     browser, token, key = open_form(live_server)
     data = example_handover()
     data["project_manager"] = None
     fields = form_fields(data) + [("csrf_token", token), ("idempotency_key", key)]
-    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False)
+    answer = browser.post(
+        f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False
+    )
     handover_id = answer.headers["Location"].rsplit("/", 1)[1]
     services = live_server.app.extensions["handover"]
     services.tasks.wait_idle(timeout=30)
     with services.db.transaction() as session:
         from service.store import handovers as repo
+
         brief = repo.artifact(session, handover_id, "brief")
         assert brief is not None
         brief_id = brief.external_id
@@ -130,14 +146,21 @@ def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(live_serv
     page = browser.get(f"{live_server.url}/handovers/{handover_id}", timeout=10)
     assign = browser.post(
         f"{live_server.url}/handovers/{handover_id}/project-manager",
-        data={"csrf_token": csrf_of(page.text), "name": "Priya Shah", "email": "priya@agency.example",
-              "timezone": "Asia/Kolkata", "country": "IN"},
-        timeout=10, allow_redirects=False,
+        data={
+            "csrf_token": csrf_of(page.text),
+            "name": "Priya Shah",
+            "email": "priya@agency.example",
+            "timezone": "Asia/Kolkata",
+            "country": "IN",
+        },
+        timeout=10,
+        allow_redirects=False,
     )
     assert assign.status_code == 303
     services.tasks.wait_idle(timeout=30)
     with services.db.transaction() as session:
         from service.store import handovers as repo
+
         row = repo.get_handover(session, handover_id)
         assert row is not None
         assert {s.state for s in row.steps} == {"done"}
@@ -156,10 +179,15 @@ def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(live_serv
 def test_a_bad_pm_shows_the_error(live_server: LiveServer) -> None:
     browser, token, key = open_form(live_server)
     fields = form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)]
-    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False)
+    answer = browser.post(
+        f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False
+    )
     handover_id = answer.headers["Location"].rsplit("/", 1)[1]
     page = browser.get(f"{live_server.url}/handovers/{handover_id}", timeout=10)
-    bad = browser.post(f"{live_server.url}/handovers/{handover_id}/project-manager",
-                       data={"csrf_token": csrf_of(page.text), "name": "X", "email": "nope"}, timeout=10)
+    bad = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/project-manager",
+        data={"csrf_token": csrf_of(page.text), "name": "X", "email": "nope"},
+        timeout=10,
+    )
     assert bad.status_code == 422
     assert "valid email" in bad.text

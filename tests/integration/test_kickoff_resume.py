@@ -22,10 +22,18 @@ class DyingDrive(LocalDrive):
 
     died = False
 
-    def write_document(self, name: str, html: str, *, parent_id: str,
-                       properties: Mapping[str, str], existing_id: str | None = None) -> DriveFile:
-        made = super().write_document(name, html, parent_id=parent_id, properties=properties,
-                                      existing_id=existing_id)
+    def write_document(
+        self,
+        name: str,
+        html: str,
+        *,
+        parent_id: str,
+        properties: Mapping[str, str],
+        existing_id: str | None = None,
+    ) -> DriveFile:
+        made = super().write_document(
+            name, html, parent_id=parent_id, properties=properties, existing_id=existing_id
+        )
         if not DyingDrive.died:
             DyingDrive.died = True
             raise ProcessDied
@@ -65,8 +73,9 @@ def test_a_crash_after_the_brief_was_written_is_resumed_by_the_sweep_without_a_s
     services.clock = clock
     services.drive = DyingDrive(services.settings.workspace_dir / "drive")
     DyingDrive.died = False
-    result = kickoff.submit_handover(example_handover(), idempotency_key=None, actor="test",
-                                     db=services.db, tasks=services.tasks)
+    result = kickoff.submit_handover(
+        example_handover(), idempotency_key=None, actor="test", db=services.db, tasks=services.tasks
+    )
     services.tasks.wait_idle()
     assert steps_of(services, result.handover_id)["project_brief"] == ("running", 1)
 
@@ -87,8 +96,9 @@ def test_a_crash_after_the_brief_was_written_is_resumed_by_the_sweep_without_a_s
 def test_a_failed_step_shows_its_error_and_a_retry_completes_it(services: Any, client: Any) -> None:
     services.drive = FlakyDrive(services.settings.workspace_dir / "drive")
     FlakyDrive.refused = 0
-    result = kickoff.submit_handover(example_handover(), idempotency_key=None, actor="test",
-                                     db=services.db, tasks=services.tasks)
+    result = kickoff.submit_handover(
+        example_handover(), idempotency_key=None, actor="test", db=services.db, tasks=services.tasks
+    )
     services.tasks.wait_idle()
     data = client.get(f"/api/handovers/{result.handover_id}").get_json()
     assert data["status"] == "failed"
@@ -98,8 +108,16 @@ def test_a_failed_step_shows_its_error_and_a_retry_completes_it(services: Any, c
     page = client.get(f"/handovers/{result.handover_id}").get_data(as_text=True)
     assert "sufficient permissions" in page
 
-    assert kickoff.retry_handover(result.handover_id, actor="ops", db=services.db,
-                                  tasks=services.tasks, clock=services.clock) == 1
+    assert (
+        kickoff.retry_handover(
+            result.handover_id,
+            actor="ops",
+            db=services.db,
+            tasks=services.tasks,
+            clock=services.clock,
+        )
+        == 1
+    )
     services.tasks.wait_idle()
     assert client.get(f"/api/handovers/{result.handover_id}").get_json()["status"] == "done"
     assert len(list(services.settings.workspace_dir.rglob("Project Brief*"))) == 1
@@ -107,15 +125,19 @@ def test_a_failed_step_shows_its_error_and_a_retry_completes_it(services: Any, c
 
 
 def test_two_workers_never_run_the_same_step(services: Any) -> None:
-    result = kickoff.submit_handover(example_handover(), idempotency_key=None, actor="test",
-                                     db=services.db, tasks=services.tasks)
+    result = kickoff.submit_handover(
+        example_handover(), idempotency_key=None, actor="test", db=services.db, tasks=services.tasks
+    )
     services.tasks.wait_idle()
     with services.db.transaction() as session:
         repo.reset_steps(session, result.handover_id, ("notify_team",), now=datetime.now(UTC))
     now = datetime.now(UTC)
     with services.db.transaction() as session:
-        step = next(s for s in repo.get_handover(session, result.handover_id).steps
-                    if s.name == "notify_team")
+        step = next(
+            s
+            for s in repo.get_handover(session, result.handover_id).steps
+            if s.name == "notify_team"
+        )
         step_id = step.id
     claims = []
     for _ in range(3):
@@ -125,16 +147,20 @@ def test_two_workers_never_run_the_same_step(services: Any) -> None:
 
 
 def test_a_second_handover_for_the_same_client_reuses_the_account_folder(services: Any) -> None:
-    first = kickoff.submit_handover(example_handover(), idempotency_key=None, actor="t",
-                                    db=services.db, tasks=services.tasks)
+    first = kickoff.submit_handover(
+        example_handover(), idempotency_key=None, actor="t", db=services.db, tasks=services.tasks
+    )
     second_data = example_handover()
     second_data["project"]["name"] = "Acme Mobile App"
-    second = kickoff.submit_handover(second_data, idempotency_key=None, actor="t",
-                                     db=services.db, tasks=services.tasks)
+    second = kickoff.submit_handover(
+        second_data, idempotency_key=None, actor="t", db=services.db, tasks=services.tasks
+    )
     services.tasks.wait_idle()
     with services.db.transaction() as session:
-        folders = {repo.artifact(session, h.handover_id, "folder").external_id  # type: ignore[union-attr]
-                   for h in (first, second)}
+        folders = {
+            repo.artifact(session, h.handover_id, "folder").external_id  # type: ignore[union-attr]
+            for h in (first, second)
+        }
     assert len(folders) == 1
     assert len(list(services.settings.workspace_dir.rglob("Contracts"))) == 1
     assert len(list(services.settings.workspace_dir.rglob("Project Brief*"))) == 2

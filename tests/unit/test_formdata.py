@@ -8,15 +8,22 @@ from service.web.formdata import flatten, nest
 
 
 def test_rows_and_multi_valued_roles_nest_in_order() -> None:
-    form = MultiDict([
-        ("client.name", "Acme"),
-        ("delivery_team.1.name", "Second"), ("delivery_team.1.email", "b@x.example"),
-        ("delivery_team.0.name", "First"), ("delivery_team.0.email", "a@x.example"),
-        ("delivery_team.2.name", ""), ("delivery_team.2.email", ""),
-        ("client_contacts.0.roles", "buyer"), ("client_contacts.0.roles", "champion"),
-        ("project_manager.name", ""), ("project_manager.email", ""),
-        ("csrf_token", "x"),
-    ])
+    form = MultiDict(
+        [
+            ("client.name", "Acme"),
+            ("delivery_team.1.name", "Second"),
+            ("delivery_team.1.email", "b@x.example"),
+            ("delivery_team.0.name", "First"),
+            ("delivery_team.0.email", "a@x.example"),
+            ("delivery_team.2.name", ""),
+            ("delivery_team.2.email", ""),
+            ("client_contacts.0.roles", "buyer"),
+            ("client_contacts.0.roles", "champion"),
+            ("project_manager.name", ""),
+            ("project_manager.email", ""),
+            ("csrf_token", "x"),
+        ]
+    )
     data = nest(form)
     assert data["client"] == {"name": "Acme"}
     assert [m["name"] for m in data["delivery_team"]] == ["First", "Second"]
@@ -26,13 +33,22 @@ def test_rows_and_multi_valued_roles_nest_in_order() -> None:
 
 
 def test_blank_optional_zone_is_dropped_so_the_default_applies() -> None:
-    data = nest(MultiDict([("sales.0.name", "Sam"), ("sales.0.email", "s@a.example"),
-                           ("sales.0.timezone", "")]))
+    data = nest(
+        MultiDict(
+            [("sales.0.name", "Sam"), ("sales.0.email", "s@a.example"), ("sales.0.timezone", "")]
+        )
+    )
     assert data["sales"] == [{"name": "Sam", "email": "s@a.example"}]
 
 
 def test_flatten_inverts_nest_for_redisplay() -> None:
-    data = {"client": {"name": "A"}, "sales": [{"email": "s@a.example"}],
-            "client_contacts": [{"roles": ["buyer"]}]}
-    assert flatten(data) == {"client.name": "A", "sales.0.email": "s@a.example",
-                             "client_contacts.0.roles": ["buyer"]}
+    data = {
+        "client": {"name": "A"},
+        "sales": [{"email": "s@a.example"}],
+        "client_contacts": [{"roles": ["buyer"]}],
+    }
+    assert flatten(data) == {
+        "client.name": "A",
+        "sales.0.email": "s@a.example",
+        "client_contacts.0.roles": ["buyer"],
+    }

@@ -61,17 +61,71 @@ BAD_INPUTS = [
     ("client name too long", "client.name", "x" * 201, "client.name", "at most 200"),
     ("unknown time zone", "client.timezone", "Mars/Olympus", "client.timezone", "IANA"),
     ("bad email domain", "client.domain", "not a domain", "client.domain", "email domain"),
-    ("bad signed date", "project.contract_signed_on", "2026-13-40", "project.contract_signed_on", "date"),
-    ("proposal not a link", "project.proposal_url", "javascript:alert(1)", "project.proposal_url", "http"),
+    (
+        "bad signed date",
+        "project.contract_signed_on",
+        "2026-13-40",
+        "project.contract_signed_on",
+        "date",
+    ),
+    (
+        "proposal not a link",
+        "project.proposal_url",
+        "javascript:alert(1)",
+        "project.proposal_url",
+        "http",
+    ),
     ("unknown cadence", "project.sync_cadence", "weekly", "project.sync_cadence", "fortnightly"),
-    ("AM email invalid", "account_manager.email", "ada-at-agency", "account_manager.email", "email"),
+    (
+        "AM email invalid",
+        "account_manager.email",
+        "ada-at-agency",
+        "account_manager.email",
+        "email",
+    ),
     ("no sales person", "sales", [], "sales", "at least 1"),
-    ("team member without role", "delivery_team.0.role", _DELETE, "delivery_team.0.role", "required"),
-    ("team member unknown zone", "delivery_team.1.timezone", "Berlin", "delivery_team.1.timezone", "IANA"),
-    ("team member unknown country", "delivery_team.0.country", "XX", "delivery_team.0.country", "country"),
-    ("contact role unknown", "client_contacts.0.roles", ["buyer", "boss"], "client_contacts.0.roles.1", "executive_sponsor"),
-    ("contact with no role", "client_contacts.1.roles", [], "client_contacts.1.roles", "at least 1"),
-    ("no executive sponsor", "client_contacts.0.roles", ["buyer"], "client_contacts", "executive_sponsor"),
+    (
+        "team member without role",
+        "delivery_team.0.role",
+        _DELETE,
+        "delivery_team.0.role",
+        "required",
+    ),
+    (
+        "team member unknown zone",
+        "delivery_team.1.timezone",
+        "Berlin",
+        "delivery_team.1.timezone",
+        "IANA",
+    ),
+    (
+        "team member unknown country",
+        "delivery_team.0.country",
+        "XX",
+        "delivery_team.0.country",
+        "country",
+    ),
+    (
+        "contact role unknown",
+        "client_contacts.0.roles",
+        ["buyer", "boss"],
+        "client_contacts.0.roles.1",
+        "executive_sponsor",
+    ),
+    (
+        "contact with no role",
+        "client_contacts.1.roles",
+        [],
+        "client_contacts.1.roles",
+        "at least 1",
+    ),
+    (
+        "no executive sponsor",
+        "client_contacts.0.roles",
+        ["buyer"],
+        "client_contacts",
+        "executive_sponsor",
+    ),
     ("unknown field", "client.colour", "red", "client.colour", "not a field"),
     ("why bought missing", "success.why_bought", "", "success.why_bought", "at least 1"),
     ("answer too long", "success.roadblocks", "x" * 5001, "success.roadblocks", "at most 5000"),
@@ -79,9 +133,12 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("case", "path", "value", "field", "words"), BAD_INPUTS,
-                         ids=[c[0] for c in BAD_INPUTS])
-def test_each_bad_input_names_its_field(case: str, path: str, value: Any, field: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "path", "value", "field", "words"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS]
+)
+def test_each_bad_input_names_its_field(
+    case: str, path: str, value: Any, field: str, words: str
+) -> None:
     errors = errors_of(_set(path, value))
     assert field in errors, errors
     assert words.lower() in errors[field].lower(), errors[field]

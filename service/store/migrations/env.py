@@ -14,6 +14,8 @@ if connection is None:  # `alembic` run by hand: take the URL from the ini or -x
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
         "sqlalchemy.url"
     )
+    if not url:
+        raise SystemExit("give the database: alembic -x url=postgresql://... upgrade head")
     with create_engine(url).begin() as conn:
         context.configure(connection=conn, target_metadata=Base.metadata)
         context.run_migrations()
