@@ -47,7 +47,7 @@ def migrate(engine: Engine) -> None:
             # Several gunicorn workers start at once: one migrates, the others wait.
             connection.execute(text("SELECT pg_advisory_xact_lock(7263001)"))
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")  # capabilities may branch off; all heads apply
 
 
 class Database:

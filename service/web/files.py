@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, send_file
+from flask import Blueprint, Response, abort, current_app, render_template, send_file
 
 from integrations.local.drive import LocalDrive
 from service.web.auth import login_required
@@ -18,8 +18,12 @@ def show(file_id: str) -> Response:
     if not isinstance(drive, LocalDrive):
         abort(404)
     path = drive.path_of(file_id)
-    if path is None or path.is_dir():
+    if path is None:
         abort(404)
+    if path.is_dir():
+        entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+        return Response(render_template("folder.html", folder=path.name, entries=entries,
+                                        root=drive.root, user=None))
     answer = send_file(path, mimetype="text/html" if path.suffix == ".html" else None)
     # A brief is our own escaped HTML; still, give it no script rights.
     answer.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
