@@ -155,3 +155,75 @@ class Calendar(Protocol):
     def busy(self, emails: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Busy]]:
         """Return each person's busy intervals between start and end."""
         ...
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of Drive's change feed: the file as it is now, or removed."""
+
+    file_id: str
+    removed: bool
+    name: str = ""
+    mime_type: str = ""
+    parents: tuple[str, ...] = ()
+    modified_time: datetime | None = None
+    version: str = ""  # changes whenever the content changes (Drive: version / md5)
+    trashed: bool = False
+    web_url: str = ""
+    can_start_approval: bool = False
+    shared_with: tuple[str, ...] = ()  # emails (and domains) the file is shared with, if known
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """A page of changes; `next_token` to read on, `new_start_token` once at the end."""
+
+    changes: tuple[Change, ...]
+    next_token: str | None
+    new_start_token: str | None
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A push channel on the change feed."""
+
+    id: str
+    token: str
+    resource_id: str
+    expires_at: datetime
+
+
+class ChangeFeed(Protocol):
+    """Drive's change feed, and push channels on it."""
+
+    def start_token(self) -> str:
+        """Return the token from which changes after now will be listed."""
+        ...
+
+    def changes(self, token: str) -> ChangePage:
+        """Return one page of changes from the token (up to 1000)."""
+        ...
+
+    def watch(self, *, channel_id: str, token: str, address: str, start_token: str) -> Channel:
+        """Open a push channel that posts to address when the feed changes."""
+        ...
+
+    def stop(self, channel: Channel) -> None:
+        """Close a push channel; an unknown one is fine."""
+        ...
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    file_id: str
+    reviewer: str
+    due: datetime
+    message: str
+
+
+class Approvals(Protocol):
+    """Native Drive approvals, where the file's edition allows them."""
+
+    def start(self, request: ApprovalRequest) -> str | None:
+        """Start an approval; return its id, or None when Drive cannot approve this file."""
+        ...
