@@ -42,11 +42,12 @@ def create_app(
 
     engine = make_engine(settings.database_url)
     migrate(engine)
-    drive, mail = build_workspace(settings)
+    drive, mail, close_workspace = build_workspace(settings)
     services = Services(
         settings=settings, db=Database(engine), drive=drive, mail=mail, renderer=Renderer()
     )
     services.tasks = _build_tasks(settings, services)
+    services.closers.append(close_workspace)
     app.extensions["handover"] = services
 
     csrf.init_app(app)

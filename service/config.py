@@ -100,6 +100,8 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     inline_workers: int = 4
     tasks_secret: str | None = None
+    google_retry_base: float = 0.5
+    google_retry_deadline: float = 120.0
     on_app_engine: bool = False
     testing: bool = False
 
@@ -152,6 +154,10 @@ class Settings:
             max_body_bytes=int(_number("MAX_BODY_BYTES", env.get("MAX_BODY_BYTES", "262144"))),
             inline_workers=int(_number("INLINE_WORKERS", env.get("INLINE_WORKERS", "4"))),
             tasks_secret=env.get("TASKS_SECRET"),
+            google_retry_base=_number("GOOGLE_RETRY_BASE", env.get("GOOGLE_RETRY_BASE", "0.5")),
+            google_retry_deadline=_number(
+                "GOOGLE_RETRY_DEADLINE", env.get("GOOGLE_RETRY_DEADLINE", "120")
+            ),
             on_app_engine=on_app_engine,
         )
         return replace(settings, **overrides) if overrides else settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,14 @@ class Services:
     renderer: Renderer
     tasks: Tasks = field(init=False)
     clock: Any = utcnow
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Stop the queue and close connections (tests and shutdown)."""
+        self.tasks.close()  # type: ignore[attr-defined]
+        for closer in self.closers:
+            closer()
+        self.db.engine.dispose()
 
     @property
     def steps(self) -> StepContext:
@@ -46,14 +55,18 @@ class Services:
         )
 
 
-def build_workspace(settings: Settings) -> tuple[Drive, Mail]:
-    """Return the Drive and Mail adapters for the configured backend."""
+def build_workspace(settings: Settings) -> tuple[Drive, Mail, Callable[[], None]]:
+    """Return the Drive and Mail adapters for the configured backend, and their closer."""
     if settings.is_local:
         root = settings.workspace_dir
         return (
             LocalDrive(root / "drive", base_url=settings.public_base_url),
             LocalMail(root / "outbox"),
+            lambda: None,
         )
-    from integrations.google.wiring import google_workspace  # only when Google is asked for
+    # Imported only when Google is asked for: the local backend needs none of it.
+    from integrations.google.wiring import google_clients, google_workspace
 
-    return google_workspace(settings)  # type: ignore[no-any-return]
+    clients = google_clients(settings)
+    drive, mail = google_workspace(settings, clients)
+    return drive, mail, clients.close

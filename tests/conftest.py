@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from service import create_app
 from service.config import Settings
 
-# pytest_plugins = ["tests.fakes.pytest_plugin"]  # TEMP
+pytest_plugins = ["tests.fakes.pytest_plugin"]
 
 API_TOKEN = "test-token-0123456789abcdef"
 TASKS_SECRET = "tasks-secret-0123456789"
@@ -74,9 +74,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 def close_app(app: Flask) -> None:
     """Stop the app's workers and close its database connections."""
-    services = app.extensions["handover"]
-    services.tasks.close()
-    services.db.engine.dispose()
+    app.extensions["handover"].close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 from importlib import resources
@@ -15,7 +14,7 @@ from googleapiclient.discovery import Resource, build_from_document, fix_method_
 DEFAULT_TIMEOUT = 30
 
 _lock = threading.Lock()
-_documents: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+_documents: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def _bundled_document(api: str, version: str) -> dict[str, Any]:
@@ -26,38 +25,38 @@ def _bundled_document(api: str, version: str) -> dict[str, Any]:
     return document
 
 
-def _redirect(document: dict[str, Any], endpoint: str) -> dict[str, Any]:
-    """Return a copy of the document whose REST, upload and batch URLs start at `endpoint`."""
-    root = endpoint if endpoint.endswith("/") else endpoint + "/"
-    rewritten = copy.deepcopy(document)
-    # rootUrl is the base of REST, media upload and batch URLs alike (servicePath and
-    # batchPath stay relative to it); mtlsRootUrl must not win over the endpoint.
-    rewritten["rootUrl"] = root
-    rewritten["mtlsRootUrl"] = root
-    rewritten["baseUrl"] = root + str(document.get("servicePath", ""))
-    return rewritten
-
-
 def _prime(resource: Resource, description: dict[str, Any]) -> None:
     """Touch every nested resource once so later builds never grow the shared document."""
     for name, child in description.get("resources", {}).items():
         _prime(getattr(resource, fix_method_name(name))(), child)
 
 
-def _document(api: str, version: str, endpoint: str | None) -> dict[str, Any]:
-    """Return the parsed (and cached) document for the API, redirected to `endpoint`."""
-    key = (api, version, endpoint)
+def _document(api: str, version: str) -> dict[str, Any]:
+    """Return the parsed document for the API, cached and shared by every build."""
+    key = (api, version)
     with _lock:
         document = _documents.get(key)
         if document is None:
             document = _bundled_document(api, version)
-            if endpoint is not None:
-                document = _redirect(document, endpoint)
             # build_from_document fixes up method parameters in place the first time it
-            # sees them; doing it here, under the lock, keeps concurrent builds read-only.
+            # sees them; doing it here, under the lock, keeps later (concurrent) builds
+            # from changing the shared dicts.
             _prime(build_from_document(document, http=httplib2.Http()), document)
             _documents[key] = document
         return document
+
+
+def _redirect(document: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    """Return the document with REST, upload and batch URLs all starting at `endpoint`."""
+    root = endpoint if endpoint.endswith("/") else endpoint + "/"
+    # rootUrl is the base of REST, media upload and batch URLs alike (servicePath and
+    # batchPath stay relative to it); mtlsRootUrl must not win over the endpoint. Only the
+    # top level changes, so a shallow copy shares the (large) methods and schemas.
+    rewritten = dict(document)
+    rewritten["rootUrl"] = root
+    rewritten["mtlsRootUrl"] = root
+    rewritten["baseUrl"] = root + str(document.get("servicePath", ""))
+    return rewritten
 
 
 def build_client(
@@ -74,4 +73,7 @@ def build_client(
         transport = google_auth_httplib2.AuthorizedHttp(credentials, http=transport)
     # build_from_document never fetches or caches discovery documents, so there is no
     # discovery cache (and none of its warnings) to switch off, unlike build().
-    return build_from_document(_document(api, version, endpoint), http=transport)
+    document = _document(api, version)
+    if endpoint is not None:
+        document = _redirect(document, endpoint)
+    return build_from_document(document, http=transport)

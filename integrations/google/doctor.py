@@ -41,6 +41,8 @@ def _explain(error: GoogleError, who: str) -> str:
         )
     if isinstance(error, NotFound):
         return error.message
+    if error.retryable and not isinstance(error, GoogleConnectionError):
+        return f"Google is busy or failing ({error.status} {error.reason}); try again shortly."
     if isinstance(error, GoogleConnectionError):
         return f"Google could not be reached ({error.message}). Check the network or the endpoint."
     return f"Google answered {error.status} {error.reason}: {error.message}"
@@ -133,7 +135,10 @@ def diagnose(
         run(events.list(calendarId="primary", maxResults=1), policy=policy)
         return "primary calendar reachable"
 
-    findings.append(_check("drive folder", drive_folder, who))
-    findings.append(_check("gmail", gmail_profile, who))
-    findings.append(_check("calendar", calendar, who))
+    try:
+        findings.append(_check("drive folder", drive_folder, who))
+        findings.append(_check("gmail", gmail_profile, who))
+        findings.append(_check("calendar", calendar, who))
+    finally:
+        clients.close()
     return findings

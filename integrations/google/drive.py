@@ -175,27 +175,19 @@ class GoogleDrive:
                 if current is not None and _rank(current.get("role", "")) >= _rank(grant.role):
                     continue
                 if current is not None:
-                    request = (
-                        self._clients.get("drive", "v3")
-                        .permissions()
-                        .update(
-                            fileId=file_id,
-                            permissionId=current["id"],
-                            body={"role": grant.role},
-                            **ALL_DRIVES,
-                        )
+                    request = self._permissions_api().update(
+                        fileId=file_id,
+                        permissionId=current["id"],
+                        body={"role": grant.role},
+                        **ALL_DRIVES,
                     )
                 else:
-                    request = (
-                        self._clients.get("drive", "v3")
-                        .permissions()
-                        .create(
-                            fileId=file_id,
-                            body={"type": "user", "role": grant.role, "emailAddress": grant.email},
-                            sendNotificationEmail=notify,
-                            fields="id,role,emailAddress",
-                            **ALL_DRIVES,
-                        )
+                    request = self._permissions_api().create(
+                        fileId=file_id,
+                        body={"type": "user", "role": grant.role, "emailAddress": grant.email},
+                        sendNotificationEmail=notify,
+                        fields="id,role,emailAddress",
+                        **ALL_DRIVES,
                     )
                 self._run(request)  # one at a time: see _share_locks
                 added.append(grant)
@@ -236,19 +228,22 @@ class GoogleDrive:
             }
             for k, v in sorted(values.items())
         ]
-        docs = self._clients.get("docs", "v1").documents()
+        docs = self._clients.collection("docs", "v1", "documents")
         self._run(docs.batchUpdate(documentId=doc_id, body={"requests": requests}))
 
     def template_placeholders(self, doc_id: str) -> set[str]:
         """Return the names of the `{{name}}` placeholders left in the document."""
-        docs = self._clients.get("docs", "v1").documents()
+        docs = self._clients.collection("docs", "v1", "documents")
         document = self._run(docs.get(documentId=doc_id))
         return set(PLACEHOLDER.findall("".join(_text_runs(document))))
 
     # --- internals ------------------------------------------------------------------
 
     def _files(self) -> Any:
-        return self._clients.get("drive", "v3").files()
+        return self._clients.collection("drive", "v3", "files")
+
+    def _permissions_api(self) -> Any:
+        return self._clients.collection("drive", "v3", "permissions")
 
     def _run(self, request: Any) -> Any:
         return run(request, policy=self._policy)
@@ -303,9 +298,7 @@ class GoogleDrive:
         token: str | None = None
         while True:
             answer = self._run(
-                self._clients.get("drive", "v3")
-                .permissions()
-                .list(
+                self._permissions_api().list(
                     fileId=file_id,
                     pageToken=token,
                     pageSize=100,

@@ -101,4 +101,4 @@ class GoogleMail:
         return {"id": found} if found is not None else None
 
     def _messages(self) -> Any:
-        return self._clients.get("gmail", "v1").users().messages()
+        return self._clients.collection("gmail", "v1", "users.messages")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,9 @@ import pytest
 
 from integrations.ports import DOC_MIME, FOLDER_MIME, Drive, Grant
 
+# Until tests/conftest.py registers it for every test.
+pytest_plugins = ["tests.fakes.pytest_plugin"]
+
 
 @dataclass
 class Subject:
@@ -19,6 +22,7 @@ class Subject:
 
     drive: Drive
     text_of: Callable[[str], str]
+    close: Callable[[], None] = lambda: None
 
 
 def local_drive(tmp_path: Path) -> Subject:
@@ -41,14 +45,17 @@ def google_drive(fake: Any) -> Subject:
 
     clients = Clients(credentials=None, endpoint=fake.url)
     drive = GoogleDrive(clients, policy=RetryPolicy(base=0.01, cap=0.05, deadline=10.0))
-    return Subject(drive, fake.docs.text)
+    return Subject(drive, fake.docs.text, clients.close)
 
 
 @pytest.fixture(params=["local", "google"])
-def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Subject:
+def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Subject]:
     if request.param == "local":
-        return local_drive(tmp_path)
-    return google_drive(request.getfixturevalue("fake_google"))
+        made = local_drive(tmp_path)
+    else:
+        made = google_drive(request.getfixturevalue("fake_google"))
+    yield made
+    made.close()
 
 
 @pytest.fixture
@@ -89,7 +96,10 @@ class TestDrive:
             "Project Brief", "<h1>Brief</h1><p>v2</p>", parent_id=folder.id, properties=props
         )
         third = drive.write_document(
-            "Project Brief", "<p>v3</p>", parent_id=folder.id, properties=props,
+            "Project Brief",
+            "<p>v3</p>",
+            parent_id=folder.id,
+            properties=props,
             existing_id=first.id,
         )
         assert first.id == second.id == third.id
@@ -102,7 +112,9 @@ class TestDrive:
     def test_written_document_reads_back(self, subject: Subject) -> None:
         folder = subject.drive.ensure_folder("Acme", parent_id=None, properties=PROPS)
         doc = subject.drive.write_document(
-            "Brief", "<h1>Project Brief</h1><p>Why they bought</p>", parent_id=folder.id,
+            "Brief",
+            "<h1>Project Brief</h1><p>Why they bought</p>",
+            parent_id=folder.id,
             properties={"handoverId": "h-1", "kind": "brief"},
         )
         text = " ".join(subject.text_of(doc.id).split())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,9 @@ import pytest
 
 from integrations.ports import Attachment, Email, Mail
 
+# Until tests/conftest.py registers it for every test.
+pytest_plugins = ["tests.fakes.pytest_plugin"]
+
 
 @dataclass
 class Subject:
@@ -18,6 +21,7 @@ class Subject:
 
     mail: Mail
     sent: Callable[[], int]
+    close: Callable[[], None] = lambda: None
 
 
 def local_mail(tmp_path: Path) -> Subject:
@@ -34,14 +38,17 @@ def google_mail(fake: Any) -> Subject:
 
     clients = Clients(credentials=None, endpoint=fake.url)
     mail = GoogleMail(clients, policy=RetryPolicy(base=0.01, cap=0.05, deadline=10.0))
-    return Subject(mail, lambda: len(fake.gmail.sent))
+    return Subject(mail, lambda: len(fake.gmail.sent), clients.close)
 
 
 @pytest.fixture(params=["local", "google"])
-def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Subject:
+def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Subject]:
     if request.param == "local":
-        return local_mail(tmp_path)
-    return google_mail(request.getfixturevalue("fake_google"))
+        made = local_mail(tmp_path)
+    else:
+        made = google_mail(request.getfixturevalue("fake_google"))
+    yield made
+    made.close()
 
 
 INVITE = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"

@@ -1,0 +1,30 @@
+"""Builds the Google adapters from the settings (the production backend)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.google.auth import SCOPES, Clients, credentials_for
+from integrations.google.drive import GoogleDrive
+from integrations.google.execute import RetryPolicy
+from integrations.google.mail import GoogleMail
+
+
+def google_clients(settings: Any) -> Clients:
+    """Return the per-thread client factory for the configured credentials and endpoint."""
+    credentials = credentials_for(
+        settings.google_auth,
+        impersonate=settings.google_impersonate,
+        scopes=list(SCOPES),
+        endpoint=settings.google_api_endpoint,
+    )
+    return Clients(credentials=credentials, endpoint=settings.google_api_endpoint)
+
+
+def google_workspace(settings: Any, clients: Clients) -> tuple[GoogleDrive, GoogleMail]:
+    """Return the Drive and Mail adapters acting as the service user."""
+    policy = RetryPolicy(base=settings.google_retry_base, deadline=settings.google_retry_deadline)
+    return (
+        GoogleDrive(clients, policy=policy),
+        GoogleMail(clients, policy=policy, sender=settings.google_impersonate),
+    )

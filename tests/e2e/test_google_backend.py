@@ -1,0 +1,107 @@
+"""The whole kickoff on WORKSPACE_BACKEND=google, through the real client library,
+against the loopback Google: one folder, one brief, the shares, one email, even under faults."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from service import create_app
+from service.demo import example_handover
+from service.workflows import kickoff
+from tests.conftest import close_app, make_settings
+from tests.fakes import Fault, FakeGoogle
+
+FOLDER = "application/vnd.google-apps.folder"
+DOC = "application/vnd.google-apps.document"
+
+
+@pytest.fixture
+def google_app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Any:
+    app = create_app(make_settings(
+        tmp_path, database_url=database_url, workspace_backend="google",
+        google_api_endpoint=fake_google.url, google_auth="anonymous",
+        google_impersonate="handover@agency.example", google_retry_base=0.01,
+    ))
+    yield app
+    close_app(app)
+
+
+def run_handover(app: Flask, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    services = app.extensions["handover"]
+    result = kickoff.submit_handover(data or example_handover(), idempotency_key=None,
+                                     actor="test", db=services.db, tasks=services.tasks)
+    services.tasks.wait_idle(timeout=60)
+    answer = app.test_client().get(f"/api/handovers/{result.handover_id}")
+    return answer.get_json()  # type: ignore[no-any-return]
+
+
+def live_files(fake: FakeGoogle) -> list[dict[str, Any]]:
+    return [f for f in fake.drive.files.values() if not f.get("trashed")]
+
+
+def test_the_kickoff_makes_each_artifact_once_in_google(google_app: Flask, fake_google: FakeGoogle) -> None:
+    data = run_handover(google_app)
+    assert data["status"] == "done", data["steps"]
+    files = live_files(fake_google)
+    kinds = Counter(f["mimeType"] for f in files)
+    assert kinds == {FOLDER: 2, DOC: 1}
+    brief = next(f for f in files if f["mimeType"] == DOC)
+    assert brief["id"] == data["artifacts"]["brief"]["id"]
+    assert data["artifacts"]["brief"]["url"] == f"https://docs.google.com/document/d/{brief['id']}/edit"
+    text = fake_google.docs.text(brief["id"])
+    assert "Project Brief: Acme Corp" in text and "Replatform the storefront" in text
+    folder_id = data["artifacts"]["folder"]["id"]
+    people = {(p.get("emailAddress"), p["role"]) for p in fake_google.drive.permissions[folder_id]
+              if p.get("emailAddress") != "handover@agency.example"}
+    assert {("ada@agency.example", "writer"), ("pat@agency.example", "writer")} <= people
+    assert len(fake_google.gmail.sent) == 1
+    # The brief was made by one upload with conversion, not created then written.
+    uploads = [r for r in fake_google.requests if r.path.startswith("/upload/drive/v3/files")]
+    assert len(uploads) == 1
+
+
+def test_bursts_of_429_and_5xx_still_make_each_artifact_once(google_app: Flask, fake_google: FakeGoogle) -> None:
+    fake_google.faults.add(Fault(status=429, rate=0.25, seed=11))
+    fake_google.faults.add(Fault(status=503, rate=0.1, seed=12))
+    data = run_handover(google_app)
+    assert data["status"] == "done", data["steps"]
+    fake_google.faults.clear()
+    kinds = Counter(f["mimeType"] for f in live_files(fake_google))
+    assert kinds == {FOLDER: 2, DOC: 1}
+    for file_id, perms in fake_google.drive.permissions.items():
+        emails = [p.get("emailAddress") for p in perms]
+        assert len(emails) == len(set(emails)), (file_id, emails)
+    assert len(fake_google.gmail.sent) == 1
+    assert any(r.status == 429 for r in fake_google.requests)
+
+
+def test_a_google_4xx_fails_the_step_with_googles_message_and_a_retry_completes(
+    google_app: Flask, fake_google: FakeGoogle
+) -> None:
+    fake_google.faults.add(Fault(status=403, path=r"/permissions", method="POST", times=1,
+                                 reason="insufficientFilePermissions"))
+    data = run_handover(google_app)
+    assert data["status"] == "failed"
+    failed = next(s for s in data["steps"] if s["state"] == "failed")
+    assert failed["name"] == "share_brief"
+    assert "403" in failed["error"] or "ermission" in failed["error"]
+    services = google_app.extensions["handover"]
+    kickoff.retry_handover(data["id"], actor="ops", db=services.db, tasks=services.tasks,
+                           clock=services.clock)
+    services.tasks.wait_idle(timeout=60)
+    again = google_app.test_client().get(f"/api/handovers/{data['id']}").get_json()
+    assert again["status"] == "done"
+    assert Counter(f["mimeType"] for f in live_files(fake_google)) == {FOLDER: 2, DOC: 1}
+
+
+def test_a_second_project_for_the_same_client_reuses_its_folders(google_app: Flask, fake_google: FakeGoogle) -> None:
+    run_handover(google_app)
+    second = example_handover()
+    second["project"]["name"] = "Acme Mobile"
+    assert run_handover(google_app, second)["status"] == "done"
+    assert Counter(f["mimeType"] for f in live_files(fake_google)) == {FOLDER: 2, DOC: 2}

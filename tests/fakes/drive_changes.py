@@ -1,0 +1,197 @@
+"""Drive v3 changes feed, watch channels and their push notifications.
+
+Like Drive, the feed keeps only the latest change per file: a file changed twice since
+a page token shows up once, at the position of its latest change. A new watch channel
+first gets a `sync` notification (message number 1), then one `change` notification per
+recorded change. `notify_drop_rate`, `notify_duplicate_rate` and `notify_delay` (a random
+delay of up to that many seconds, which can reorder deliveries) make delivery unreliable,
+deterministically for a given `notify_seed`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from tests.fakes.core import Call, Reply, bad_request, not_found
+
+if TYPE_CHECKING:
+    from tests.fakes.drive import DriveState
+
+WEEK = 7 * 24 * 3600.0
+DAY = 24 * 3600.0
+
+
+class ChangesMixin:
+    """changes.*, files.watch and channels.stop handlers for DriveState."""
+
+    def reset_changes(self: DriveState) -> None:
+        self.change_counter = 100
+        self.change_log: dict[str, tuple[int, str, bool]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.notify_drop_rate = 0.0
+        self.notify_duplicate_rate = 0.0
+        self.notify_delay = 0.0
+        self.notify_seed: int | None = None
+        self.channel_default_ttl = WEEK
+        self.channel_max_ttl = WEEK
+        self._rng_seed: int | None = None
+        self._rng = random.Random()
+
+    def changes_handlers(self: DriveState) -> dict[str, Callable[[Call], Reply]]:
+        return {
+            "drive.changes.getStartPageToken": self.changes_start_token,
+            "drive.changes.list": self.changes_list,
+            "drive.changes.watch": self.changes_watch,
+            "drive.files.watch": self.files_watch,
+            "drive.channels.stop": self.channels_stop,
+        }
+
+    @property
+    def notifications(self: DriveState) -> list[Any]:
+        """Every notification POST made so far (Delivery objects), in send order."""
+        return list(self.notifier.deliveries)
+
+    def record_change(self: DriveState, file_id: str, removed: bool = False) -> None:
+        """Append a change for the file to the feed and notify live channels."""
+        with self.lock:
+            self.change_counter += 1
+            self.change_log[file_id] = (self.change_counter, self.clock.stamp(), removed)
+            for channel in list(self.channels.values()):
+                if channel.get("fileId") in (None, file_id):
+                    self._notify(channel, "change" if channel.get("fileId") is None else "update")
+
+    def _notify(self: DriveState, channel: dict[str, Any], state: str) -> None:
+        if channel["_expires"] < time.time():
+            return
+        if self._rng_seed != self.notify_seed or self._rng is None:
+            self._rng = random.Random(self.notify_seed)
+            self._rng_seed = self.notify_seed
+        channel["_messages"] += 1
+        headers = {
+            "X-Goog-Channel-ID": channel["id"],
+            "X-Goog-Channel-Expiration": time.strftime(
+                "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(channel["_expires"])
+            ),
+            "X-Goog-Resource-ID": channel["resourceId"],
+            "X-Goog-Resource-URI": channel["resourceUri"],
+            "X-Goog-Resource-State": state,
+            "X-Goog-Message-Number": str(channel["_messages"]),
+            "Content-Length": "0",
+        }
+        if channel.get("token"):
+            headers["X-Goog-Channel-Token"] = channel["token"]
+        if state != "sync" and self._rng.random() < self.notify_drop_rate:
+            return
+        copies = 2 if state != "sync" and self._rng.random() < self.notify_duplicate_rate else 1
+        for _ in range(copies):
+            delay = self._rng.uniform(0, self.notify_delay) if self.notify_delay else 0.0
+            self.notifier.send(channel["address"], headers, delay)
+
+    def changes_start_token(self: DriveState, call: Call) -> Reply:
+        return Reply(
+            json={"kind": "drive#startPageToken", "startPageToken": str(self.change_counter + 1)}
+        )
+
+    def changes_list(self: DriveState, call: Call) -> Reply:
+        token = call.params["pageToken"]
+        if not token.isdigit() or int(token) > self.change_counter + 1:
+            raise bad_request(f"Invalid Value: {token}", "invalid", "pageToken")
+        start = int(token)
+        include_removed = call.param("includeRemoved", True)
+        entries = sorted(
+            (number, file_id, stamp, removed)
+            for file_id, (number, stamp, removed) in self.change_log.items()
+            if number >= start and (include_removed or not removed)
+        )
+        size = call.param("pageSize", 100)
+        page, rest = entries[:size], entries[size:]
+        changes = []
+        for _, file_id, stamp, removed in page:
+            change: dict[str, Any] = {
+                "kind": "drive#change",
+                "type": "file",
+                "changeType": "file",
+                "time": stamp,
+                "removed": removed,
+                "fileId": file_id,
+            }
+            if not removed and file_id in self.files:
+                change["file"] = self.view(self.files[file_id])
+            changes.append(change)
+        result: dict[str, Any] = {"kind": "drive#changeList", "changes": changes}
+        if rest:
+            result["nextPageToken"] = str(rest[0][0])
+        else:
+            result["newStartPageToken"] = str(self.change_counter + 1)
+        return Reply(json=result)
+
+    def _open_channel(
+        self: DriveState, call: Call, uri: str, max_ttl: float, file_id: str | None
+    ) -> Reply:
+        body = call.body or {}
+        channel_id, address = body.get("id"), body.get("address")
+        if not channel_id:
+            raise bad_request("Channel id is required.", "required", "id")
+        if body.get("type") not in ("web_hook", "webhook"):
+            raise bad_request(
+                f"Unknown channel type: {body.get('type')}.", "push.invalidChannelType"
+            )
+        url = urllib.parse.urlsplit(address or "")
+        loopback = url.hostname in ("127.0.0.1", "localhost", "::1")
+        if url.scheme != "https" and not (url.scheme == "http" and loopback):
+            raise bad_request(
+                f"WebHook callback must be HTTPS: {address}", "push.webhookUrlNotHttps"
+            )
+        if channel_id in self.channels:
+            raise bad_request(f"Channel id {channel_id} not unique", "channelIdNotUnique")
+        now = time.time()
+        expires = now + min(self.channel_default_ttl, max_ttl)
+        if body.get("expiration") is not None:
+            asked = int(body["expiration"]) / 1000
+            if asked <= now:
+                raise bad_request("Channel expiration must be in the future.", "invalid")
+            expires = min(asked, now + max_ttl)
+        channel = {
+            "kind": "api#channel",
+            "id": channel_id,
+            "resourceId": uuid.uuid4().hex[:27],
+            "resourceUri": uri,
+            "address": address,
+            "token": body.get("token"),
+            "expiration": str(int(expires * 1000)),
+            "fileId": file_id,
+            "_expires": expires,
+            "_messages": 0,
+        }
+        self.channels[channel_id] = channel
+        self._notify(channel, "sync")
+        answer = {
+            k: v
+            for k, v in channel.items()
+            if k in ("kind", "id", "resourceId", "resourceUri", "token", "expiration")
+            and v is not None
+        }
+        return Reply(json=answer)
+
+    def changes_watch(self: DriveState, call: Call) -> Reply:
+        token = call.params["pageToken"]
+        uri = f"https://www.googleapis.com/drive/v3/changes?alt=json&pageToken={token}"
+        return self._open_channel(call, uri, self.channel_max_ttl, None)
+
+    def files_watch(self: DriveState, call: Call) -> Reply:
+        file = self._get(call.params["fileId"])
+        uri = f"https://www.googleapis.com/drive/v3/files/{file['id']}?alt=json"
+        return self._open_channel(call, uri, min(DAY, self.channel_max_ttl), file["id"])
+
+    def channels_stop(self: DriveState, call: Call) -> Reply:
+        body = call.body or {}
+        channel = self.channels.get(body.get("id", ""))
+        if channel is None or channel["resourceId"] != body.get("resourceId"):
+            raise not_found(f"Channel '{body.get('id')}' not found for project.", "id")
+        del self.channels[channel["id"]]
+        return Reply(status=204)

@@ -1,0 +1,215 @@
+"""Gmail v1: sending (JSON `raw`, media and multipart uploads), listing with `q`, getting.
+
+A well-formed Message-ID (`<local@domain>`) is kept, so `rfc822msgid:` finds the message
+later; a missing or malformed one is replaced by a Gmail-style id, the original moving to
+X-Google-Original-Message-ID. `search_lag` (seconds) delays when a sent message becomes
+visible to messages.list, like Gmail's search index.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import functools
+import re
+import shlex
+import threading
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import getaddresses
+from typing import Any
+
+from tests.fakes.core import (
+    ApiError,
+    Call,
+    Clock,
+    Reply,
+    State,
+    b64url_decode,
+    b64url_encode,
+    bad_request,
+    hex_id,
+    not_found,
+)
+from tests.fakes.wire import media_type
+
+MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
+
+
+class GmailState(State):
+    """The sent mail of the service user."""
+
+    def __init__(self, lock: threading.RLock, clock: Clock, user_email: str) -> None:
+        super().__init__(lock, clock)
+        self.user_email = user_email
+        self.reset()
+
+    def reset(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.search_lag = 0.0
+
+    def handlers(self) -> dict[str, Callable[[Call], Reply]]:
+        return {
+            "gmail.users.messages.send": self.messages_send,
+            "gmail.users.messages.list": self.messages_list,
+            "gmail.users.messages.get": self.messages_get,
+            "gmail.users.getProfile": self.get_profile,
+        }
+
+    def _user(self, call: Call) -> None:
+        user = call.params["userId"]
+        if user not in ("me", self.user_email):
+            raise ApiError(403, "Delegation denied for " + self.user_email, "forbidden")
+
+    def _raw(self, call: Call) -> bytes:
+        if call.media is not None:
+            kind = media_type(call.media_type)
+            if not kind.startswith("message/"):
+                raise bad_request(
+                    f"Media type '{kind}' is not supported. Valid media types: [message/*]",
+                    "badContent",
+                )
+            return call.media
+        raw = (call.body or {}).get("raw")
+        if not raw:
+            raise bad_request(
+                "'raw' RFC822 payload message string or uploading message via"
+                " /upload/* URL required",
+                "invalidArgument",
+            )
+        try:
+            return b64url_decode(raw)
+        except ValueError:
+            raise bad_request("Invalid value for ByteString: " + raw[:40], "invalid") from None
+
+    def messages_send(self, call: Call) -> Reply:
+        self._user(call)
+        raw = self._raw(call)
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        recipients = getaddresses(
+            [str(v) for h in ("to", "cc", "bcc") for v in message.get_all(h, [])]
+        )
+        if not any(address for _, address in recipients):
+            raise bad_request("Recipient address required", "invalidArgument")
+        original = str(message.get("Message-ID", "") or "").strip()
+        if not MESSAGE_ID.fullmatch(original):
+            del message["Message-ID"]
+            if original:
+                message["X-Google-Original-Message-ID"] = original
+            message["Message-ID"] = f"<CA+{hex_id(24)}@mail.gmail.com>"
+            raw = message.as_bytes()
+        if "From" not in message:
+            message["From"] = self.user_email
+            raw = message.as_bytes()
+        thread_id = (call.body or {}).get("threadId")
+        if thread_id and not any(m["threadId"] == thread_id for m in self.sent):
+            raise not_found("Requested entity was not found.")
+        message_id = hex_id(16)
+        record = {
+            "id": message_id,
+            "threadId": thread_id or message_id,
+            "labelIds": ["SENT"],
+            "raw": raw,
+            "message": message,
+            "internalDate": str(int(time.time() * 1000)),
+            "_searchable_at": time.monotonic() + self.search_lag,
+        }
+        self.sent.append(record)
+        return Reply(json={"id": message_id, "threadId": record["threadId"], "labelIds": ["SENT"]})
+
+    def messages_list(self, call: Call) -> Reply:
+        self._user(call)
+        tests = _parse_query(call.param("q") or "")
+        labels = set(call.param("labelIds") or [])
+        now = time.monotonic()
+        found = [
+            m
+            for m in reversed(self.sent)
+            if m["_searchable_at"] <= now
+            and labels <= set(m["labelIds"])
+            and all(test(m) for test in tests)
+        ]
+        size = call.param("maxResults", 100)
+        token = call.param("pageToken") or "0"
+        if not token.isdigit():
+            raise bad_request("Invalid pageToken", "invalid", "pageToken")
+        offset = int(token)
+        page = found[offset : offset + size]
+        result: dict[str, Any] = {"resultSizeEstimate": len(found)}
+        if page:
+            result["messages"] = [{"id": m["id"], "threadId": m["threadId"]} for m in page]
+        if offset + size < len(found):
+            result["nextPageToken"] = str(offset + size)
+        return Reply(json=result)
+
+    def messages_get(self, call: Call) -> Reply:
+        self._user(call)
+        record = next((m for m in self.sent if m["id"] == call.params["id"]), None)
+        if record is None:
+            raise not_found("Requested entity was not found.")
+        message: EmailMessage = record["message"]
+        answer: dict[str, Any] = {
+            "id": record["id"],
+            "threadId": record["threadId"],
+            "labelIds": record["labelIds"],
+            "sizeEstimate": len(record["raw"]),
+            "internalDate": record["internalDate"],
+            "historyId": str(1000 + self.sent.index(record)),
+            "snippet": _snippet(message),
+        }
+        form = call.param("format", "full")
+        if form == "raw":
+            answer["raw"] = b64url_encode(record["raw"])
+        elif form in ("full", "metadata"):
+            wanted = {h.lower() for h in call.param("metadataHeaders") or []}
+            headers = [
+                {"name": k, "value": str(v)}
+                for k, v in message.items()
+                if form == "full" or not wanted or k.lower() in wanted
+            ]
+            answer["payload"] = {"mimeType": message.get_content_type(), "headers": headers}
+        return Reply(json=answer)
+
+    def get_profile(self, call: Call) -> Reply:
+        self._user(call)
+        return Reply(
+            json={
+                "emailAddress": self.user_email,
+                "messagesTotal": len(self.sent),
+                "threadsTotal": len({m["threadId"] for m in self.sent}),
+                "historyId": str(1000 + len(self.sent)),
+            }
+        )
+
+
+def _snippet(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    text = part.get_content() if part is not None else ""
+    return re.sub(r"\s+", " ", str(text)).strip()[:200]
+
+
+def _parse_query(q: str) -> list[Callable[[dict[str, Any]], bool]]:
+    """Gmail search terms: rfc822msgid:, from:, to:, cc:, bcc:, subject:, in:/label:, words."""
+    try:
+        terms = shlex.split(q)
+    except ValueError:
+        terms = q.split()
+    return [functools.partial(_matches, term) for term in terms]
+
+
+def _matches(term: str, record: dict[str, Any]) -> bool:
+    """Whether one sent message matches one search term."""
+    name, sep, value = term.partition(":")
+    name = name.lower() if sep else ""
+    message: EmailMessage = record["message"]
+    if name == "rfc822msgid":
+        return str(message.get("Message-ID", "")).strip().strip("<>") == value.strip().strip("<>")
+    if name in ("from", "to", "cc", "bcc"):
+        return any(value.lower() in str(h).lower() for h in message.get_all(name, []))
+    if name == "subject":
+        return value.lower() in str(message.get("Subject", "")).lower()
+    if name in ("in", "label"):
+        return value.upper() in record["labelIds"]
+    return term.lower() in bytes(record["raw"]).decode("utf-8", "replace").lower()
