@@ -42,21 +42,27 @@ def create_app(
 
     engine = make_engine(settings.database_url)
     migrate(engine)
-    drive, mail, close_workspace = build_workspace(settings)
+    workspace = build_workspace(settings)
     services = Services(
-        settings=settings, db=Database(engine), drive=drive, mail=mail, renderer=Renderer()
+        settings=settings,
+        db=Database(engine),
+        drive=workspace.drive,
+        mail=workspace.mail,
+        calendar=workspace.calendar,
+        renderer=Renderer(),
     )
     services.tasks = _build_tasks(settings, services)
-    services.closers.append(close_workspace)
+    services.closers.append(workspace.close)
     app.extensions["handover"] = services
 
     csrf.init_app(app)
-    from service.web import api, files, pages, tasks
+    from service.web import api, calendar_feed, files, pages, tasks
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(files.bp)
+    app.register_blueprint(calendar_feed.bp)
     csrf.exempt(api.bp)
     csrf.exempt(tasks.bp)
 

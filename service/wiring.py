@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from integrations.local.calendar import LocalCalendar
 from integrations.local.drive import LocalDrive
 from integrations.local.mail import LocalMail
-from integrations.ports import Drive, Mail, Tasks
+from integrations.ports import Calendar, Drive, Mail, Tasks
 from service.config import Settings
 from service.rendering import Renderer
 from service.store.db import Database
@@ -31,6 +34,7 @@ class Services:
     db: Database
     drive: Drive
     mail: Mail
+    calendar: Calendar
     renderer: Renderer
     tasks: Tasks = field(init=False)
     clock: Any = utcnow
@@ -55,18 +59,35 @@ class Services:
         )
 
 
-def build_workspace(settings: Settings) -> tuple[Drive, Mail, Callable[[], None]]:
-    """Return the Drive and Mail adapters for the configured backend, and their closer."""
+@dataclass
+class Workspace:
+    """The adapters of one backend and how to close them."""
+
+    drive: Drive
+    mail: Mail
+    calendar: Calendar
+    close: Callable[[], None]
+
+
+def feed_secret(settings: Settings) -> str:
+    """Return the key of the calendar feeds' secret URLs, derived from SECRET_KEY."""
+    return hmac.new(settings.secret_key.encode(), b"calendar-feed", hashlib.sha256).hexdigest()
+
+
+def build_workspace(settings: Settings) -> Workspace:
+    """Return the Drive, Mail and Calendar adapters for the configured backend."""
     if settings.is_local:
         root = settings.workspace_dir
-        return (
-            LocalDrive(root / "drive", base_url=settings.public_base_url),
-            LocalMail(root / "outbox"),
-            lambda: None,
+        mail = LocalMail(root / "outbox")
+        calendar = LocalCalendar(
+            root / "calendar", mail=mail, base_url=settings.public_base_url,
+            feed_secret=feed_secret(settings),
         )
+        drive = LocalDrive(root / "drive", base_url=settings.public_base_url)
+        return Workspace(drive, mail, calendar, lambda: None)
     # Imported only when Google is asked for: the local backend needs none of it.
-    from integrations.google.wiring import google_clients, google_workspace
+    from integrations.google.wiring import google_calendar, google_clients, google_workspace
 
     clients = google_clients(settings)
-    drive, mail = google_workspace(settings, clients)
-    return drive, mail, clients.close
+    drive, gmail = google_workspace(settings, clients)
+    return Workspace(drive, gmail, google_calendar(settings, clients), clients.close)

@@ -23,8 +23,19 @@ def google_clients(settings: Any) -> Clients:
 
 def google_workspace(settings: Any, clients: Clients) -> tuple[GoogleDrive, GoogleMail]:
     """Return the Drive and Mail adapters acting as the service user."""
-    policy = RetryPolicy(base=settings.google_retry_base, deadline=settings.google_retry_deadline)
+    policy = _policy(settings)
     return (
         GoogleDrive(clients, policy=policy),
         GoogleMail(clients, policy=policy, sender=settings.google_impersonate),
     )
+
+
+def google_calendar(settings: Any, clients: Clients) -> Any:
+    """Return the Calendar adapter (Calendar v3 with Meet links)."""
+    from integrations.google.calendar import GoogleCalendar
+
+    return GoogleCalendar(clients, policy=_policy(settings))
+
+
+def _policy(settings: Any) -> RetryPolicy:
+    return RetryPolicy(base=settings.google_retry_base, deadline=settings.google_retry_deadline)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import formatdate
 from pathlib import Path
 
@@ -17,6 +17,14 @@ log = logging.getLogger(__name__)
 def message_id(key: str, domain: str = "handover.local") -> str:
     """Return the deterministic Message-ID of the message with this key."""
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def _content_param(content_type: str, name: str) -> str | None:
+    """Return one parameter of a Content-Type value, e.g. text/calendar's method."""
+    header = Message()
+    header["Content-Type"] = content_type
+    value = header.get_param(name)
+    return value if isinstance(value, str) else None
 
 
 def build_mime(email: Email, *, sender: str) -> EmailMessage:
@@ -36,7 +44,8 @@ def build_mime(email: Email, *, sender: str) -> EmailMessage:
         maintype, _, subtype = att.content_type.partition("/")
         params = {}
         if att.content_type.startswith("text/calendar"):
-            subtype, params = "calendar", {"method": "REQUEST"}
+            method = (_content_param(att.content_type, "method") or "REQUEST").upper()
+            subtype, params = "calendar", {"method": method}
         msg.add_attachment(
             att.data,
             maintype=maintype,
