@@ -48,6 +48,7 @@ class GmailState(State):
     def reset(self) -> None:
         self.sent: list[dict[str, Any]] = []
         self.search_lag = 0.0
+        self._searchable_at: dict[str, float] = {}
 
     def handlers(self) -> dict[str, Callable[[Call], Reply]]:
         return {
@@ -114,9 +115,9 @@ class GmailState(State):
             "raw": raw,
             "message": message,
             "internalDate": str(int(time.time() * 1000)),
-            "_searchable_at": time.monotonic() + self.search_lag,
         }
         self.sent.append(record)
+        self._searchable_at[message_id] = time.monotonic() + self.search_lag
         return Reply(json={"id": message_id, "threadId": record["threadId"], "labelIds": ["SENT"]})
 
     def messages_list(self, call: Call) -> Reply:
@@ -127,7 +128,7 @@ class GmailState(State):
         found = [
             m
             for m in reversed(self.sent)
-            if m["_searchable_at"] <= now
+            if self._searchable_at.get(m["id"], 0) <= now
             and labels <= set(m["labelIds"])
             and all(test(m) for test in tests)
         ]
