@@ -80,3 +80,25 @@ def migrate() -> None:
     """Bring the database to the newest schema (create_app does this too)."""
     _app()
     click.echo("database is up to date")
+
+
+@main.command("watch-drive")
+def watch_drive() -> None:
+    """Open a Drive push channel to PUBLIC_BASE_URL/hooks/drive unless one is live."""
+    from service.workflows import channels
+
+    s = _app().extensions["handover"]
+    address = channels.hook_address(s.settings.public_base_url)
+    opened = channels.ensure_channel(db=s.db, feed=s.change_feed, address=address, now=s.clock())
+    click.echo(f"{'opened a channel' if opened else 'a channel is live already'} to {address}")
+
+
+@main.command("renew-channels")
+def renew_channels() -> None:
+    """Replace the Drive push channels that expire within a day (run it daily)."""
+    from service.workflows import channels
+
+    s = _app().extensions["handover"]
+    address = channels.hook_address(s.settings.public_base_url)
+    opened = channels.renew_channels(s.clock(), db=s.db, feed=s.change_feed, address=address)
+    click.echo(f"opened {len(opened)} channel(s) to {address}")

@@ -16,8 +16,17 @@ def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
         )
     elif job == "sweep":
         kickoff.sweep(db=services.db, tasks=services.tasks, clock=services.clock)
+    elif job == "renew_channels":
+        from service.workflows import channels
+
+        channels.renew_channels(
+            services.clock(),
+            db=services.db,
+            feed=services.change_feed,
+            address=channels.hook_address(services.settings.public_base_url),
+        )
     else:
         raise LookupError(f"unknown job {job!r}")
 
 
-JOBS = frozenset({"advance_handover", "sweep"})
+JOBS = frozenset({"advance_handover", "sweep", "renew_channels"})

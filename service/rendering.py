@@ -59,6 +59,11 @@ class Renderer:
             h=handover, contact_groups=groups, links=links
         )
 
+    def invitation(self, kind: str, **context: Any) -> str:
+        """Return the plain-text description of a meeting invitation: agenda and links."""
+        template = self._text.get_template(f"documents/invitations/{kind}.txt")
+        return template.render(**context).strip() + "\n"
+
     def email(self, name: str, **context: Any) -> RenderedEmail:
         """Return the subject, text and HTML of the email template `name`."""
         base = f"emails/{name}"

@@ -17,7 +17,7 @@ from integrations.ports import Calendar, Drive, Mail, Tasks
 from service.config import Settings
 from service.rendering import Renderer
 from service.store.db import Database
-from service.workflows.steps import StepContext
+from service.workflows.context import StepContext
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ class Services:
             public_base_url=self.settings.public_base_url,
             clients_folder_id=self.settings.drive_clients_folder,
             share_notify=self.settings.share_notify,
+            calendar=self.calendar,
+            settings=self.settings,
+            clock=self.clock,
         )
 
 

@@ -137,3 +137,11 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     with LiveServer(app, port) as server:
         yield server
     close_app(app)
+
+
+def outbox_subjects(services: Any, prefix: str = "") -> list[str]:
+    """Return the subjects of the local outbox's messages that start with prefix."""
+    from email import message_from_bytes
+
+    subjects = [str(message_from_bytes(p.read_bytes())["Subject"]) for p in services.mail.messages()]
+    return sorted(s for s in subjects if s.startswith(prefix))

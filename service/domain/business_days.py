@@ -116,6 +116,7 @@ def previous_business_day(day: date, country: str) -> date:
     return candidate
 
 
+@functools.lru_cache(maxsize=65536)
 def add_business_days(day: date, n: int, country: str) -> date:
     """Return the date n business days after day (before it when n is negative).
 

@@ -27,6 +27,8 @@ from service.domain.business_days import (
 from service.domain.planning_model import Participant
 
 STEP = timedelta(minutes=15)
+_DAY_SECONDS = 86400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPSILON = timedelta(microseconds=1)
 Hours = tuple[time, time]
 BusyMap = Mapping[str, Sequence[tuple[datetime, datetime]]]
@@ -56,6 +58,31 @@ def _window(tzinfo: ZoneInfo, day: date, hours: Hours) -> tuple[datetime, dateti
         localize(datetime.combine(day, hours[0]), tzinfo),
         localize(datetime.combine(day, hours[1]), tzinfo),
     )
+
+
+def _offset_at(tzinfo: ZoneInfo, moment: int) -> int:
+    """Return a zone's UTC offset in seconds at a POSIX moment."""
+    offset = datetime.fromtimestamp(moment, tz=tzinfo).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+@functools.lru_cache(maxsize=65536)
+def _day_offsets(tzinfo: ZoneInfo, utc_day: int) -> tuple[int, int, int]:
+    """Return (offset, moment it changes, offset after) for one UTC day, in seconds."""
+    start = utc_day * _DAY_SECONDS
+    first = _offset_at(tzinfo, start)
+    if _offset_at(tzinfo, start + _DAY_SECONDS) == first:
+        return first, start + _DAY_SECONDS, first
+    moment = start
+    while _offset_at(tzinfo, moment + 60) == first:
+        moment += 60 if _offset_at(tzinfo, moment + 900) != first else 900
+    return first, moment + 60, _offset_at(tzinfo, moment + 60)
+
+
+def offset_seconds(tzinfo: ZoneInfo, moment: int) -> int:
+    """Return a zone's UTC offset in seconds at a POSIX moment (cached per UTC day)."""
+    first, change, after = _day_offsets(tzinfo, moment // _DAY_SECONDS)
+    return first if moment < change else after
 
 
 def local_dates(tzinfo: ZoneInfo, start: datetime, end: datetime) -> tuple[date, ...]:
@@ -145,72 +172,114 @@ class SlotRules:
         )
         self.hours = hours
         self._bounds = (_seconds(hours[0]), _seconds(hours[1]))
-        self._business_days: dict[tuple[str, date], bool] = {}
+        self._business_days: dict[tuple[str, int], bool] = {}
+        self._steady: dict[int, tuple[int, ...]] = {}
+        self._hours_cache: dict[tuple[int, int, tuple[int, ...]], tuple[int, int]] = {}
         self.busy = tuple(
             (person, tuple(busy.get(person.key, ())))
             for person in attendees
             if person.internal and person.required and busy.get(person.key)
         )
 
-    def _business(self, country: str, day: date) -> bool:
-        """Return whether day is a business day in country (memoised per planner run)."""
+    def _business(self, country: str, day: int) -> bool:
+        """Return whether an epoch day is a business day in country (memoised)."""
         key = (country, day)
         known = self._business_days.get(key)
         if known is None:
-            known = self._business_days[key] = is_business_day(day, country)
+            known = is_business_day(date.fromordinal(_EPOCH_ORDINAL + day), country)
+            self._business_days[key] = known
         return known
 
-    def _outside(self, group: Group, start: datetime, end: datetime) -> int:
-        """Return one group member's minutes of [start, end) outside working hours."""
-        local, local_end = start.astimezone(group.tzinfo), end.astimezone(group.tzinfo)
-        if local.utcoffset() != local_end.utcoffset():  # a DST change inside the meeting
-            return outside_minutes(group.tzinfo, start, end, self.hours)
-        begin = local.hour * 3600 + local.minute * 60 + local.second
-        finish = begin + int((end - start).total_seconds())
-        inside = 0
-        for shift in (0, 86400):
-            lo, hi = self._bounds[0] + shift, self._bounds[1] + shift
-            inside += max(0, min(finish, hi) - max(begin, lo))
-        return math.ceil((finish - begin - inside) / 60)
-
-    def _calendar(self, start: datetime, end: datetime) -> int:
-        """Return how many internal attendees meet on one of their non-business days."""
-        out = 0
-        last = end - _EPSILON
+    def _steady_offsets(self, day: int) -> tuple[int, ...]:
+        """Return the offsets pattern of a UTC day when no zone changes in it, else ()."""
+        out: list[int] = []
         for group in self.groups:
-            if group.internal and not (
-                self._business(group.country, start.astimezone(group.tzinfo).date())
-                and self._business(group.country, last.astimezone(group.tzinfo).date())
-            ):
-                out += len(group.people)
-        return out
+            first, _, after = _day_offsets(group.tzinfo, day)
+            if first != after:
+                return ()
+            out.extend((first, first))
+        return tuple(out)
 
-    def _hours(self, start: datetime, end: datetime) -> tuple[int, int]:
-        """Return the minutes outside hours summed over internal and external attendees."""
+    def _offsets(self, begin: int, last: int) -> tuple[int, ...]:
+        """Return each group's UTC offset at the first and last second of a meeting."""
+        day = begin // _DAY_SECONDS
+        if last // _DAY_SECONDS == day:
+            steady = self._steady.get(day)
+            if steady is None:
+                steady = self._steady[day] = self._steady_offsets(day)
+            if steady:
+                return steady
+        out: list[int] = []
+        for group in self.groups:
+            first, change, after = _day_offsets(group.tzinfo, begin // _DAY_SECONDS)
+            out.append(first if begin < change else after)
+            if last // _DAY_SECONDS != begin // _DAY_SECONDS:
+                first, change, after = _day_offsets(group.tzinfo, last // _DAY_SECONDS)
+            out.append(first if last < change else after)
+        return tuple(out)
+
+    def _hours(
+        self, start: datetime, end: datetime, begin: int, length: int, offsets: tuple[int, ...]
+    ) -> tuple[int, int]:
+        """Return minutes outside hours (internal, external); cached per local pattern."""
+        key = (begin % _DAY_SECONDS, length, offsets)
+        cached = self._hours_cache.get(key)
+        if cached is not None:
+            return cached
         internal = external = 0
-        for group in self.groups:
-            outside = self._outside(group, start, end) * len(group.people)
-            if group.internal:
-                internal += outside
+        lo_bound, hi_bound = self._bounds
+        for i, group in enumerate(self.groups):
+            offset = offsets[2 * i]
+            if offset != offsets[2 * i + 1]:  # a DST change inside the meeting
+                outside = outside_minutes(group.tzinfo, start, end, self.hours)
             else:
-                external += outside
+                local = (begin + offset) % _DAY_SECONDS
+                inside = 0
+                for shift in (0, _DAY_SECONDS):
+                    overlap = min(local + length, hi_bound + shift) - max(local, lo_bound + shift)
+                    inside += max(0, overlap)
+                outside = -((inside - length) // 60)  # minutes, rounded up
+            if group.internal:
+                internal += outside * len(group.people)
+            else:
+                external += outside * len(group.people)
+        self._hours_cache[key] = (internal, external)
         return internal, external
+
+    def _calendar(self, begin: int, last: int, offsets: tuple[int, ...]) -> int:
+        """Return how many internal attendees meet on one of their non-business days."""
+        calendar = 0
+        for i, group in enumerate(self.groups):
+            if group.internal and not (
+                self._business(group.country, (begin + offsets[2 * i]) // _DAY_SECONDS)
+                and self._business(group.country, (last + offsets[2 * i + 1]) // _DAY_SECONDS)
+            ):
+                calendar += len(group.people)
+        return calendar
 
     def cost(self, start: datetime, end: datetime, *, with_busy: bool = True) -> Cost:
         """Return how bad [start, end) is for these attendees."""
-        internal, external = self._hours(start, end)
-        busy = len(self.busy_people(start, end)) if with_busy else 0
-        return Cost(self._calendar(start, end), internal, external, busy)
+        begin, length = int(start.timestamp()), int((end - start).total_seconds())
+        last = begin + max(length, 1) - 1
+        offsets = self._offsets(begin, last)
+        internal, external = self._hours(start, end, begin, length, offsets)
+        busy = len(self.busy_people(start, end)) if with_busy and self.busy else 0
+        return Cost(self._calendar(begin, last, offsets), internal, external, busy)
 
     def cost_below(self, start: datetime, end: datetime, bound: Cost) -> Cost | None:
         """Return the cost of [start, end) if it is below bound, else None (cheaply)."""
-        calendar = self._calendar(start, end)
-        if calendar > bound.calendar:
+        begin, length = int(start.timestamp()), int((end - start).total_seconds())
+        last = begin + max(length, 1) - 1
+        offsets = self._offsets(begin, last)
+        internal, external = self._hours(start, end, begin, length, offsets)
+        if not bound.calendar and (0, internal, external) > bound[:3]:
             return None
-        internal, external = self._hours(start, end)
+        calendar = self._calendar(begin, last, offsets)
         if (calendar, internal, external) > bound[:3]:
             return None
-        cost = Cost(calendar, internal, external, len(self.busy_people(start, end)))
+        cost = Cost(
+            calendar, internal, external, len(self.busy_people(start, end)) if self.busy else 0
+        )
         return cost if cost < bound else None
 
     def busy_people(

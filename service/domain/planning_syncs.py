@@ -13,10 +13,11 @@ instance, nearest day and time first).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from service.domain.business_days import add_business_days, localize, zone
@@ -38,14 +39,29 @@ from service.domain.recurrence import (
     preceding_rule,
     preceding_window,
     rule_line,
-    rule_walls,
     week_of_month,
 )
 
 _DAY = timedelta(days=1)
+_WEEK = timedelta(days=7)
 _EXEC_MOVES = (0, 1, 2, 3, 4, 5, 6, -1, -2, -3, -4)
 _INTERNAL_MOVES = (0, -1, -2, -3, -4, -5, -6, 1, 2, 3, 4)
 _MIN_SEARCH_DAYS = 35
+
+
+@functools.lru_cache(maxsize=256)
+def offset_changes(tz: str, year: int) -> tuple[date, ...]:
+    """Return the days of a year on which a zone's UTC offset (at noon UTC) changed."""
+    tzinfo = zone(tz)
+    day = date(year, 1, 1)
+    previous = datetime.combine(day - _DAY, time(12), tzinfo=UTC).astimezone(tzinfo).utcoffset()
+    out = []
+    while day.year == year:
+        offset = datetime.combine(day, time(12), tzinfo=UTC).astimezone(tzinfo).utcoffset()
+        if offset != previous:
+            out.append(day)
+        previous, day = offset, day + _DAY
+    return tuple(out)
 
 
 def min_week_of_month(lead: int) -> int:
@@ -99,34 +115,49 @@ class SyncPlanner:
         self.exec_tz, self.internal_tz = request.client_timezone, request.am.timezone
         self.exec_len = request.durations.of("executive_sponsor_sync")
         self.internal_len = request.durations.of("internal_account_sync")
-        self._series_costs: dict[tuple[str, str, object], tuple[int, int]] = {}
+        self._series_costs: dict[tuple[object, ...], tuple[int, int]] = {}
+        self._regime_cache: tuple[tuple[date, int], ...] | None = None
 
     # -- choosing the rules -------------------------------------------------------
 
-    def series_cost(
-        self, rules: SlotRules, tz: str, line: str, first: datetime, length: timedelta
-    ) -> tuple[int, int]:
-        """Return a series' minutes outside hours (internal, external) over the months.
+    def _regimes(self, first: date) -> tuple[tuple[date, int], ...]:
+        """Return (start, days) of each stretch with unchanged UTC offsets in every zone."""
+        if self._regime_cache is None:
+            last = first + timedelta(days=31 * self.request.plan_months + 62)
+            zones = {self.exec_tz, self.internal_tz}
+            zones.update(g.tz for g in (*self.exec_rules.groups, *self.internal_rules.groups))
+            bounds = {first, last}
+            for tz in zones:
+                for year in range(first.year, last.year + 1):
+                    bounds.update(d for d in offset_changes(tz, year) if first < d < last)
+            ordered = sorted(bounds)
+            self._regime_cache = tuple(
+                (lo, (hi - lo).days) for lo, hi in zip(ordered, ordered[1:], strict=False)
+            )
+        return self._regime_cache
 
-        Occurrences with the same UTC offsets everywhere cost the same, so each offset
-        combination is priced once; cached per rule line and wall time.
+    def series_cost(
+        self, rules: SlotRules, tz: str, first: datetime, length: timedelta
+    ) -> tuple[int, int]:
+        """Return a series' minutes outside hours (internal, external), weighted by days.
+
+        The cost of a weekly wall time only changes when some zone changes its UTC
+        offset, so it is priced once per such stretch of the year (weighted by its
+        length); cached per wall time. Used to rank candidate rules; every
+        actual occurrence is checked afterwards.
         """
-        key = (tz, line, first.time())
-        if key in self._series_costs:
-            return self._series_costs[key]
+        key = (id(rules), tz, first.time())
+        cached = self._series_costs.get(key)
+        if cached is not None:
+            return cached
         tzinfo = zone(tz)
-        hi = first + timedelta(days=31 * self.request.plan_months)
-        counts: dict[tuple[object, ...], tuple[datetime, int]] = {}
-        for wall in rule_walls(line, first, first, hi):
-            moment = localize(wall, tzinfo)
-            signature = (moment.utcoffset(), *(g.tzinfo.utcoffset(moment) for g in rules.groups))
-            seen = counts.get(signature)
-            counts[signature] = (seen[0] if seen else moment, (seen[1] if seen else 0) + 1)
         internal = external = 0
-        for moment, count in counts.values():
+        for lo, days in self._regimes(first.date()):
+            day = lo + _DAY if days > 1 else lo  # clear of the day the offsets change
+            moment = localize(datetime.combine(day, first.time()), tzinfo)
             cost = rules.cost(moment, moment + length, with_busy=False)
-            internal += cost.internal * count
-            external += cost.external * count
+            internal += cost.internal * days
+            external += cost.external * days
         self._series_costs[key] = (internal, external)
         return internal, external
 
@@ -147,16 +178,19 @@ class SyncPlanner:
         lowest_week = min_week_of_month(self.lead)
         days = max(self.request.horizon_days, _MIN_SEARCH_DAYS)
         best: tuple[tuple[int, ...], datetime] | None = None
+        feasible: datetime | None = None
         for start in grid(after, after + timedelta(days=days)):
             if any(start.astimezone(z).date() < first for z, first in room):
                 continue
             local = start.astimezone(tzinfo)
             if monthly and not lowest_week <= week_of_month(local.date()) <= MAX_WEEK_OF_MONTH:
                 continue
+            feasible = feasible or start
+            if best is not None and not best[0][0] and not best[0][3] and start > feasible + _WEEK:
+                break  # every weekday and time was priced; later ones cannot do better
             first = self.exec_rules.cost(start, start + self.exec_len)
-            line = executive_rule(self.cadence, local.date())
             internal, external = self.series_cost(
-                self.exec_rules, self.exec_tz, line, local.replace(tzinfo=None), self.exec_len
+                self.exec_rules, self.exec_tz, local.replace(tzinfo=None), self.exec_len
             )
             key = (first.calendar, internal, external, first.busy)
             if not any(key):
@@ -186,12 +220,10 @@ class SyncPlanner:
                     exec_date, local.date()
                 ):
                     continue
-                line = preceding_rule(self.cadence, exec_date, local.date())
                 first = self.internal_rules.cost(start, end)
                 internal, _ = self.series_cost(
                     self.internal_rules,
                     self.internal_tz,
-                    line,
                     local.replace(tzinfo=None),
                     self.internal_len,
                 )
@@ -306,6 +338,7 @@ class SyncPlanner:
         tzinfo = zone(self.exec_tz)
         local = ex.original.astimezone(tzinfo)
         current = self.exec_rules.cost(ex.start, ex.start + length, with_busy=False)
+        enough = (0, 0) if strict else current[1:3]  # as good as the series' usual time
         best: tuple[tuple[int, ...], datetime] | None = None
         for rank_day, offset in enumerate(_EXEC_MOVES):
             for rank, start in enumerate(
@@ -317,7 +350,7 @@ class SyncPlanner:
                     continue
                 cost = self.exec_rules.cost(start, start + length, with_busy=False)
                 key = (*cost[:3], rank_day, rank)
-                if not any(cost):
+                if not cost.calendar and cost[1:3] <= enough:
                     return start
                 if best is None or key < best[0]:
                     best = (key, start)
@@ -349,6 +382,8 @@ class SyncPlanner:
         """Return the nearest start keeping the lead, holidays and hours, if any."""
         tzinfo = zone(self.internal_tz)
         local = sync.original.astimezone(tzinfo)
+        usual = self.internal_rules.cost(sync.original, sync.original + length, with_busy=False)
+        enough = 0 if strict else usual.internal
         best: tuple[tuple[int, ...], datetime] | None = None
         for rank_day, offset in enumerate(_INTERNAL_MOVES):
             for rank, start in enumerate(
@@ -358,7 +393,7 @@ class SyncPlanner:
                 if start < lower or not lead_ok(start, end, exec_start, self.pair, self.lead):
                     continue
                 cost: Cost = self.internal_rules.cost(start, end, with_busy=False)
-                if not any(cost):
+                if not cost.calendar and cost.internal <= enough:
                     return start
                 key = (cost.calendar, cost.internal, rank_day, rank)
                 if best is None or key < best[0]:

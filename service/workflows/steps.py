@@ -8,32 +8,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from integrations.ports import Drive, Email, Grant, Mail
+from integrations.ports import Email, Grant
 from service.domain.model import Handover, account_key
-from service.rendering import Renderer
 from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import AccountRow
+from service.workflows.context import StepContext, StepFailed
+from service.workflows.meeting_steps import MEETING_STEP_FUNCTIONS, MEETING_STEPS
 
 log = logging.getLogger(__name__)
 
-STEP_NAMES: tuple[str, ...] = ("client_folder", "project_brief", "share_brief", "notify_team")
-
-
-class StepFailed(Exception):
-    """A step could not finish; the message says why, in words a person can act on."""
-
-
-@dataclass(frozen=True)
-class StepContext:
-    """What the steps need from outside: the ports and a few settings."""
-
-    drive: Drive
-    mail: Mail
-    renderer: Renderer
-    public_base_url: str
-    clients_folder_id: str | None = None
-    share_notify: bool = False
+KICKOFF_STEPS: tuple[str, ...] = ("client_folder", "project_brief", "share_brief", "notify_team")
+STEP_NAMES: tuple[str, ...] = KICKOFF_STEPS + MEETING_STEPS
 
 
 Step = Callable[[str, Handover, StepContext, Database], None]
@@ -139,6 +125,7 @@ STEPS: dict[str, Step] = {
     "project_brief": project_brief,
     "share_brief": share_brief,
     "notify_team": notify_team,
+    **MEETING_STEP_FUNCTIONS,
 }
 
 

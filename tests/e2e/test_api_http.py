@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from service import create_app
 from service.demo import example_handover
 from service.store.models import HandoverRow
-from tests.conftest import API_TOKEN, LiveServer, close_app, free_port, make_settings
+from tests.conftest import (
+    API_TOKEN,
+    LiveServer,
+    close_app,
+    free_port,
+    make_settings,
+    outbox_subjects,
+)
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
@@ -69,6 +76,16 @@ def test_a_handover_through_the_api_makes_folder_brief_share_and_email(
         "project_brief",
         "share_brief",
         "notify_team",
+        "plan_meetings",
+        "sales_handover",
+        "internal_kickoff",
+        "client_kickoff",
+        "account_syncs",
+    ]
+    kinds = [e["kind"] for e in data["artifacts"]["events"]]
+    assert kinds == [
+        "sales_handover", "internal_kickoff", "client_kickoff",
+        "internal_account_sync", "executive_sponsor_sync",
     ]
     assert {s["state"] for s in data["steps"]} == {"done"}
     brief = requests.get(data["artifacts"]["brief"]["url"], timeout=10)
@@ -81,9 +98,8 @@ def test_a_handover_through_the_api_makes_folder_brief_share_and_email(
     assert drive.path_of(data["artifacts"]["contracts_folder"]["id"]).name == "Contracts"
     grants = {(g.email, g.role) for g in drive.grants(data["artifacts"]["folder"]["id"])}
     assert grants == {("ada@agency.example", "writer"), ("pat@agency.example", "writer")}
-    outbox = api_server.app.extensions["handover"].mail.messages()
-    assert len(outbox) == 1
-    assert "Handover: Acme Corp" in outbox[0].read_text()
+    services = api_server.app.extensions["handover"]
+    assert outbox_subjects(services, "Handover:") == ["Handover: Acme Corp - Acme Corp Commerce Platform"]
 
 
 def test_the_same_idempotency_key_answers_the_same_handover(api_server: LiveServer) -> None:
@@ -100,7 +116,13 @@ def test_the_same_idempotency_key_answers_the_same_handover(api_server: LiveServ
     assert stored(api_server) == 1
     briefs = [p for p in workspace_files(api_server) if p.name.startswith("Project Brief")]
     assert len(briefs) == 1
-    assert len(api_server.app.extensions["handover"].mail.messages()) == 1
+    services = api_server.app.extensions["handover"]
+    assert len(outbox_subjects(services, "Handover:")) == 1
+    data = wait_done(api_server, first.json()["id"])
+    moved = sum(len(e["moved"]) for e in data["artifacts"]["events"])
+    invitations = outbox_subjects(services, "Invitation:")
+    assert len(set(invitations)) == 5
+    assert len(invitations) == 5 + moved  # a moved occurrence is invited as its own event
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ def test_fill_the_form_add_two_team_rows_submit_and_open_the_brief(
     page.wait_for_url("**/handovers/*")
     page.wait_for_selector("#status.state-done", timeout=20_000)
     states = page.locator("#steps .state").all_inner_texts()
-    assert [s.lower() for s in states] == ["done"] * 4
+    assert [s.lower() for s in states] == ["done"] * 9
     assert page.title().startswith("Globex <Widgets>: Globex Portal")
 
     page.click("#brief-link")

@@ -1,0 +1,102 @@
+"""The contract review tables; migration 0002 creates them, keep both in step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.store.models import Base, utcnow
+
+
+class ReviewRow(Base):
+    """One review round of a contract draft: unique per Drive file and revision."""
+
+    __tablename__ = "contract_reviews"
+    __table_args__ = (UniqueConstraint("file_id", "revision", name="uq_contract_reviews_file"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(200))
+    revision: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(500))
+    mime_type: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    web_url: Mapped[str] = mapped_column(String(2000), default="")
+    folder_id: Mapped[str] = mapped_column(String(200))
+    account_key: Mapped[str | None] = mapped_column(ForeignKey("accounts.key"))
+    state: Mapped[str] = mapped_column(String(24))
+    can_start_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    approval_id: Mapped[str | None] = mapped_column(String(200))
+    client_name: Mapped[str] = mapped_column(String(200), default="")
+    project_name: Mapped[str] = mapped_column(String(200), default="")
+    pm_email: Mapped[str | None] = mapped_column(String(254))
+    pm_name: Mapped[str] = mapped_column(String(200), default="")
+    pm_timezone: Mapped[str] = mapped_column(String(64), default="")
+    pm_country: Mapped[str] = mapped_column(String(8), default="")
+    am_email: Mapped[str | None] = mapped_column(String(254))
+    am_name: Mapped[str] = mapped_column(String(200), default="")
+    arrived_at: Mapped[datetime] = mapped_column(default=utcnow)
+    routed_at: Mapped[datetime | None] = mapped_column()
+    deadline: Mapped[datetime | None] = mapped_column()
+    route_lease_until: Mapped[datetime | None] = mapped_column()
+    route_error: Mapped[str | None] = mapped_column(Text)
+    notified_at: Mapped[datetime | None] = mapped_column()
+    chat_posted_at: Mapped[datetime | None] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reminded_at: Mapped[datetime | None] = mapped_column()
+    flagged_external_at: Mapped[datetime | None] = mapped_column()
+    external_recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    external_alerted_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+Index("ix_contract_reviews_state", ReviewRow.state)
+Index("ix_contract_reviews_file", ReviewRow.file_id)
+
+
+class SeenFileRow(Base):
+    """A Drive file as last seen in (or once in) a watched folder, and as last evaluated.
+
+    `parents` and the rest are the newest sighting; the `known_*` columns are what the
+    arrival rule compared against last time (None: never evaluated).
+    """
+
+    __tablename__ = "drive_seen_files"
+
+    file_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500), default="")
+    mime_type: Mapped[str] = mapped_column(String(200), default="")
+    parents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[str] = mapped_column(String(200), default="")
+    web_url: Mapped[str] = mapped_column(String(2000), default="")
+    can_start_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    shared_with: Mapped[list[str]] = mapped_column(JSON, default=list)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    modified_time: Mapped[datetime | None] = mapped_column()
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pending: Mapped[bool] = mapped_column(Boolean, default=True)
+    known_name: Mapped[str | None] = mapped_column(String(500))
+    known_mime_type: Mapped[str | None] = mapped_column(String(200))
+    known_parents: Mapped[list[str] | None] = mapped_column(JSON)
+    evaluated_at: Mapped[datetime | None] = mapped_column()
+
+
+Index("ix_drive_seen_files_pending", SeenFileRow.pending)
+
+
+class DriveSyncRow(Base):
+    """Where the change feed was read up to: the page token, and a serial to compare-and-set."""
+
+    __tablename__ = "drive_sync_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    page_token: Mapped[str] = mapped_column(String(500))
+    serial: Mapped[int] = mapped_column(Integer, default=0)
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

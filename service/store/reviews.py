@@ -1,0 +1,247 @@
+"""Reading and writing contract reviews, seen Drive files and the change feed's token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.domain.contracts import OPEN, ROUTING, UNMATCHED
+from service.store.models import AccountRow, HandoverRow
+from service.store.review_models import DriveSyncRow, ReviewRow, SeenFileRow
+
+FEED = "changes"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    timezone: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountPeople:
+    """Who an account's drafts go to: from its newest handover that names a PM."""
+
+    client_name: str
+    project_name: str
+    am: Person
+    pm: Person | None
+
+
+# --- the change feed's token ----------------------------------------------------------
+
+
+def sync_state(session: Session) -> DriveSyncRow | None:
+    """Return where the change feed was read up to, if it ever was."""
+    return session.get(DriveSyncRow, FEED)
+
+
+def init_sync_state(session: Session, token: str, *, now: datetime) -> None:
+    """Store the first page token unless another worker stored one first."""
+    try:
+        with session.begin_nested():
+            session.add(DriveSyncRow(name=FEED, page_token=token, serial=0, synced_at=now))
+            session.flush()
+    except IntegrityError:
+        pass
+
+
+def advance_sync_state(
+    session: Session, *, token: str, serial: int, new_token: str, now: datetime
+) -> bool:
+    """Move the token on if nobody did since it was read (compare-and-set); False if lost.
+
+    It is the sync transaction's first write, so it also takes the row's lock: a second
+    worker waits here, then finds the serial moved and reads the feed again.
+    """
+    result = session.execute(
+        update(DriveSyncRow)
+        .where(DriveSyncRow.name == FEED, DriveSyncRow.page_token == token)
+        .where(DriveSyncRow.serial == serial)
+        .values(page_token=new_token, serial=serial + 1, synced_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+def watched_folders(session: Session, intake_folder_id: str | None) -> dict[str, str | None]:
+    """Return each watched folder id with its account key (None for the intake folder)."""
+    rows = session.execute(
+        select(AccountRow.contracts_folder_id, AccountRow.key).where(
+            AccountRow.contracts_folder_id.is_not(None)
+        )
+    )
+    folders: dict[str, str | None] = {str(f): k for f, k in rows}
+    if intake_folder_id:
+        folders.setdefault(intake_folder_id, None)
+    return folders
+
+
+def client_names(session: Session) -> dict[str, str]:
+    """Return every account's key and client name."""
+    return {k: n for k, n in session.execute(select(AccountRow.key, AccountRow.client_name))}
+
+
+def account_people(session: Session, account_key: str) -> AccountPeople | None:
+    """Return the account's AM and PM from its newest handover (preferring one with a PM)."""
+    rows = list(
+        session.scalars(
+            select(HandoverRow)
+            .where(HandoverRow.account_key == account_key)
+            .order_by(HandoverRow.created_at.desc())
+        )
+    )
+    if not rows:
+        return None
+    row = next((r for r in rows if r.payload.get("project_manager")), rows[0])
+    pm = row.payload.get("project_manager")
+    return AccountPeople(
+        client_name=row.client_name,
+        project_name=row.project_name,
+        am=_person(row.payload["account_manager"]),
+        pm=_person(pm) if pm else None,
+    )
+
+
+def _person(data: dict[str, Any]) -> Person:
+    return Person(
+        str(data["name"]), str(data["email"]).lower(), data.get("timezone"), data.get("country")
+    )
+
+
+# --- seen files -----------------------------------------------------------------------
+
+
+def seen_files(session: Session, file_ids: Iterable[str]) -> dict[str, SeenFileRow]:
+    """Return the seen rows of these files, by id."""
+    ids = sorted(set(file_ids))
+    found: dict[str, SeenFileRow] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(
+            (r.file_id, r)
+            for r in session.scalars(select(SeenFileRow).where(SeenFileRow.file_id.in_(chunk)))
+        )
+    return found
+
+
+def pending_files(session: Session) -> list[SeenFileRow]:
+    """Return the seen files changed since they were last evaluated, oldest change first."""
+    return list(
+        session.scalars(
+            select(SeenFileRow)
+            .where(SeenFileRow.pending.is_(True))
+            .order_by(SeenFileRow.changed_at, SeenFileRow.file_id)
+        )
+    )
+
+
+# --- reviews --------------------------------------------------------------------------
+
+
+def add_review(session: Session, row: ReviewRow) -> ReviewRow | None:
+    """Store a review round; None if this file's revision has one already (a race)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+def get_review(session: Session, review_id: str) -> ReviewRow | None:
+    return session.get(ReviewRow, review_id)
+
+
+def latest_review(session: Session, file_id: str) -> ReviewRow | None:
+    """Return the newest review round of a file."""
+    return session.scalar(
+        select(ReviewRow)
+        .where(ReviewRow.file_id == file_id)
+        .order_by(ReviewRow.revision.desc())
+        .limit(1)
+    )
+
+
+def rounds_of(session: Session, file_id: str) -> list[ReviewRow]:
+    """Return every review round of a file, newest first."""
+    return list(
+        session.scalars(
+            select(ReviewRow)
+            .where(ReviewRow.file_id == file_id)
+            .order_by(ReviewRow.revision.desc())
+        )
+    )
+
+
+def list_reviews(
+    session: Session,
+    *,
+    states: Iterable[str] = (),
+    account_key: str | None = None,
+    limit: int = 200,
+) -> list[ReviewRow]:
+    """Return reviews, newest first, optionally of some states or one account."""
+    query = select(ReviewRow).order_by(ReviewRow.created_at.desc(), ReviewRow.id).limit(limit)
+    wanted = tuple(states)
+    if wanted:
+        query = query.where(ReviewRow.state.in_(wanted))
+    if account_key:
+        query = query.where(ReviewRow.account_key == account_key)
+    return list(session.scalars(query))
+
+
+def reviews_needing_work(session: Session) -> list[str]:
+    """Return reviews whose routing or outside-share alert is not done yet."""
+    query = select(ReviewRow.id).where(
+        or_(
+            ReviewRow.state == ROUTING,
+            (ReviewRow.flagged_external_at.is_not(None))
+            & ReviewRow.external_alerted_at.is_(None)
+            & (ReviewRow.state != UNMATCHED),
+        )
+    )
+    return sorted(session.scalars(query))
+
+
+def claim_routing(session: Session, review_id: str, *, now: datetime, lease: timedelta) -> bool:
+    """Take the routing of a review for a while; False if another worker holds it."""
+    result = session.execute(
+        update(ReviewRow)
+        .where(
+            ReviewRow.id == review_id,
+            ReviewRow.state == ROUTING,
+            or_(ReviewRow.route_lease_until.is_(None), ReviewRow.route_lease_until < now),
+        )
+        .values(route_lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reviews_to_remind(session: Session, *, before: datetime) -> list[ReviewRow]:
+    """Return open, unreminded reviews whose deadline is before the given time."""
+    return list(
+        session.scalars(
+            select(ReviewRow)
+            .where(
+                ReviewRow.state == OPEN,
+                ReviewRow.reminded_at.is_(None),
+                ReviewRow.deadline.is_not(None),
+                ReviewRow.deadline <= before,
+            )
+            .order_by(ReviewRow.deadline)
+        )
+    )

@@ -1,0 +1,154 @@
+"""Drive push channels: open one, renew them before they expire, verify what they post.
+
+A channel is stored before Drive is asked to open it, because Drive's first notification
+(`sync`) can arrive before its answer to the watch; until that answer the token alone
+proves a notification. Renewal opens the new channel before stopping the old one, so
+there is never a moment without a channel (a duplicate notification is harmless: the
+sync job is keyed).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from integrations.ports import ChangeFeed, Channel
+from service.store import channels as repo
+from service.store.db import Database
+
+log = logging.getLogger(__name__)
+
+HOOK_PATH = "/hooks/drive"
+TTL = timedelta(days=7)  # what we ask for; Drive's answer is what we keep
+RENEW_WITHIN = timedelta(days=1)
+# A channel still without a resource id after this long was never opened (a crash or a
+# failure between storing it and Drive's answer): it covers nothing.
+PENDING_GRACE = timedelta(minutes=10)
+UNKNOWN = datetime.min.replace(tzinfo=UTC)  # the expiry of a channel we only know by id
+
+
+@dataclass(frozen=True)
+class _Live:
+    id: str
+    resource_id: str | None
+    expires_at: datetime
+    created_at: datetime
+
+
+def hook_address(public_base_url: str) -> str:
+    """Return the address Drive posts notifications to."""
+    return public_base_url.rstrip("/") + HOOK_PATH
+
+
+def open_channel(
+    *, db: Database, feed: ChangeFeed, address: str, now: datetime, start_token: str | None = None
+) -> Channel:
+    """Open a push channel on the change feed and remember its id and secret token."""
+    channel_id = uuid.uuid4().hex
+    token = secrets.token_urlsafe(32)
+    with db.transaction() as session:
+        repo.add_channel(
+            session, channel_id=channel_id, token=token, expires_at=now + TTL, created_at=now
+        )
+    try:
+        channel = feed.watch(
+            channel_id=channel_id,
+            token=token,
+            address=address,
+            start_token=start_token or feed.start_token(),
+        )
+    except Exception:
+        with db.transaction() as session:
+            repo.mark_stopped(session, channel_id, now)
+        raise
+    with db.transaction() as session:
+        repo.record_opened(
+            session, channel_id, resource_id=channel.resource_id, expires_at=channel.expires_at
+        )
+    log.info("drive channel %s open until %s", channel.id, channel.expires_at.isoformat())
+    return channel
+
+
+def ensure_channel(*, db: Database, feed: ChangeFeed, address: str, now: datetime) -> bool:
+    """Open a channel unless a live one is there already; return True if one was opened."""
+    if any(not _due(c, now, timedelta(0)) for c in _live(db)):
+        return False
+    open_channel(db=db, feed=feed, address=address, now=now)
+    return True
+
+
+def renew_channels(
+    now: datetime,
+    *,
+    db: Database,
+    feed: ChangeFeed,
+    address: str,
+    within: timedelta = RENEW_WITHIN,
+) -> list[Channel]:
+    """Replace the channels expiring within `within`: open the new one, then stop the old."""
+    live = _live(db)
+    expiring = [c for c in live if _due(c, now, within)]
+    if not expiring:
+        return []
+    opened = []
+    if len(expiring) == len(live):  # no other channel will carry on after these
+        opened.append(open_channel(db=db, feed=feed, address=address, now=now))
+    for old in expiring:
+        if old.resource_id is not None:
+            _stop_quietly(feed, old.id, old.resource_id)
+        with db.transaction() as session:
+            repo.mark_stopped(session, old.id, now)
+    return opened
+
+
+def verify_notification(
+    channel_id: str, token: str, resource_id: str, *, db: Database, feed: ChangeFeed
+) -> bool:
+    """Return True when a notification comes from a live channel of ours.
+
+    A notification for a channel that is not ours (any more) is answered by stopping
+    that channel, best-effort, so Drive stops posting it.
+    """
+    if not channel_id:
+        return False
+    with db.transaction() as session:
+        row = repo.get_channel(session, channel_id)
+        live = row is not None and row.stopped_at is None
+        want_token = row.token if row is not None else ""
+        want_resource = row.resource_id if row is not None else None
+    if not live:
+        if resource_id:
+            _stop_quietly(feed, channel_id, resource_id)
+        return False
+    if not hmac.compare_digest(want_token.encode(), token.encode()):
+        return False
+    if want_resource is None:  # Drive's answer to the watch is not stored yet
+        return True
+    return hmac.compare_digest(want_resource.encode(), resource_id.encode())
+
+
+def _live(db: Database) -> list[_Live]:
+    with db.transaction() as session:
+        return [
+            _Live(row.id, row.resource_id, row.expires_at, row.created_at)
+            for row in repo.live_channels(session)
+        ]
+
+
+def _due(channel: _Live, now: datetime, within: timedelta) -> bool:
+    if channel.resource_id is None:
+        return channel.created_at <= now - PENDING_GRACE
+    return channel.expires_at <= now + within
+
+
+def _stop_quietly(feed: ChangeFeed, channel_id: str, resource_id: str) -> None:
+    # Best-effort: a channel left running only posts notifications we refuse, until it
+    # expires; failing the renewal or the hook for it would help nobody.
+    try:
+        feed.stop(Channel(channel_id, "", resource_id, UNKNOWN))
+    except Exception:
+        log.warning("could not stop drive channel %s", channel_id, exc_info=True)

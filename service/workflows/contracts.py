@@ -1,0 +1,333 @@
+"""Use cases of the contract review: sync the Drive change feed, decide, assign, remind.
+
+`sync_drive` reads the change feed from the stored page token and, in ONE transaction,
+moves the token on (compare-and-set: two workers never both apply a page), records the
+files seen in watched folders and opens the reviews of drafts that arrived. What happens
+outside (access, approval, emails) runs afterwards as the `route_review` job
+(`service/workflows/review_routing.py`), so a crash can delay it but never repeat or
+lose it: every sync queues again the reviews whose routing is not done.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from integrations.ports import Change, ChangeFeed, Tasks
+from service.domain import contracts as rules
+from service.store import handovers as audit
+from service.store import reviews as repo
+from service.store.db import Database
+from service.store.models import AccountRow
+from service.store.review_models import ReviewRow, SeenFileRow
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+MAX_PAGES = 10_000
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync did: changes read, reviews opened, files still settling."""
+
+    changes: int
+    opened: tuple[str, ...]
+    unsettled: int
+    token: str
+
+
+def queue_route(tasks: Tasks, review_id: str) -> None:
+    """Ask the queue to bring the review's outside effects up to date."""
+    tasks.enqueue("route_review", {"review_id": review_id}, key=f"route_review:{review_id}")
+
+
+def sync_drive(
+    *,
+    db: Database,
+    feed: ChangeFeed,
+    tasks: Tasks,
+    clock: Clock,
+    policy: rules.ReviewPolicy,
+    intake_folder_id: str | None = None,
+    allowed_domain: str | None = None,
+    attempts: int = 5,
+) -> SyncResult:
+    """Read every page of the change feed from the stored token and open the reviews."""
+    for _ in range(attempts):
+        with db.transaction() as session:
+            state = repo.sync_state(session)
+            token, serial = (state.page_token, state.serial) if state else (None, 0)
+        if token is None:
+            first = feed.start_token()
+            with db.transaction() as session:
+                repo.init_sync_state(session, first, now=clock())
+            continue
+        changes, new_token = _read_feed(feed, token)
+        with db.transaction() as session:
+            now = clock()
+            if not repo.advance_sync_state(
+                session, token=token, serial=serial, new_token=new_token, now=now
+            ):
+                continue  # another worker applied this page first: read on from its token
+            opened, unsettled = _apply(
+                session, changes, now=now, policy=policy, intake=intake_folder_id,
+                allowed_domain=allowed_domain,
+            )
+            to_route = repo.reviews_needing_work(session)
+        for review_id in to_route:
+            queue_route(tasks, review_id)
+        if unsettled:
+            tasks.enqueue(
+                "sync_drive", {}, key="sync_drive:settle", delay_seconds=policy.settle_seconds
+            )
+        log.info("drive synced: %d changes, %d reviews opened", len(changes), len(opened))
+        return SyncResult(len(changes), tuple(opened), unsettled, new_token)
+    log.info("drive sync gave way to other workers %d times", attempts)
+    return SyncResult(0, (), 0, "")
+
+
+def _read_feed(feed: ChangeFeed, token: str) -> tuple[list[Change], str]:
+    changes: list[Change] = []
+    for _ in range(MAX_PAGES):
+        page = feed.changes(token)
+        changes.extend(page.changes)
+        if page.next_token:
+            token = page.next_token
+            continue
+        return changes, page.new_start_token or token
+    raise RuntimeError("the change feed did not end after 10000 pages")
+
+
+def _apply(
+    session: Session,
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    policy: rules.ReviewPolicy,
+    intake: str | None,
+    allowed_domain: str | None,
+) -> tuple[list[str], int]:
+    watched = repo.watched_folders(session, intake)
+    latest = {c.file_id: c for c in changes}  # the feed may list a file twice: last wins
+    seen = repo.seen_files(session, latest)
+    touched: list[SeenFileRow] = []
+    for file_id, change in latest.items():
+        row = seen.get(file_id)
+        gone = change.removed or change.trashed
+        parents = [] if gone else sorted(change.parents)
+        if row is None and not set(parents) & watched.keys():
+            continue  # never in a watched folder: not ours
+        if row is None:
+            row = SeenFileRow(file_id=file_id, changed_at=now, pending=True)
+            session.add(row)
+        _record_sighting(row, change, parents, gone, now)
+        touched.append(row)
+    session.flush()
+    opened: list[str] = []
+    unsettled = 0
+    settle = timedelta(seconds=policy.settle_seconds)
+    for row in repo.pending_files(session):
+        if row.changed_at > now - settle:
+            unsettled += 1  # still changing (uploading): route once it has settled
+            continue
+        review_id = _evaluate(session, row, watched, policy, now)
+        if review_id:
+            opened.append(review_id)
+    for row in touched:
+        review = repo.latest_review(session, row.file_id)
+        if review is not None:
+            _guard(session, review, row.shared_with, now, allowed_domain)
+    return opened, unsettled
+
+
+def _record_sighting(
+    row: SeenFileRow, change: Change, parents: list[str], gone: bool, now: datetime
+) -> None:
+    name = change.name or row.name
+    mime = change.mime_type or row.mime_type
+    moved = (name, mime, parents, change.version, gone) != (
+        row.name, row.mime_type, list(row.parents or []), row.version, row.removed,
+    )
+    if moved:
+        row.changed_at, row.pending = now, True
+    row.name, row.mime_type, row.parents, row.version, row.removed = (
+        name, mime, parents, change.version, gone,
+    )
+    row.web_url = change.web_url or row.web_url
+    row.can_start_approval = change.can_start_approval
+    row.shared_with = sorted(change.shared_with)
+    row.modified_time = change.modified_time
+
+
+def _evaluate(
+    session: Session,
+    row: SeenFileRow,
+    watched: dict[str, str | None],
+    policy: rules.ReviewPolicy,
+    now: datetime,
+) -> str | None:
+    """Decide what a settled file's change means; return the id of a review it opened."""
+    current = rules.Sighting(row.name, row.mime_type, frozenset(row.parents))
+    previous = (
+        None
+        if row.known_parents is None
+        else rules.Sighting(
+            row.known_name or "", row.known_mime_type or "", frozenset(row.known_parents)
+        )
+    )
+    row.known_name, row.known_mime_type, row.known_parents = row.name, row.mime_type, row.parents
+    row.pending, row.evaluated_at = False, now
+    folder = rules.arrival(previous, current, watched, policy.patterns)
+    kind = rules.classify(row.name, row.mime_type, policy.patterns)
+    review = repo.latest_review(session, row.file_id)
+    if review is None:
+        if folder is None or kind is None:
+            return None
+        account = watched[folder] or rules.match_client(row.name, repo.client_names(session))
+        return _open(session, row, kind, folder, account, revision=1, now=now)
+    in_watched = bool(current.parents & watched.keys())
+    if kind is None or not in_watched or row.version == review.version:
+        return None
+    if not rules.reopens(review.state):
+        review.version, review.name, review.web_url = row.version, row.name, row.web_url
+        return None
+    return _open(
+        session, row, kind, review.folder_id, review.account_key,
+        revision=review.revision + 1, now=now,
+    )
+
+
+def _open(
+    session: Session,
+    seen: SeenFileRow,
+    kind: str,
+    folder: str,
+    account_key: str | None,
+    *,
+    revision: int,
+    now: datetime,
+) -> str | None:
+    review = ReviewRow(
+        id=uuid.uuid4().hex,
+        file_id=seen.file_id,
+        revision=revision,
+        version=seen.version,
+        name=seen.name,
+        mime_type=seen.mime_type,
+        kind=kind,
+        web_url=seen.web_url,
+        folder_id=folder,
+        account_key=account_key,
+        state=rules.ROUTING if account_key else rules.UNMATCHED,
+        can_start_approval=seen.can_start_approval,
+        arrived_at=now,
+        external_recipients=[],
+        comment="",
+    )
+    if account_key:
+        fill_people(session, review)
+    if repo.add_review(session, review) is None:
+        return None  # this revision has its review already
+    audit.record(
+        session,
+        actor="service",
+        action="review.reopened" if revision > 1 else "review.opened",
+        subject=review.id,
+        file=seen.name,
+        file_id=seen.file_id,
+        revision=revision,
+        account=account_key,
+        state=review.state,
+    )
+    return review.id
+
+
+def fill_people(session: Session, review: ReviewRow) -> None:
+    """Copy the account's client, project, AM and PM onto the review."""
+    people = repo.account_people(session, review.account_key or "")
+    if people is None:
+        return
+    review.client_name, review.project_name = people.client_name, people.project_name
+    review.am_email, review.am_name = people.am.email, people.am.name
+    if people.pm is not None:
+        review.pm_email, review.pm_name = people.pm.email, people.pm.name
+        review.pm_timezone = people.pm.timezone or ""
+        review.pm_country = people.pm.country or ""
+
+
+def _guard(
+    session: Session,
+    review: ReviewRow,
+    shared_with: Sequence[str],
+    now: datetime,
+    allowed_domain: str | None,
+) -> None:
+    """Flag a draft shared outside the agency before its approval or its deadline."""
+    if review.flagged_external_at is not None or review.state == rules.UNMATCHED:
+        return
+    internal = rules.internal_domains(allowed_domain, review.am_email, review.pm_email)
+    outside = rules.outside_recipients(shared_with, internal) if internal else ()
+    if outside and rules.guard_applies(review.state, review.deadline, now):
+        review.flagged_external_at, review.external_recipients = now, list(outside)
+        audit.record(
+            session,
+            actor="service",
+            action="review.shared_outside",
+            subject=review.id,
+            recipients=list(outside),
+        )
+
+
+def decide(
+    review_id: str,
+    decision: object,
+    comment: object,
+    *,
+    actor: str,
+    actor_role: str,
+    db: Database,
+    clock: Clock,
+) -> ReviewRow:
+    """Record the PM's decision (approved or changes_requested) with a comment."""
+    decision_, comment_ = rules.check_decision(decision, comment)
+    with db.transaction() as session:
+        review = repo.get_review(session, review_id)
+        if review is None:
+            raise LookupError(f"no review {review_id}")
+        if not rules.may_decide(actor, actor_role, review.pm_email):
+            raise rules.NotAllowed("only the draft's Project Manager or Operations may decide")
+        newest = repo.latest_review(session, review.file_id)
+        if newest is not None and newest.id != review.id:
+            raise rules.WrongState("a newer revision of this draft is under review")
+        review.state = rules.after_decision(review.state, decision_)
+        review.decided_at, review.decided_by, review.comment = clock(), actor, comment_
+        audit.record(
+            session, actor=actor, action=f"review.{decision_}", subject=review_id, comment=comment_
+        )
+    return review
+
+
+def assign_unmatched(
+    review_id: str, account_key: str, *, actor: str, db: Database, tasks: Tasks
+) -> ReviewRow:
+    """Give an unmatched draft to an account (Operations' choice) and route it."""
+    with db.transaction() as session:
+        review = repo.get_review(session, review_id)
+        if review is None:
+            raise LookupError(f"no review {review_id}")
+        if session.get(AccountRow, account_key) is None:
+            raise LookupError(f"no account {account_key}")
+        review.state = rules.after_assign(review.state)
+        review.account_key = account_key
+        fill_people(session, review)
+        audit.record(
+            session, actor=actor, action="review.assigned", subject=review_id, account=account_key
+        )
+    queue_route(tasks, review_id)
+    return review
