@@ -66,7 +66,8 @@ class CalendarState(State):
         }
 
     def calendar_key(self, calendar_id: str) -> str:
-        return "primary" if calendar_id in ("primary", self.user_email) else calendar_id
+        key = calendar_id.lower()  # calendar ids are email addresses: case does not matter
+        return "primary" if key in ("primary", self.user_email.lower()) else key
 
     def event(self, event_id: str, calendar_id: str = "primary") -> dict[str, Any]:
         """The stored event (KeyError when absent)."""

@@ -31,10 +31,11 @@ def when(value: Any, label: str, recurring: bool) -> tuple[datetime, bool]:
     moment = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
     if recurring and zone is None:
         raise bad_request(f"Missing time zone definition for {label} time.", "required")
-    if moment.tzinfo is None:
-        if zone is None:
-            raise bad_request(f"Missing time zone definition for {label} time.", "required")
-        moment = moment.replace(tzinfo=zone)
+    if zone is not None:
+        # Google expands a series in its timeZone: 10:00 Berlin stays 10:00 across DST.
+        moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    elif moment.tzinfo is None:
+        raise bad_request(f"Missing time zone definition for {label} time.", "required")
     return moment, False
 
 

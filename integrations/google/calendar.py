@@ -1,0 +1,299 @@
+"""The Calendar port on Calendar v3, with Meet links through conferenceData.
+
+Events are inserted with their deterministic id, so an insert repeated after a lost answer,
+a crash or a second worker gets 409: the existing event is then read and patched to the
+plan, only where it differs, and never made twice. Every time carries an IANA timeZone
+(recurring events need one to expand their rules).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from integrations.google.auth import Clients
+from integrations.google.errors import Conflict, GoogleError
+from integrations.google.execute import RetryPolicy, run, run_batch
+from integrations.ports import Busy, CalendarEvent, EventRef
+
+log = logging.getLogger("integrations.google")
+
+EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
+FREEBUSY_MAX = 50  # calendars per freebusy.query (Google's calendarExpansionMax)
+GONE = (404, 410)  # 410: deleted already
+
+
+def check_event_id(event_id: str) -> str:
+    """Return the id if Google accepts it as an event id, else raise ValueError."""
+    if not EVENT_ID.fullmatch(event_id):
+        raise ValueError(
+            f"calendar event id must be 5 to 1024 base32hex characters [a-v0-9]: {event_id!r}"
+        )
+    return event_id
+
+
+def meet_request_id(event_id: str) -> str:
+    """Return the conference createRequest id for the event: the same on every attempt."""
+    return "handover-" + hashlib.sha256(event_id.encode("ascii")).hexdigest()[:32]
+
+
+def event_time(moment: datetime, timezone: str) -> dict[str, str]:
+    """Return Calendar's `{dateTime, timeZone}`: wall time in the zone, with its offset."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"calendar event time zone must be an IANA zone: {timezone!r}") from None
+    local = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    return {"dateTime": local.isoformat(), "timeZone": timezone}
+
+
+def event_body(event: CalendarEvent) -> dict[str, Any]:
+    """Return the Calendar v3 resource for the event (conference request included)."""
+    check_event_id(event.id)
+    if event.end <= event.start:
+        raise ValueError(f"event {event.id} ends before it starts")
+    body: dict[str, Any] = {
+        "id": event.id,
+        "summary": event.summary,
+        "description": event.description,
+        "start": event_time(event.start, event.timezone),
+        "end": event_time(event.end, event.timezone),
+        "attendees": [
+            {"email": a.email, "displayName": a.name, "optional": a.optional}
+            if a.name
+            else {"email": a.email, "optional": a.optional}
+            for a in event.attendees
+        ],
+        "recurrence": list(event.recurrence),
+        "extendedProperties": {"private": dict(event.properties)},
+    }
+    if event.with_meet:
+        body["conferenceData"] = {
+            "createRequest": {
+                "requestId": meet_request_id(event.id),
+                "conferenceSolutionKey": {"type": "hangoutsMeet"},
+            }
+        }
+    return body
+
+
+def meet_url(item: Mapping[str, Any]) -> str:
+    """Return the event's Meet link, or "" while Google is still creating it."""
+    if item.get("hangoutLink"):
+        return str(item["hangoutLink"])
+    for entry in (item.get("conferenceData") or {}).get("entryPoints") or []:
+        if entry.get("entryPointType") == "video" and entry.get("uri"):
+            return str(entry["uri"])
+    return ""
+
+
+def to_ref(item: Mapping[str, Any]) -> EventRef:
+    """Return our EventRef for a Calendar v3 event resource."""
+    return EventRef(id=str(item["id"]), url=str(item.get("htmlLink", "")), meet_url=meet_url(item))
+
+
+def changes(existing: Mapping[str, Any], plan: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the patch that brings the existing event to the plan; empty when it is there."""
+    patch: dict[str, Any] = {}
+    for name in ("summary", "description"):
+        if (existing.get(name) or "") != plan[name]:
+            patch[name] = plan[name]
+    for name in ("start", "end"):
+        if not _same_time(existing.get(name) or {}, plan[name]):
+            patch[name] = plan[name]
+    if list(existing.get("recurrence") or []) != plan["recurrence"]:
+        patch["recurrence"] = plan["recurrence"]
+    guests = _guests(existing.get("attendees") or [], plan["attendees"])
+    if not _same_attendees(guests, plan["attendees"]):
+        patch["attendees"] = _keep_answers(guests, plan["attendees"])
+    private = (existing.get("extendedProperties") or {}).get("private") or {}
+    wanted = plan["extendedProperties"]["private"]
+    if any(private.get(k) != v for k, v in wanted.items()):
+        patch["extendedProperties"] = plan["extendedProperties"]
+    if existing.get("status") == "cancelled":
+        patch["status"] = "confirmed"  # brings a cancelled event back
+    if "conferenceData" in plan and not existing.get("conferenceData"):
+        patch["conferenceData"] = plan["conferenceData"]
+    return patch
+
+
+def _same_time(existing: Mapping[str, Any], plan: Mapping[str, str]) -> bool:
+    if existing.get("timeZone") != plan["timeZone"] or not existing.get("dateTime"):
+        return False
+    zone = ZoneInfo(plan["timeZone"])
+    return _instant(existing["dateTime"], zone) == _instant(plan["dateTime"], zone)
+
+
+def _attendee_key(attendee: Mapping[str, Any]) -> tuple[str, bool]:
+    return str(attendee.get("email", "")).lower(), bool(attendee.get("optional", False))
+
+
+def _guests(
+    existing: Sequence[Mapping[str, Any]], plan: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """Return the existing attendees without the organizer Google adds, unless planned."""
+    planned = {str(a["email"]).lower() for a in plan}
+    return [
+        a for a in existing if not a.get("organizer") or str(a.get("email", "")).lower() in planned
+    ]
+
+
+def _same_attendees(
+    existing: Sequence[Mapping[str, Any]], plan: Sequence[Mapping[str, Any]]
+) -> bool:
+    # Names are compared only where Google kept one: it may drop them for known users.
+    if sorted(map(_attendee_key, existing)) != sorted(map(_attendee_key, plan)):
+        return False
+    names = {_attendee_key(a)[0]: a.get("displayName") for a in existing}
+    return all(names.get(_attendee_key(a)[0]) in (None, a.get("displayName")) for a in plan)
+
+
+def _keep_answers(
+    existing: Sequence[Mapping[str, Any]], plan: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Return the planned attendees, each keeping the answer they gave already."""
+    answers = {str(a.get("email", "")).lower(): a.get("responseStatus") for a in existing}
+    kept = []
+    for attendee in plan:
+        answer = answers.get(str(attendee["email"]).lower())
+        kept.append({**attendee, "responseStatus": answer} if answer else dict(attendee))
+    return kept
+
+
+def _instant(value: str, zone: ZoneInfo | None = None) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone or UTC)
+
+
+def _utc(moment: datetime, name: str) -> str:
+    if moment.tzinfo is None:
+        raise ValueError(f"busy() needs an aware {name} datetime, got {moment!r}")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class GoogleCalendar:
+    """Meetings in the service user's calendar, invitations sent by Google."""
+
+    def __init__(
+        self,
+        clients: Clients,
+        *,
+        policy: RetryPolicy,
+        calendar_id: str = "primary",
+        send_updates: str = "all",
+    ) -> None:
+        self._clients = clients
+        self._policy = policy
+        self._calendar_id = calendar_id
+        self._send_updates = send_updates
+
+    # --- the port -------------------------------------------------------------------
+
+    def upsert_event(self, event: CalendarEvent) -> EventRef:
+        """Make the event, or bring the existing one with that id to this state.
+
+        The Meet link is "" while Google is still creating it; a later upsert reads it.
+        """
+        plan = event_body(event)
+        try:
+            return to_ref(self._run(self._insert(plan)))
+        except Conflict:
+            return self._reconcile(plan)
+
+    def upsert_events(self, events: Sequence[CalendarEvent]) -> list[EventRef]:
+        """Upsert several events with one batch of inserts; answer their refs in order."""
+        plans = [event_body(e) for e in events]
+        requests = {str(i): self._insert(plan) for i, plan in enumerate(plans)}
+        outcome = run_batch(self._client(), requests, policy=self._policy)
+        refs: list[EventRef] = []
+        failure: GoogleError | None = None
+        for i, plan in enumerate(plans):
+            error = outcome.errors.get(str(i))
+            if error is None:
+                refs.append(to_ref(outcome.results[str(i)]))
+            elif isinstance(error, Conflict):
+                refs.append(self._reconcile(plan))
+            else:
+                failure = failure or error
+        if failure is not None:
+            raise failure  # the others are in place; a retry of the whole list is safe
+        return refs
+
+    def cancel_event(self, event_id: str) -> None:
+        """Cancel the event and tell its attendees; a missing event is fine."""
+        request = self._events().delete(
+            calendarId=self._calendar_id,
+            eventId=check_event_id(event_id),
+            sendUpdates=self._send_updates,
+        )
+        try:
+            self._run(request)
+        except GoogleError as error:
+            if error.status not in GONE:
+                raise
+
+    def busy(self, emails: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Busy]]:
+        """Return each person's busy intervals between start and end, in UTC.
+
+        A calendar Google cannot read (another domain, no such user) counts as free.
+        """
+        low, high = _utc(start, "start"), _utc(end, "end")
+        # Addresses are case-insensitive: ask once per person, in lower case.
+        wanted = list(dict.fromkeys(e.strip().lower() for e in emails))
+        found: dict[str, list[Busy]] = {}
+        for first in range(0, len(wanted), FREEBUSY_MAX):
+            chunk = wanted[first : first + FREEBUSY_MAX]
+            body = {"timeMin": low, "timeMax": high, "items": [{"id": e} for e in chunk]}
+            answer = self._run(self._freebusy().query(body=body))
+            calendars = {k.lower(): v for k, v in (answer.get("calendars") or {}).items()}
+            for email in chunk:
+                entry = calendars.get(email) or {}
+                if entry.get("errors"):
+                    log.warning("free/busy of %s unknown: %s", email, entry["errors"])
+                found[email] = [
+                    Busy(_instant(b["start"]).astimezone(UTC), _instant(b["end"]).astimezone(UTC))
+                    for b in entry.get("busy") or []
+                ]
+        return {email: list(found[email.strip().lower()]) for email in emails}
+
+    # --- internals ------------------------------------------------------------------
+
+    def _client(self) -> Any:
+        return self._clients.get("calendar", "v3")
+
+    def _events(self) -> Any:
+        return self._clients.collection("calendar", "v3", "events")
+
+    def _freebusy(self) -> Any:
+        return self._clients.collection("calendar", "v3", "freebusy")
+
+    def _run(self, request: Any) -> Any:
+        return run(request, policy=self._policy)
+
+    def _insert(self, plan: Mapping[str, Any]) -> Any:
+        return self._events().insert(
+            calendarId=self._calendar_id,
+            body=dict(plan),
+            conferenceDataVersion=1,
+            sendUpdates=self._send_updates,
+        )
+
+    def _reconcile(self, plan: Mapping[str, Any]) -> EventRef:
+        """Patch the existing event with the plan's id to the plan, if anything differs."""
+        existing = self._run(self._events().get(calendarId=self._calendar_id, eventId=plan["id"]))
+        patch = changes(existing, plan)
+        if not patch:
+            return to_ref(existing)
+        request = self._events().patch(
+            calendarId=self._calendar_id,
+            eventId=plan["id"],
+            body=patch,
+            conferenceDataVersion=1,
+            sendUpdates=self._send_updates,
+        )
+        return to_ref(self._run(request))
