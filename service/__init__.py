@@ -16,7 +16,7 @@ from service.config import Settings
 from service.jobs import run_job
 from service.rendering import Renderer
 from service.store.db import Database, make_engine, migrate
-from service.wiring import Services, build_workspace
+from service.wiring import Services, build_review_ports, build_workspace
 
 csrf = CSRFProtect()
 
@@ -52,6 +52,10 @@ def create_app(
         renderer=Renderer(),
     )
     services.tasks = _build_tasks(settings, services)
+    if settings.is_local:
+        services.change_feed, services.approvals, services.chat = build_review_ports(
+            settings, workspace.drive
+        )
     services.closers.append(workspace.close)
     app.extensions["handover"] = services
 
@@ -65,6 +69,13 @@ def create_app(
     app.register_blueprint(calendar_feed.bp)
     csrf.exempt(api.bp)
     csrf.exempt(tasks.bp)
+    from service.web import reviews
+
+    app.register_blueprint(reviews.bp)
+    app.register_blueprint(reviews.api_bp)
+    csrf.exempt(reviews.api_bp)
+    if settings.is_local and not settings.testing:
+        _watch_local_drive(services)
 
     from service.web.errors import register as register_errors
 
@@ -82,6 +93,19 @@ def _build_tasks(settings: Settings, services: Services) -> Any:
     )
     atexit.register(tasks.close)
     return tasks
+
+
+def _watch_local_drive(services: Services) -> None:
+    """Watch the local drive folder: a dropped contract draft queues a sync within seconds."""
+    from integrations.local.watcher import LocalWatcher
+
+    def sync() -> None:
+        services.tasks.enqueue("sync_drive", {}, key="sync_drive")
+
+    watcher = LocalWatcher(services.settings.workspace_dir / "drive", sync).start()
+    services.closers.append(watcher.stop)
+    atexit.register(watcher.stop)
+    sync()  # what arrived while the service was down
 
 
 def services_of(app: Flask) -> Services:

@@ -102,3 +102,24 @@ def renew_channels() -> None:
     address = channels.hook_address(s.settings.public_base_url)
     opened = channels.renew_channels(s.clock(), db=s.db, feed=s.change_feed, address=address)
     click.echo(f"opened {len(opened)} channel(s) to {address}")
+
+
+@main.command("sync-drive")
+def sync_drive() -> None:
+    """Read the Drive change feed now and route the contract drafts that arrived."""
+    from service.jobs import run_job
+
+    s = _app().extensions["handover"]
+    run_job(s, "sync_drive", {})
+    s.tasks.wait_idle(timeout=300)
+    click.echo("drive synced; see /reviews")
+
+
+@main.command()
+def reminders() -> None:
+    """Remind the PMs whose contract reviews near their deadline undecided (run hourly)."""
+    from service.workflows import review_routing
+
+    s = _app().extensions["handover"]
+    sent = review_routing.send_reminders(s.clock(), db=s.db, ctx=s.reviews)
+    click.echo(f"sent {len(sent)} reminder(s)")

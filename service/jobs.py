@@ -25,8 +25,35 @@ def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
             feed=services.change_feed,
             address=channels.hook_address(services.settings.public_base_url),
         )
+    elif job in REVIEW_JOBS:
+        _run_review_job(services, job, payload)
     else:
         raise LookupError(f"unknown job {job!r}")
 
 
-JOBS = frozenset({"advance_handover", "sweep", "renew_channels"})
+REVIEW_JOBS = frozenset({"sync_drive", "route_review", "review_reminders"})
+
+
+def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
+    """Run a contract review job (service/workflows/contracts.py, review_routing.py)."""
+    from service.workflows import contracts, review_routing
+
+    if job == "sync_drive":
+        contracts.sync_drive(
+            db=services.db,
+            feed=services.change_feed,
+            tasks=services.tasks,
+            clock=services.clock,
+            policy=services.review_policy,
+            intake_folder_id=services.settings.drive_intake_folder,
+            allowed_domain=services.settings.allowed_domain,
+        )
+    elif job == "route_review":
+        review_routing.route_review(
+            payload["review_id"], db=services.db, ctx=services.reviews, clock=services.clock
+        )
+    else:
+        review_routing.send_reminders(services.clock(), db=services.db, ctx=services.reviews)
+
+
+JOBS = frozenset({"advance_handover", "sweep", "renew_channels"}) | REVIEW_JOBS

@@ -13,11 +13,13 @@ from typing import Any
 from integrations.local.calendar import LocalCalendar
 from integrations.local.drive import LocalDrive
 from integrations.local.mail import LocalMail
-from integrations.ports import Calendar, Drive, Mail, Tasks
+from integrations.ports import Approvals, Calendar, ChangeFeed, Drive, Mail, Tasks
 from service.config import Settings
+from service.domain.contracts import ReviewPolicy
 from service.rendering import Renderer
 from service.store.db import Database
 from service.workflows.context import StepContext
+from service.workflows.review_routing import Chat, ReviewContext
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,10 @@ class Services:
     tasks: Tasks = field(init=False)
     clock: Any = utcnow
     closers: list[Callable[[], None]] = field(default_factory=list)
+    change_feed: ChangeFeed = field(init=False)
+    approvals: Approvals | None = None
+    chat: Chat | None = None
+    review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
 
     def close(self) -> None:
         """Stop the queue and close connections (tests and shutdown)."""
@@ -59,6 +65,21 @@ class Services:
             calendar=self.calendar,
             settings=self.settings,
             clock=self.clock,
+        )
+
+    @property
+    def reviews(self) -> ReviewContext:
+        """Return what contract review routing needs (see workflows/review_routing.py)."""
+        return ReviewContext(
+            drive=self.drive,
+            mail=self.mail,
+            renderer=self.renderer,
+            public_base_url=self.settings.public_base_url,
+            agency_timezone=self.settings.agency_timezone,
+            business_country=self.settings.business_country,
+            approvals=self.approvals,
+            chat=self.chat,
+            policy=self.review_policy,
         )
 
 
@@ -83,14 +104,30 @@ def build_workspace(settings: Settings) -> Workspace:
         root = settings.workspace_dir
         mail = LocalMail(root / "outbox")
         calendar = LocalCalendar(
-            root / "calendar", mail=mail, base_url=settings.public_base_url,
+            root / "calendar",
+            mail=mail,
+            base_url=settings.public_base_url,
             feed_secret=feed_secret(settings),
         )
-        drive = LocalDrive(root / "drive", base_url=settings.public_base_url)
-        return Workspace(drive, mail, calendar, lambda: None)
+        local_drive = LocalDrive(root / "drive", base_url=settings.public_base_url)
+        return Workspace(local_drive, mail, calendar, lambda: None)
     # Imported only when Google is asked for: the local backend needs none of it.
     from integrations.google.wiring import google_calendar, google_clients, google_workspace
 
     clients = google_clients(settings)
     drive, gmail = google_workspace(settings, clients)
     return Workspace(drive, gmail, google_calendar(settings, clients), clients.close)
+
+
+def build_review_ports(
+    settings: Settings, drive: Drive
+) -> tuple[ChangeFeed, Approvals | None, Chat | None]:
+    """Return the local backend's change feed and chat (no approvals locally)."""
+    if not isinstance(drive, LocalDrive):
+        raise TypeError("the local change feed needs the local drive")
+    from integrations.local.changes import LocalChangeFeed
+    from integrations.local.chat import LocalChat
+
+    root = settings.workspace_dir
+    feed = LocalChangeFeed(drive, root / "changes.jsonl")
+    return feed, None, LocalChat(root / "outbox" / "slack.jsonl")

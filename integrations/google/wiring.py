@@ -37,5 +37,19 @@ def google_calendar(settings: Any, clients: Clients) -> Any:
     return GoogleCalendar(clients, policy=_policy(settings))
 
 
+def google_change_feed(settings: Any, clients: Clients, *, drive_id: str | None = None) -> Any:
+    """Return the ChangeFeed adapter (Drive's change feed; one shared drive's if drive_id)."""
+    from integrations.google.changes import GoogleChangeFeed
+
+    return GoogleChangeFeed(clients, policy=_policy(settings), drive_id=drive_id)
+
+
+def google_approvals(settings: Any, clients: Clients) -> Any:
+    """Return the Approvals adapter (Drive's native approvals)."""
+    from integrations.google.approvals import GoogleApprovals
+
+    return GoogleApprovals(clients, policy=_policy(settings))
+
+
 def _policy(settings: Any) -> RetryPolicy:
     return RetryPolicy(base=settings.google_retry_base, deadline=settings.google_retry_deadline)

@@ -189,6 +189,12 @@ class LocalDrive:
             properties=dict(entry["properties"]),
         )
 
+    @contextmanager
+    def index_for_feed(self) -> Iterator[dict[str, Any]]:
+        """Yield the id index under its lock to the local change feed; its edits are saved."""
+        with self._index() as index:
+            yield index
+
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")

@@ -1,8 +1,10 @@
 """Business days: weekends and public holidays per country, and the review deadline.
 
-A business day is Monday to Friday and not a public holiday of the person's country
-(the `holidays` package's default, national calendar). Everything here is pure: the
-holiday tables are computed in memory and cached per country and year.
+A business day is Monday to Friday and not a public holiday of the person's country:
+the `holidays` package's national calendar for an ISO 3166 code ("GB" has only the
+UK-wide holidays), or a subdivision's for "CC-SUB" ("GB-ENG" adds Easter Monday and the
+August bank holiday; "US-CA", "DE-BY"). Everything here is pure: the holiday tables are
+computed in memory and cached per country and year.
 """
 
 from __future__ import annotations
@@ -55,20 +57,21 @@ def _normal_country(country: str) -> str:
     return country.strip().upper()
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=1024)
 def _holidays_of_year(country: str, year: int) -> Mapping[date, str]:
-    """Return the public holidays of one country and year, read-only."""
+    """Return the public holidays of one country (or CC-SUB subdivision) and year."""
+    code, _, subdivision = _normal_country(country).partition("-")
     try:
-        table = holidays.country_holidays(country, years=year)
+        table = holidays.country_holidays(code, subdiv=subdivision or None, years=year)
     except NotImplementedError as exc:
         raise ValueError(
-            f"unknown country {country!r} for public holidays "
-            "(use an ISO 3166 alpha-2 code such as US, DE, GB, IN)"
+            f"unknown country {country!r} for public holidays (use an ISO 3166 code such "
+            "as US, DE, GB, IN, or a subdivision such as GB-ENG, US-CA, DE-BY)"
         ) from exc
     return MappingProxyType({day: str(name) for day, name in sorted(table.items())})
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=512)
 def _calendar(country: str, years: tuple[int, ...]) -> Mapping[date, str]:
     """Return the merged holidays of a country over the given years, read-only."""
     merged: dict[date, str] = {}
@@ -84,18 +87,19 @@ def holiday_calendar(country: str, years: int | Iterable[int]) -> Mapping[date, 
     raises ValueError naming it.
     """
     wanted = (years,) if isinstance(years, int) else tuple(sorted(set(years)))
+    _holidays_of_year(country, wanted[0] if wanted else 2000)  # names an unknown country
     return _calendar(_normal_country(country), wanted)
 
 
 def holiday_name(day: date, country: str) -> str | None:
     """Return the name of the public holiday on day in country, or None."""
-    return _holidays_of_year(_normal_country(country), day.year).get(day)
+    return _holidays_of_year(country, day.year).get(day)
 
 
 def is_business_day(day: date, country: str) -> bool:
     """Return whether day is Monday to Friday and not a public holiday of country."""
     if day.weekday() >= _SATURDAY:
-        _holidays_of_year(_normal_country(country), day.year)  # still reject unknown codes
+        _holidays_of_year(country, day.year)  # still reject unknown codes
         return False
     return holiday_name(day, country) is None
 

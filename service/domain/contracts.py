@@ -82,7 +82,9 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", text.lower())
 
 
-def classify(name: str, mime_type: str, patterns: ContractPatterns = DEFAULT_PATTERNS) -> str | None:
+def classify(
+    name: str, mime_type: str, patterns: ContractPatterns = DEFAULT_PATTERNS
+) -> str | None:
     """Return the kind of contract draft the file is (msa, sow...), or None if it is not one."""
     _stem, dot, ext = name.rpartition(".")
     has_type = mime_type in patterns.mime_types or (

@@ -231,7 +231,7 @@ def _finish(
             *breach_warnings(meeting, mine, count, request.business_hours),
             *(f"rule not kept: {b}" for b in mine if b.person is None),
         ]
-        busy_free = not busy_notes.get(meeting.kind)
+        busy_free = not meeting.kept and not busy_notes.get(meeting.kind)
         done = replace(
             meeting,
             constraints=_constraints(meeting, request, mine, busy_free),
@@ -270,7 +270,7 @@ def plan_meetings(request: PlanRequest) -> Plan:
         meetings.append(_meeting(kind, request, draft.spec, kept=draft.kept))
         first = occurrences(draft.spec, months=1)
         if first and not draft.kept:
-            start, length = first[0].start, draft.spec.end - draft.spec.start
+            start, length = first[0].start, draft.spec.duration
             busy_notes[kind] = _busy_warning(rules, start, start + length, request.horizon_days)
     return _finish(meetings, request, busy_notes)
 

@@ -23,6 +23,7 @@ from service.domain.planning_model import (
     Plan,
     PlannedMeeting,
     PlanRequest,
+    elapsed,
     unique,
 )
 from service.domain.planning_slots import Hours, lead_ok, non_business_dates, outside_minutes
@@ -128,7 +129,7 @@ def _shape_breaches(meeting: PlannedMeeting, request: PlanRequest) -> list[Breac
         spec = (
             existing.internal if kind == MeetingKind.INTERNAL_ACCOUNT_SYNC else existing.executive
         )
-        wanted = spec.end - spec.start
+        wanted = spec.duration
     if meeting.duration != wanted:
         out.append(Breach(kind, "duration", f"lasts {meeting.duration}, not {wanted}"))
     have = {p.key for p in meeting.attendees}
@@ -157,7 +158,7 @@ def _shape_breaches(meeting: PlannedMeeting, request: PlanRequest) -> list[Breac
         }:
             detail = f"moved occurrence {moved.original_start} is not an EXDATE'd instance"
             out.append(Breach(kind, "exception", detail))
-        if moved.end - moved.start != meeting.duration:
+        if elapsed(moved.start, moved.end) != meeting.duration:
             out.append(Breach(kind, "exception", f"moved occurrence {moved.start} length"))
     if len(gone) != len({m.original_start for m in meeting.exceptions} & gone):
         out.append(Breach(kind, "exception", "an EXDATE has no moved occurrence"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from service.domain.business_days import holiday_calendar, zone
 from service.domain.model import Cadence
@@ -101,6 +101,11 @@ class SeriesSpec:
     recurrence: tuple[str, ...]
     exceptions: tuple[MovedOccurrence, ...] = ()
 
+    @property
+    def duration(self) -> timedelta:
+        """Return the length of each occurrence."""
+        return elapsed(self.start, self.end)
+
 
 @dataclass(frozen=True)
 class ExistingSyncSeries:
@@ -130,7 +135,7 @@ class PlannedMeeting:
     @property
     def duration(self) -> timedelta:
         """Return the length of each occurrence."""
-        return self.end - self.start
+        return elapsed(self.start, self.end)
 
     def series(self) -> SeriesSpec:
         """Return this meeting's series, to store as an account's existing series."""
@@ -225,6 +230,11 @@ class PlanRequest:
     def sync_pair(self) -> tuple[Participant, ...]:
         """Return the AM and (when assigned) the PM."""
         return unique((self.am, *([self.pm] if self.pm else [])))
+
+
+def elapsed(start: datetime, end: datetime) -> timedelta:
+    """Return the real time between two aware instants (not wall-clock, across DST)."""
+    return end.astimezone(UTC) - start.astimezone(UTC)
 
 
 def unique(people: tuple[Participant, ...]) -> tuple[Participant, ...]:

@@ -3,7 +3,10 @@
 A slot's cost is compared lexicographically: internal attendees on a weekend or public
 holiday, then minutes outside working hours of internal attendees (each in their own
 zone), then minutes outside the client's hours (client meetings), then required internal
-attendees who are busy, then time. The grid is every quarter hour in UTC, which is every
+attendees who are busy, then time. "Minutes outside" is how far a meeting reaches
+beyond a person's working day (see `stretch_minutes`): a 07:00 meeting is 120 minutes
+outside 09:00-17:00, a 01:00 one 480, so the least bad slot is also the least unsocial.
+The grid is every quarter hour in UTC, which is every
 local quarter hour in every zone in use (offsets are multiples of 15 minutes).
 """
 
@@ -51,15 +54,6 @@ class Cost(NamedTuple):
 PERFECT = Cost(0, 0, 0, 0)
 
 
-@functools.lru_cache(maxsize=65536)
-def _window(tzinfo: ZoneInfo, day: date, hours: Hours) -> tuple[datetime, datetime]:
-    """Return the working-hours instants of a local day."""
-    return (
-        localize(datetime.combine(day, hours[0]), tzinfo),
-        localize(datetime.combine(day, hours[1]), tzinfo),
-    )
-
-
 def _offset_at(tzinfo: ZoneInfo, moment: int) -> int:
     """Return a zone's UTC offset in seconds at a POSIX moment."""
     offset = datetime.fromtimestamp(moment, tz=tzinfo).utcoffset()
@@ -91,15 +85,29 @@ def local_dates(tzinfo: ZoneInfo, start: datetime, end: datetime) -> tuple[date,
     return tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
 
 
+def stretch_minutes(local_start: int, length: int, bounds: tuple[int, int]) -> int:
+    """Return how far a meeting reaches outside a working day, in minutes (rounded up).
+
+    local_start is seconds after local midnight, length seconds, bounds the working
+    hours in seconds. The nearest working day (the day before, that day, the day after)
+    counts: minutes before its start plus minutes after its end. A meeting partly
+    outside counts its minutes outside; one wholly outside counts its distance to the
+    working day, so 07:00-08:00 (120) is better than 01:00-02:00 (480).
+    """
+    end = local_start + length
+    stretch = min(
+        max(0, bounds[0] + shift - local_start) + max(0, end - bounds[1] - shift)
+        for shift in (-_DAY_SECONDS, 0, _DAY_SECONDS)
+    )
+    return -(-stretch // 60)
+
+
 def outside_minutes(tzinfo: ZoneInfo, start: datetime, end: datetime, hours: Hours) -> int:
-    """Return the minutes of [start, end) outside working hours in a zone."""
-    inside = timedelta()
-    for day in local_dates(tzinfo, start, end):
-        lo, hi = _window(tzinfo, day, hours)
-        overlap = min(end, hi) - max(start, lo)
-        if overlap > timedelta():
-            inside += overlap
-    return math.ceil((end - start - inside).total_seconds() / 60)
+    """Return how far [start, end) reaches outside working hours in a zone (minutes)."""
+    local = start.astimezone(tzinfo)
+    length = int((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds())
+    begin = local.hour * 3600 + local.minute * 60 + local.second
+    return stretch_minutes(begin, length, (_seconds(hours[0]), _seconds(hours[1])))
 
 
 def non_business_dates(
@@ -218,27 +226,16 @@ class SlotRules:
             out.append(first if last < change else after)
         return tuple(out)
 
-    def _hours(
-        self, start: datetime, end: datetime, begin: int, length: int, offsets: tuple[int, ...]
-    ) -> tuple[int, int]:
+    def _hours(self, begin: int, length: int, offsets: tuple[int, ...]) -> tuple[int, int]:
         """Return minutes outside hours (internal, external); cached per local pattern."""
         key = (begin % _DAY_SECONDS, length, offsets)
         cached = self._hours_cache.get(key)
         if cached is not None:
             return cached
         internal = external = 0
-        lo_bound, hi_bound = self._bounds
         for i, group in enumerate(self.groups):
-            offset = offsets[2 * i]
-            if offset != offsets[2 * i + 1]:  # a DST change inside the meeting
-                outside = outside_minutes(group.tzinfo, start, end, self.hours)
-            else:
-                local = (begin + offset) % _DAY_SECONDS
-                inside = 0
-                for shift in (0, _DAY_SECONDS):
-                    overlap = min(local + length, hi_bound + shift) - max(local, lo_bound + shift)
-                    inside += max(0, overlap)
-                outside = -((inside - length) // 60)  # minutes, rounded up
+            local = (begin + offsets[2 * i]) % _DAY_SECONDS
+            outside = stretch_minutes(local, length, self._bounds)
             if group.internal:
                 internal += outside * len(group.people)
             else:
@@ -262,7 +259,7 @@ class SlotRules:
         begin, length = int(start.timestamp()), int((end - start).total_seconds())
         last = begin + max(length, 1) - 1
         offsets = self._offsets(begin, last)
-        internal, external = self._hours(start, end, begin, length, offsets)
+        internal, external = self._hours(begin, length, offsets)
         busy = len(self.busy_people(start, end)) if with_busy and self.busy else 0
         return Cost(self._calendar(begin, last, offsets), internal, external, busy)
 
@@ -271,7 +268,7 @@ class SlotRules:
         begin, length = int(start.timestamp()), int((end - start).total_seconds())
         last = begin + max(length, 1) - 1
         offsets = self._offsets(begin, last)
-        internal, external = self._hours(start, end, begin, length, offsets)
+        internal, external = self._hours(begin, length, offsets)
         if not bound.calendar and (0, internal, external) > bound[:3]:
             return None
         calendar = self._calendar(begin, last, offsets)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from service.domain.business_days import add_business_days, localize, zone
+from service.domain.business_days import add_business_days, is_business_day, localize, zone
 from service.domain.model import Cadence
 from service.domain.planning_model import (
     MAX_SYNC_LEAD,
@@ -39,11 +39,13 @@ from service.domain.recurrence import (
     preceding_rule,
     preceding_window,
     rule_line,
+    rule_walls,
     week_of_month,
 )
 
 _DAY = timedelta(days=1)
 _WEEK = timedelta(days=7)
+_SATURDAY = 5
 _EXEC_MOVES = (0, 1, 2, 3, 4, 5, 6, -1, -2, -3, -4)
 _INTERNAL_MOVES = (0, -1, -2, -3, -4, -5, -6, 1, 2, 3, 4)
 _MIN_SEARCH_DAYS = 35
@@ -117,6 +119,7 @@ class SyncPlanner:
         self.internal_len = request.durations.of("internal_account_sync")
         self._series_costs: dict[tuple[object, ...], tuple[int, int]] = {}
         self._regime_cache: tuple[tuple[date, int], ...] | None = None
+        self._hits: dict[str, int] = {}
 
     # -- choosing the rules -------------------------------------------------------
 
@@ -161,6 +164,34 @@ class SyncPlanner:
         self._series_costs[key] = (internal, external)
         return internal, external
 
+    def holiday_hits(self, first: date) -> int:
+        """Return how many planned occurrences of a rule (or of the internal sync the
+        lead puts before each) fall on a weekend or holiday of the AM or PM.
+
+        Ranks candidate weekdays: a Wednesday series needs fewer moved occurrences
+        than a Monday one in countries with Monday holidays.
+        """
+        line = executive_rule(self.cadence, first)
+        cached = self._hits.get(line)
+        if cached is not None:
+            return cached
+        start = datetime.combine(first, time(12))
+        end = start + timedelta(days=31 * self.request.plan_months)
+        hits = 0
+        for wall in rule_walls(line, start, start, end):
+            before = wall.date()
+            for _ in range(self.lead):  # the nominal internal sync: lead weekdays earlier
+                before -= _DAY
+                while before.weekday() >= _SATURDAY:
+                    before -= _DAY
+            hits += sum(
+                not is_business_day(day, person.country)
+                for day in (wall.date(), before)
+                for person in self.pair
+            )
+        self._hits[line] = hits
+        return hits
+
     def _room_after(self, moment: datetime, days: int) -> list[tuple[ZoneInfo, date]]:
         """Return, per AM/PM, the first local date `days` business days after moment."""
         out: list[tuple[ZoneInfo, date]] = []
@@ -186,13 +217,14 @@ class SyncPlanner:
             if monthly and not lowest_week <= week_of_month(local.date()) <= MAX_WEEK_OF_MONTH:
                 continue
             feasible = feasible or start
-            if best is not None and not best[0][0] and not best[0][3] and start > feasible + _WEEK:
+            if best is not None and not best[0][0] and not best[0][4] and start > feasible + _WEEK:
                 break  # every weekday and time was priced; later ones cannot do better
             first = self.exec_rules.cost(start, start + self.exec_len)
             internal, external = self.series_cost(
                 self.exec_rules, self.exec_tz, local.replace(tzinfo=None), self.exec_len
             )
-            key = (first.calendar, internal, external, first.busy)
+            hits = self.holiday_hits(local.date())
+            key = (first.calendar, internal, external, hits, first.busy)
             if not any(key):
                 return start
             if best is None or key < best[0]:
@@ -252,10 +284,10 @@ class SyncPlanner:
             internal_line = preceding_rule(self.cadence, exec_local.date(), internal_local.date())
         except ValueError:
             internal_line = executive_rule(self.cadence, internal_local.date())
-        executive = SeriesSpec(exec_local, exec_local + self.exec_len, self.exec_tz, (exec_line,))
-        internal = SeriesSpec(
-            internal_local, internal_local + self.internal_len, self.internal_tz, (internal_line,)
-        )
+        exec_end = (exec_start + self.exec_len).astimezone(exec_local.tzinfo)
+        internal_end = (internal_start + self.internal_len).astimezone(internal_local.tzinfo)
+        executive = SeriesSpec(exec_local, exec_end, self.exec_tz, (exec_line,))
+        internal = SeriesSpec(internal_local, internal_end, self.internal_tz, (internal_line,))
         return self._repair(internal, executive, kickoff_end, kept=False)
 
     # -- repairing occurrences ----------------------------------------------------
@@ -280,10 +312,7 @@ class SyncPlanner:
         until = since + timedelta(days=31 * self.request.plan_months + 31)
         execs = occurrences(exec_spec, since=exec_spec.start, until=until)
         internals = occurrences(internal_spec, since=internal_spec.start, until=until)
-        exec_len, internal_len = (
-            exec_spec.end - exec_spec.start,
-            internal_spec.end - internal_spec.start,
-        )
+        exec_len, internal_len = exec_spec.duration, internal_spec.duration
         strict_exec = not kept and not any(self._hours(self.exec_rules, exec_spec.start, exec_len))
         strict_internal = not kept and not any(
             self._hours(self.internal_rules, internal_spec.start, internal_len)
@@ -298,7 +327,9 @@ class SyncPlanner:
                 if moved is not None:
                     exec_start = moved
                     reason = self.exec_rules.explain(ex.start, ex.start + exec_len)
-                    executive.moves.append((ex.wall, _moved(ex, moved, exec_len, reason)))
+                    executive.moves.append(
+                        (ex.wall, _moved(ex, moved, exec_len, reason, self.exec_tz))
+                    )
             if i < len(internals) and internals[i].original >= internal_since:
                 sync = internals[i]
                 if not self._internal_ok(
@@ -310,7 +341,7 @@ class SyncPlanner:
                     if moved is not None and moved != sync.start:
                         reason = self._internal_reason(sync, internal_len, exec_start)
                         internal.moves.append(
-                            (sync.wall, _moved(sync, moved, internal_len, reason))
+                            (sync.wall, _moved(sync, moved, internal_len, reason, self.internal_tz))
                         )
             previous_end = exec_start + exec_len
         return SyncDraft(internal.with_moves(), kept), SyncDraft(executive.with_moves(), kept)
@@ -412,12 +443,16 @@ class SyncPlanner:
 
 
 def _moved(
-    occurrence: Occurrence, start: datetime, length: timedelta, reason: str
+    occurrence: Occurrence, start: datetime, length: timedelta, reason: str, tz: str
 ) -> MovedOccurrence:
     """Return the moved instance of an occurrence, in the series' zone."""
-    tzinfo = occurrence.original.tzinfo
-    new = start.astimezone(tzinfo)
-    return MovedOccurrence(occurrence.original, new, new + length, reason)
+    tzinfo = zone(tz)
+    return MovedOccurrence(
+        occurrence.original.astimezone(tzinfo),
+        start.astimezone(tzinfo),
+        (start.astimezone(UTC) + length).astimezone(tzinfo),
+        reason,
+    )
 
 
 def existing_rule(spec: SeriesSpec) -> str:

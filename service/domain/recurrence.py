@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from dateutil.relativedelta import relativedelta
@@ -49,7 +49,10 @@ class HasSeries(Protocol):
 
 @dataclass(frozen=True)
 class Occurrence:
-    """One instance of a series: its rule wall time, rule instant and actual start."""
+    """One instance of a series: its rule wall time, rule instant and actual start.
+
+    original and start are in UTC, so adding a duration is exact across DST changes.
+    """
 
     wall: datetime
     original: datetime
@@ -173,13 +176,14 @@ def occurrences(
             hi.astimezone(tzinfo).replace(tzinfo=None) + relativedelta(days=1),
         )
     gone = excluded(series.recurrence, series.timezone)
+    lo, hi = lo.astimezone(UTC), hi.astimezone(UTC)
     out: list[Occurrence] = []
     for wall in walls:
-        original = localize(wall, tzinfo)
+        original = localize(wall, tzinfo).astimezone(UTC)
         if not lo <= original < hi:
             continue
         if original in moved:
-            out.append(Occurrence(wall, original, moved[original].start.astimezone(tzinfo), True))
+            out.append(Occurrence(wall, original, moved[original].start.astimezone(UTC), True))
         elif original not in gone:
             out.append(Occurrence(wall, original, original))
     return sorted(out, key=lambda o: (o.start, o.original))
@@ -188,5 +192,10 @@ def occurrences(
 def expand_occurrences(
     meeting: HasSeries, months: int = 12, since: datetime | None = None
 ) -> list[datetime]:
-    """Return the start of every occurrence in the window, honouring exceptions."""
-    return [o.start for o in occurrences(meeting, since=since, months=months)]
+    """Return the start of every occurrence in the window, honouring exceptions.
+
+    The window is [since, since + months) of rule instants (since defaults to the first
+    occurrence); each start is aware, in the meeting's zone.
+    """
+    tzinfo = zone(meeting.timezone)
+    return [o.start.astimezone(tzinfo) for o in occurrences(meeting, since=since, months=months)]

@@ -14,9 +14,7 @@ def add_channel(
     session: Session, *, channel_id: str, token: str, expires_at: datetime, created_at: datetime
 ) -> DriveChannelRow:
     """Store a channel about to be opened (its resource id comes with Drive's answer)."""
-    row = DriveChannelRow(
-        id=channel_id, token=token, expires_at=expires_at, created_at=created_at
-    )
+    row = DriveChannelRow(id=channel_id, token=token, expires_at=expires_at, created_at=created_at)
     session.add(row)
     session.flush()
     return row

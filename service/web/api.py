@@ -7,14 +7,14 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
-from service.schema import InvalidHandover
+from service.schema import InvalidHandover, validate_handover
 from service.store import handovers as repo
 from service.web.auth import api_auth
 from service.web.errors import error_response
 from service.web.openapi import openapi_document
 from service.web.present import handover_json
 from service.wiring import Services
-from service.workflows import kickoff
+from service.workflows import kickoff, meetings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -49,6 +49,17 @@ def create_handover() -> tuple[Response, int]:
         )
     body = _json_body()
     s = _services()
+    if request.args.get("dry_run") in {"1", "true"}:
+        try:
+            _, handover = validate_handover(body)
+        except InvalidHandover as exc:
+            return error_response(
+                422,
+                "The handover is not valid.",
+                errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+            )
+        plan = meetings.preview(handover, settings=s.settings, calendar=s.calendar, now=s.clock())
+        return jsonify({"dry_run": True, "plan": plan}), 200
     try:
         result = kickoff.submit_handover(
             body,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 
 from flask import (
     Blueprint,
@@ -20,13 +21,14 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain.model import Person
-from service.schema import InvalidHandover, PersonIn
+from service.schema import InvalidHandover, PersonIn, validate_handover
 from service.store import handovers as repo
 from service.web.auth import login_required
 from service.web.formdata import LIST_FIELDS, flatten, nest
 from service.web.present import handover_json
+from service.web.timeline import layout
 from service.wiring import Services
-from service.workflows import kickoff
+from service.workflows import kickoff, meetings
 
 bp = Blueprint("pages", __name__)
 
@@ -62,7 +64,12 @@ def new() -> str:
     return _form({}, {}, status=200)[0]
 
 
-def _form(values: dict[str, object], errors: dict[str, str], status: int) -> tuple[str, int]:
+def _form(
+    values: dict[str, object],
+    errors: dict[str, str],
+    status: int,
+    extra: Mapping[str, object] | None = None,
+) -> tuple[str, int]:
     key = request.form.get("idempotency_key") or secrets.token_urlsafe(16)
     return (
         render_template(
@@ -74,6 +81,7 @@ def _form(values: dict[str, object], errors: dict[str, str], status: int) -> tup
             cadences=CADENCES,
             contact_roles=CONTACT_ROLES,
             user=g.user,
+            **(extra or {"plan": None, "tl": None}),
         ),
         status,
     )
@@ -104,6 +112,21 @@ def submit() -> WerkzeugResponse | tuple[str, int]:
     return redirect(url_for("pages.show", handover_id=result.handover_id), code=303)
 
 
+@bp.post("/handovers/preview")
+@login_required
+def preview() -> tuple[str, int]:
+    """Show the form again with the meetings it would plan; nothing is stored or sent."""
+    data = nest(request.form)
+    s = _services()
+    try:
+        _, handover = validate_handover(data)
+    except InvalidHandover as exc:
+        return _form(data, {e.field: e.message for e in exc.errors}, status=422)
+    plan = meetings.preview(handover, settings=s.settings, calendar=s.calendar, now=s.clock())
+    extra = {"plan": plan, "tl": layout(plan["meetings"], s.settings.agency_timezone)}
+    return _form(data, {}, status=200, extra=extra)
+
+
 @bp.get("/handovers/<handover_id>")
 @login_required
 def show(handover_id: str) -> str:
@@ -119,8 +142,16 @@ def show(handover_id: str) -> str:
             (a.at.isoformat(timespec="seconds"), a.actor, a.action, a.detail)
             for a in repo.audit_trail(session, handover_id, limit=50)
         ]
+    plan = data.get("plan")
     return render_template(
-        "handover.html", h=data, payload=payload, trail=trail, user=g.user, pm_errors={}
+        "handover.html",
+        plan=plan,
+        tl=layout(plan["meetings"], s.settings.agency_timezone) if plan else None,
+        h=data,
+        payload=payload,
+        trail=trail,
+        user=g.user,
+        pm_errors={},
     )
 
 
@@ -150,7 +181,14 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
                 abort(404)
             data, payload = handover_json(row, base_url=""), dict(row.payload)
         return render_template(
-            "handover.html", h=data, payload=payload, trail=[], user=g.user, pm_errors=errors
+            "handover.html",
+            h=data,
+            payload=payload,
+            trail=[],
+            user=g.user,
+            pm_errors=errors,
+            plan=None,
+            tl=None,
         ), 422
     pm = Person(
         pm_in.name, str(pm_in.email).lower(), "Project Manager", pm_in.timezone, pm_in.country

@@ -45,4 +45,5 @@ def handover_json(row: HandoverRow, *, base_url: str) -> dict[str, Any]:
         },
     }
     out["artifacts"]["events"] = events
+    out["plan"] = dict(artifacts["plan"].data) if "plan" in artifacts else None
     return out

@@ -32,5 +32,3 @@ class StepContext:
     calendar: Calendar | None = None
     settings: Settings = field(default_factory=Settings)
     clock: Callable[[], datetime] = _utcnow
-
-

@@ -76,7 +76,11 @@ def sync_drive(
             ):
                 continue  # another worker applied this page first: read on from its token
             opened, unsettled = _apply(
-                session, changes, now=now, policy=policy, intake=intake_folder_id,
+                session,
+                changes,
+                now=now,
+                policy=policy,
+                intake=intake_folder_id,
                 allowed_domain=allowed_domain,
             )
             to_route = repo.reviews_needing_work(session)
@@ -152,12 +156,20 @@ def _record_sighting(
     name = change.name or row.name
     mime = change.mime_type or row.mime_type
     moved = (name, mime, parents, change.version, gone) != (
-        row.name, row.mime_type, list(row.parents or []), row.version, row.removed,
+        row.name,
+        row.mime_type,
+        list(row.parents or []),
+        row.version,
+        row.removed,
     )
     if moved:
         row.changed_at, row.pending = now, True
     row.name, row.mime_type, row.parents, row.version, row.removed = (
-        name, mime, parents, change.version, gone,
+        name,
+        mime,
+        parents,
+        change.version,
+        gone,
     )
     row.web_url = change.web_url or row.web_url
     row.can_start_approval = change.can_start_approval
@@ -198,8 +210,13 @@ def _evaluate(
         review.version, review.name, review.web_url = row.version, row.name, row.web_url
         return None
     return _open(
-        session, row, kind, review.folder_id, review.account_key,
-        revision=review.revision + 1, now=now,
+        session,
+        row,
+        kind,
+        review.folder_id,
+        review.account_key,
+        revision=review.revision + 1,
+        now=now,
     )
 
 

@@ -19,7 +19,8 @@ from service.domain.model import Handover, Person, account_key
 from service.schema import HandoverIn, validate_handover
 from service.store import handovers as repo
 from service.store.db import Database
-from service.workflows.steps import STEP_NAMES, StepContext, StepFailed, run_step
+from service.workflows.context import StepContext, StepFailed
+from service.workflows.steps import STEP_NAMES, run_step
 
 log = logging.getLogger(__name__)
 

@@ -62,7 +62,13 @@ def plan_meetings(handover_id: str, h: Handover, ctx: StepContext, db: Database)
     sent = meetings.sent_series(previous) if previous else None
     busy = () if sent else meetings.busy_of(ctx.calendar, h, now=now)
     plan = meetings.make_plan(
-        handover_id, h, settings=ctx.settings, now=now, busy=busy, existing_syncs=existing, sent=sent
+        handover_id,
+        h,
+        settings=ctx.settings,
+        now=now,
+        busy=busy,
+        existing_syncs=existing,
+        sent=sent,
     )
     data = {**meetings.plan_json(plan), "cadence": cadence, "planned_at": now.isoformat()}
     with db.transaction() as session:
@@ -79,8 +85,14 @@ def _stored_plan(db: Database, handover_id: str) -> tuple[dict[str, Any], str, d
 
 
 def _event(
-    meeting: dict[str, Any], *, event_id: str, handover_id: str, h: Handover, ctx: StepContext,
-    brief_url: str, extra: tuple[Attendee, ...] = (),
+    meeting: dict[str, Any],
+    *,
+    event_id: str,
+    handover_id: str,
+    h: Handover,
+    ctx: StepContext,
+    brief_url: str,
+    extra: tuple[Attendee, ...] = (),
 ) -> CalendarEvent:
     kind = meeting["kind"]
     description = ctx.renderer.invitation(
@@ -108,15 +120,24 @@ def _event(
 
 
 def _send(
-    handover_id: str, h: Handover, ctx: StepContext, db: Database, kind: str,
+    handover_id: str,
+    h: Handover,
+    ctx: StepContext,
+    db: Database,
+    kind: str,
     extra: tuple[Attendee, ...] = (),
 ) -> None:
     assert ctx.calendar is not None
     plan, brief_url, _ = _stored_plan(db, handover_id)
     meeting = next(m for m in plan["meetings"] if m["kind"] == kind)
     event = _event(
-        meeting, event_id=meetings.meeting_event_id(handover_id, h, kind),
-        handover_id=handover_id, h=h, ctx=ctx, brief_url=brief_url, extra=extra,
+        meeting,
+        event_id=meetings.meeting_event_id(handover_id, h, kind),
+        handover_id=handover_id,
+        h=h,
+        ctx=ctx,
+        brief_url=brief_url,
+        extra=extra,
     )
     ref = ctx.calendar.upsert_event(event)
     for moved in meeting.get("moved", ()):
@@ -133,13 +154,18 @@ def _send(
             )
         )
     data = {
-        "start": meeting["start"], "end": meeting["end"], "timezone": meeting["timezone"],
-        "attendees": [a.email for a in event.attendees], "recurrence": meeting["recurrence"],
-        "moved": meeting.get("moved", []), "meet_url": ref.meet_url,
+        "start": meeting["start"],
+        "end": meeting["end"],
+        "timezone": meeting["timezone"],
+        "attendees": [a.email for a in event.attendees],
+        "recurrence": meeting["recurrence"],
+        "moved": meeting.get("moved", []),
+        "meet_url": ref.meet_url,
     }
     with db.transaction() as session:
-        repo.put_artifact(session, handover_id, f"event:{kind}", external_id=ref.id, url=ref.url,
-                          data=data)
+        repo.put_artifact(
+            session, handover_id, f"event:{kind}", external_id=ref.id, url=ref.url, data=data
+        )
 
 
 def _one_off(kind: MeetingKind) -> Callable[[str, Handover, StepContext, Database], None]:
@@ -164,7 +190,9 @@ def account_syncs(handover_id: str, h: Handover, ctx: StepContext, db: Database)
         )
         previous = {(r.kind, e) for r in earlier for e in r.data.get("attendees", [])}
     for kind in SYNC_KINDS:
-        extra = tuple(Attendee(email) for k, email in sorted(previous) if k == f"event:{kind.value}")
+        extra = tuple(
+            Attendee(email) for k, email in sorted(previous) if k == f"event:{kind.value}"
+        )
         _send(handover_id, h, ctx, db, kind.value, extra=extra)
 
 

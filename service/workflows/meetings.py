@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from integrations.ports import Attendee, Calendar, CalendarEvent, EventRef
+from integrations.ports import Calendar
 from service.config import Settings
 from service.domain.model import Handover, account_key
 from service.domain.planning import plan_meetings, request_from_handover
@@ -26,7 +27,6 @@ from service.domain.planning_model import (
     PlannedMeeting,
     SeriesSpec,
 )
-from service.rendering import Renderer
 
 RECORDED_KINDS = (MeetingKind.SALES_HANDOVER, MeetingKind.INTERNAL_KICKOFF)
 
@@ -38,7 +38,7 @@ def event_id(*parts: str) -> str:
 
 
 def meeting_event_id(handover_id: str, h: Handover, kind: str) -> str:
-    """Return the event id of a meeting: the syncs belong to the account, the rest to the handover."""
+    """Return a meeting's event id: syncs belong to the account, the rest to the handover."""
     if kind in SYNC_KINDS:
         return event_id("account", account_key(h.client), kind)
     return event_id("handover", handover_id, kind)
@@ -78,81 +78,18 @@ def make_plan(
 
 
 def _with_series(meeting: PlannedMeeting, spec: SeriesSpec) -> PlannedMeeting:
-    from dataclasses import replace
-
     return replace(meeting, start=spec.start, end=spec.end, timezone=spec.timezone)
 
 
-def busy_of(calendar: Calendar, h: Handover, *, now: datetime, days: int = 30) -> tuple[BusyInterval, ...]:
+def busy_of(
+    calendar: Calendar, h: Handover, *, now: datetime, days: int = 30
+) -> tuple[BusyInterval, ...]:
     """Return the internal people's busy times over the planning horizon."""
     emails = [p.email for p in h.internal_people()]
     found = calendar.busy(emails, now, now + timedelta(days=days))
     return tuple(
         BusyInterval(email, b.start, b.end) for email, intervals in found.items() for b in intervals
     )
-
-
-def invitation(
-    meeting: PlannedMeeting,
-    *,
-    event: str,
-    handover_id: str,
-    renderer: Renderer,
-    brief_url: str,
-    proposal_url: str,
-    status_url: str,
-) -> CalendarEvent:
-    """Return the calendar event of a planned meeting: title, agenda, links, attendees."""
-    description = renderer.invitation(
-        meeting.kind.value,
-        meeting=meeting,
-        brief_url=brief_url,
-        proposal_url=proposal_url,
-        status_url=status_url,
-        record=meeting.kind in RECORDED_KINDS,
-    )
-    return CalendarEvent(
-        id=event,
-        summary=meeting.title,
-        description=description,
-        start=meeting.start,
-        end=meeting.end,
-        timezone=meeting.timezone,
-        attendees=tuple(Attendee(p.email, p.name, not p.required) for p in meeting.attendees),
-        recurrence=meeting.recurrence,
-        properties={"handoverId": handover_id, "meetingKind": meeting.kind.value},
-    )
-
-
-def moved_occurrences(event: CalendarEvent, meeting: PlannedMeeting) -> list[CalendarEvent]:
-    """Return one single event per occurrence the plan moved off its rule."""
-    from dataclasses import replace
-
-    return [
-        replace(
-            event,
-            id=f"{event.id}{moved.original_start.strftime('%Y%m%d')}",
-            start=moved.start,
-            end=moved.end,
-            recurrence=(),
-            description=f"{event.description}\n\nMoved from {moved.original_start:%a %d %b %H:%M}: "
-            f"{moved.reason}",
-        )
-        for moved in meeting.exceptions
-    ]
-
-
-def event_data(meeting: PlannedMeeting, ref: EventRef) -> dict[str, Any]:
-    """Return what the API shows of a sent meeting."""
-    return {
-        "start": meeting.start.isoformat(),
-        "end": meeting.end.isoformat(),
-        "timezone": meeting.timezone,
-        "attendees": [p.email for p in meeting.attendees],
-        "recurrence": list(meeting.recurrence),
-        "meet_url": ref.meet_url,
-        "moved": [_moved_json(m) for m in meeting.exceptions],
-    }
 
 
 # --- the plan as JSON (stored as the handover's `plan` artifact, shown by the API) ---
@@ -171,7 +108,12 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "timezone": m.timezone,
                 "organiser": m.organiser.email,
                 "attendees": [
-                    {"email": p.email, "name": p.name, "timezone": p.timezone, "internal": p.internal}
+                    {
+                        "email": p.email,
+                        "name": p.name,
+                        "timezone": p.timezone,
+                        "internal": p.internal,
+                    }
                     for p in m.attendees
                 ],
                 "recurrence": list(m.recurrence),
@@ -218,7 +160,7 @@ def sent_series(plan: dict[str, Any]) -> dict[str, SeriesSpec]:
     return {m["kind"]: series_from_json(m) for m in plan.get("meetings", ())}
 
 
-def sync_series_of(plan: dict[str, Any], cadence_rule_hint: str | None = None) -> ExistingSyncSeries | None:
+def sync_series_of(plan: dict[str, Any]) -> ExistingSyncSeries | None:
     """Return the account's sync series from a stored plan, if it has both."""
     series = sent_series(plan)
     internal = series.get(MeetingKind.INTERNAL_ACCOUNT_SYNC.value)
@@ -226,3 +168,11 @@ def sync_series_of(plan: dict[str, Any], cadence_rule_hint: str | None = None) -
     if internal is None or executive is None:
         return None
     return ExistingSyncSeries(internal=internal, executive=executive)
+
+
+def preview(
+    h: Handover, *, settings: Settings, calendar: Calendar, now: datetime
+) -> dict[str, Any]:
+    """Return the plan a handover would get, without storing or sending anything."""
+    plan = make_plan("preview", h, settings=settings, now=now, busy=busy_of(calendar, h, now=now))
+    return plan_json(plan)

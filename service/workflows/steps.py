@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from integrations.ports import Email, Grant
 from service.domain.model import Handover, account_key

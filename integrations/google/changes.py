@@ -1,0 +1,163 @@
+"""The ChangeFeed port on Drive v3: `changes.list` from a page token, and push channels.
+
+Drive keeps only the latest change per file, so a page says what each file is now, not
+what happened to it; the workflows compare it with what they stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from integrations.google.auth import Clients
+from integrations.google.errors import NotFound
+from integrations.google.execute import RetryPolicy, run
+from integrations.ports import Change, ChangePage, Channel
+
+PAGE_SIZE = 1000  # the most changes.list gives in one page
+MAX_TTL = timedelta(days=7)  # Drive refuses longer-lived channels on the change feed
+FILE_FIELDS = (
+    "id,name,mimeType,parents,modifiedTime,version,md5Checksum,trashed,webViewLink,"
+    "capabilities/canStartApproval,permissions(emailAddress,domain,type,role)"
+)
+LIST_FIELDS = (
+    f"nextPageToken,newStartPageToken,changes(changeType,fileId,removed,file({FILE_FIELDS}))"
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Return the aware datetime of an RFC 3339 timestamp from Drive, or None."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def shared_with(permissions: Any) -> tuple[str, ...]:
+    """Return who a file is shared with: emails, domains, and "anyone" for a public link."""
+    found: list[str] = []
+    for permission in permissions or ():
+        kind = permission.get("type")
+        if kind == "anyone":
+            who = "anyone"
+        elif kind == "domain":
+            who = str(permission.get("domain", "")).lower()
+        else:
+            who = str(permission.get("emailAddress", "")).lower()
+        if who and who not in found:
+            found.append(who)
+    return tuple(found)
+
+
+def to_change(item: Mapping[str, Any]) -> Change:
+    """Return our Change for one entry of `changes.list`."""
+    file = item.get("file")
+    if item.get("removed") or not isinstance(file, Mapping):
+        return Change(file_id=str(item["fileId"]), removed=True)
+    capabilities = file.get("capabilities") or {}
+    return Change(
+        file_id=str(item["fileId"]),
+        removed=False,
+        name=str(file.get("name", "")),
+        mime_type=str(file.get("mimeType", "")),
+        parents=tuple(file.get("parents") or ()),
+        modified_time=parse_time(file.get("modifiedTime")),
+        # md5 changes with the bytes only; `version` also moves on renames and shares.
+        # Google Docs have no md5, so their version stands in.
+        version=str(file.get("md5Checksum") or file.get("version") or ""),
+        trashed=bool(file.get("trashed", False)),
+        web_url=str(file.get("webViewLink", "")),
+        can_start_approval=bool(capabilities.get("canStartApproval", False)),
+        shared_with=shared_with(file.get("permissions")),
+    )
+
+
+class GoogleChangeFeed:
+    """Drive's change feed of the service user (or of one shared drive), and its channels."""
+
+    def __init__(
+        self,
+        clients: Clients,
+        *,
+        policy: RetryPolicy,
+        drive_id: str | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._clients = clients
+        self._policy = policy
+        self._drive_id = drive_id
+        self._clock = clock
+
+    def start_token(self) -> str:
+        """Return the token from which changes after now will be listed."""
+        request = self._changes().getStartPageToken(supportsAllDrives=True, **self._drive())
+        answer = run(request, policy=self._policy)
+        return str(answer["startPageToken"])
+
+    def changes(self, token: str) -> ChangePage:
+        """Return one page of changes from the token (up to 1000)."""
+        request = self._changes().list(pageToken=token, fields=LIST_FIELDS, **self._feed())
+        answer = run(request, policy=self._policy)
+        changes = tuple(
+            to_change(item)
+            for item in answer.get("changes", ())
+            # A shared drive's own changes (changeType "drive") name no file.
+            if item.get("fileId") and item.get("changeType", "file") == "file"
+        )
+        return ChangePage(
+            changes=changes,
+            next_token=answer.get("nextPageToken"),
+            new_start_token=answer.get("newStartPageToken"),
+        )
+
+    def watch(self, *, channel_id: str, token: str, address: str, start_token: str) -> Channel:
+        """Open a push channel that posts to address when the feed changes."""
+        expires = self._clock() + MAX_TTL
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "expiration": str(int(expires.timestamp() * 1000)),
+        }
+        request = self._changes().watch(pageToken=start_token, body=body, **self._feed())
+        answer = run(request, policy=self._policy)
+        expiration = answer.get("expiration")
+        return Channel(
+            id=str(answer.get("id", channel_id)),
+            token=token,
+            resource_id=str(answer["resourceId"]),
+            expires_at=(
+                datetime.fromtimestamp(int(expiration) / 1000, UTC) if expiration else expires
+            ),
+        )
+
+    def stop(self, channel: Channel) -> None:
+        """Close a push channel; an unknown one is fine."""
+        channels = self._clients.collection("drive", "v3", "channels")
+        request = channels.stop(body={"id": channel.id, "resourceId": channel.resource_id})
+        # 404: expired, stopped already, or never made; the goal is reached either way.
+        with contextlib.suppress(NotFound):
+            run(request, policy=self._policy)
+
+    def _changes(self) -> Any:
+        return self._clients.collection("drive", "v3", "changes")
+
+    def _drive(self) -> dict[str, Any]:
+        return {"driveId": self._drive_id} if self._drive_id else {}
+
+    def _feed(self) -> dict[str, Any]:
+        """Return the parameters shared by changes.list and changes.watch."""
+        return {
+            "pageSize": PAGE_SIZE,
+            "includeRemoved": True,
+            "supportsAllDrives": True,
+            "includeItemsFromAllDrives": True,
+            "spaces": "drive",
+            **self._drive(),
+        }

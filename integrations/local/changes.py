@@ -1,0 +1,262 @@
+"""The ChangeFeed port on the local disk: a scan of the drive folder against a journal.
+
+Each `changes()` call walks the drive folder, gives every file and folder dropped there
+an id in LocalDrive's index (a file moved or renamed keeps its id: it is followed by its
+inode), and appends one line to the append-only journal `changes.jsonl` for each file
+that is new, moved, renamed, modified, shared or gone since its last line. A page token
+is a journal serial number, so tokens survive restarts and several processes (the
+journal is locked) read the same feed. Like Drive, a page lists a file once, as it is now.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import mimetypes
+import os
+import secrets
+import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from integrations.local.drive import LocalDrive
+from integrations.ports import DOC_MIME, FOLDER_MIME, Change, ChangePage, Channel
+
+
+@dataclass(frozen=True)
+class _Live:
+    """A file on disk as the scan found it."""
+
+    path: str
+    mime_type: str
+    parents: tuple[str, ...]
+    size: int
+    mtime_ns: int
+    grants: tuple[str, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        return json.dumps([self.path, self.size, self.mtime_ns, self.grants])
+
+
+class LocalChangeFeed:
+    """Drive's change feed for the local backend; push channels are the watcher's job."""
+
+    def __init__(self, drive: LocalDrive, journal: Path, *, page_size: int = 1000) -> None:
+        self.drive = drive
+        self.journal = journal
+        self.page_size = page_size
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_path = journal.with_name(f".{journal.name}.lock")
+        self._thread_lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+        self._latest: dict[str, dict[str, Any]] = {}
+        self._offset = 0
+
+    # --- the port -------------------------------------------------------------------
+
+    def start_token(self) -> str:
+        """Return the journal's newest serial; files never journaled still show up after it."""
+        with self._locked():
+            return str(self._entries[-1]["seq"] if self._entries else 0)
+
+    def changes(self, token: str) -> ChangePage:
+        """Scan the drive folder, then return the files changed after the token's serial."""
+        since = _serial(token)
+        with self._locked():
+            live = self._scan()
+            entries = [e for e in self._entries if e["seq"] > since]
+            page = entries[: self.page_size]
+            newest: dict[str, dict[str, Any]] = {}
+            for entry in page:  # once per file, at the position of its latest change
+                newest.pop(entry["id"], None)
+                newest[entry["id"]] = entry
+            changes = tuple(self._change(fid, live.get(fid)) for fid in newest)
+        if len(entries) > len(page):
+            return ChangePage(changes, next_token=str(page[-1]["seq"]), new_start_token=None)
+        last = entries[-1]["seq"] if entries else since
+        return ChangePage(changes, next_token=None, new_start_token=str(last))
+
+    def watch(self, *, channel_id: str, token: str, address: str, start_token: str) -> Channel:
+        """Return a channel that never posts: locally the filesystem watcher pushes."""
+        return Channel(channel_id, token, "local", datetime(9999, 1, 1, tzinfo=UTC))
+
+    def stop(self, channel: Channel) -> None:
+        """Nothing to close locally."""
+
+    # --- internals ------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._thread_lock, open(self._lock_path, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._read_journal()
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _read_journal(self) -> None:
+        """Read the lines other processes appended since this one last looked."""
+        if not self.journal.exists():
+            return
+        with open(self.journal, "rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        for line in complete.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # half a line a crash left behind, ended by the next append
+            self._entries.append(entry)
+            self._latest[entry["id"]] = entry
+
+    def _append(self, records: list[dict[str, Any]]) -> None:
+        seq = self._entries[-1]["seq"] if self._entries else 0
+        lines = []
+        for record in records:
+            seq += 1
+            record["seq"] = seq
+            lines.append(json.dumps(record, sort_keys=True))
+        with open(self.journal, "ab") as f:
+            torn = f.tell() > self._offset  # a crash left half a line: end it first
+            f.write(("\n" if torn else "").encode() + ("\n".join(lines) + "\n").encode())
+            f.flush()
+            os.fsync(f.fileno())
+            self._offset = f.tell()
+        for record in records:
+            self._entries.append(record)
+            self._latest[record["id"]] = record
+
+    def _scan(self) -> dict[str, _Live]:
+        """Journal every difference between the disk and the journal; return the live files."""
+        found = _walk(self.drive.root)
+        with self.drive.index_for_feed() as index:
+            live = _reconcile(index, found)
+        records: list[dict[str, Any]] = []
+        for fid, state in live.items():
+            last = self._latest.get(fid)
+            if last is not None and not last.get("removed") and last["fp"] == state.fingerprint:
+                continue
+            same_bytes = last is not None and last.get("sm") == [state.size, state.mtime_ns]
+            version = last["v"] if same_bytes and last else _digest(self.drive.root / state.path)
+            records.append(
+                {
+                    "id": fid,
+                    "fp": state.fingerprint,
+                    "v": version,
+                    "sm": [state.size, state.mtime_ns],
+                }
+            )
+        for fid, last in self._latest.items():
+            if fid not in live and not last.get("removed"):
+                records.append({"id": fid, "removed": True})
+        if records:
+            self._append(records)
+        return live
+
+    def _change(self, file_id: str, state: _Live | None) -> Change:
+        last = self._latest.get(file_id, {})
+        if state is None or last.get("removed"):
+            return Change(file_id=file_id, removed=True)
+        return Change(
+            file_id=file_id,
+            removed=False,
+            name=Path(state.path).name,
+            mime_type=state.mime_type,
+            parents=state.parents,
+            modified_time=datetime.fromtimestamp(state.mtime_ns / 1e9, UTC),
+            version=str(last.get("v", "")),
+            web_url=f"{self.drive.base_url}/files/{file_id}",
+            shared_with=state.grants,
+        )
+
+
+def _serial(token: str) -> int:
+    if not token.isdigit():
+        raise ValueError(f"not a local change token: {token!r}")
+    return int(token)
+
+
+def _walk(root: Path) -> dict[str, os.stat_result]:
+    """Return every visible file and folder under root (relative path -> lstat)."""
+    found: dict[str, os.stat_result] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in [*dirnames, *filenames]:
+            if name.startswith("."):
+                continue
+            path = Path(dirpath, name)
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                continue
+            if path.is_symlink():
+                continue  # never follow a link out of the workspace
+            found[str(path.relative_to(root))] = st
+    return found
+
+
+def _reconcile(index: dict[str, Any], found: dict[str, os.stat_result]) -> dict[str, _Live]:
+    """Give found paths ids (known path, else a vanished entry's inode, else new)."""
+    by_path = {str(e["path"]): fid for fid, e in index.items()}
+    vanished = {
+        e["inode"]: fid for fid, e in index.items() if e.get("inode") and e["path"] not in found
+    }
+    ids: dict[str, str] = {}
+    live: dict[str, _Live] = {}
+    for rel in sorted(found, key=lambda p: (p.count(os.sep), p)):
+        st = found[rel]
+        is_dir = stat.S_ISDIR(st.st_mode)
+        fid = by_path.get(rel) or vanished.pop(st.st_ino, None)
+        if fid is None or fid not in index:
+            fid = "loc" + secrets.token_hex(10)
+            index[fid] = {"path": rel, "mime_type": "", "parents": [], "properties": {}}
+        entry = index[fid]
+        parent = ids.get(os.path.dirname(rel))
+        mime = entry.get("mime_type", "")
+        if is_dir:
+            mime = FOLDER_MIME
+        elif mime != DOC_MIME:
+            mime = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+        wanted = {
+            "path": rel,
+            "parents": [parent] if parent else [],
+            "inode": st.st_ino,
+            "mime_type": mime,
+        }
+        for key, value in wanted.items():
+            if entry.get(key) != value:
+                entry[key] = value
+        entry.setdefault("grants", [])
+        ids[rel] = fid
+        if not is_dir:
+            live[fid] = _Live(
+                rel,
+                mime,
+                tuple(entry["parents"]),
+                st.st_size,
+                st.st_mtime_ns,
+                tuple(sorted({str(g["email"]).lower() for g in entry["grants"]})),
+            )
+    return live
+
+
+def _digest(path: Path) -> str:
+    """Return a hash of the file's bytes: its version changes only when its content does."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return ""
+    return h.hexdigest()[:32]

@@ -1,0 +1,205 @@
+"""Outside effects of a contract review: the PM's access, the approval, the emails.
+
+`route_review` is the job the sync queues per review; every effect is idempotent (the
+share looks first, emails are keyed `review:<id>:<what>`, the approval id is stored), so
+running it twice, or again after a crash, does nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from integrations.ports import ApprovalRequest, Approvals, Drive, Email, Grant, Mail
+from service.domain import contracts as rules
+from service.domain.business_days import review_deadline
+from service.rendering import Renderer
+from service.store import handovers as audit
+from service.store import reviews as repo
+from service.store.db import Database
+from service.store.review_models import ReviewRow
+from service.workflows.contracts import fill_people
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+LEASE = timedelta(minutes=5)
+
+
+class Chat(Protocol):
+    """Short notices to a team channel (Slack through an incoming webhook)."""
+
+    def post(self, text: str, *, key: str) -> None:
+        """Post the text once per key (where the channel lets the service tell)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """What routing needs from outside: the ports and a few settings."""
+
+    drive: Drive
+    mail: Mail
+    renderer: Renderer
+    public_base_url: str
+    agency_timezone: str = "America/New_York"
+    business_country: str = "US"
+    approvals: Approvals | None = None
+    chat: Chat | None = None
+    policy: rules.ReviewPolicy = field(default_factory=rules.ReviewPolicy)
+
+
+def route_review(review_id: str, *, db: Database, ctx: ReviewContext, clock: Clock) -> str:
+    """Give the PM access, start the approval, tell the PM; alert an outside share."""
+    now = clock()
+    with db.transaction() as session:
+        claimed = repo.claim_routing(session, review_id, now=now, lease=LEASE)
+        review = repo.get_review(session, review_id)
+        if review is None:
+            raise LookupError(f"no review {review_id}")
+        if claimed and not review.pm_email:
+            fill_people(session, review)
+        if claimed and not review.pm_email:
+            review.route_lease_until = None
+            review.route_error = "the account has no Project Manager yet: Operations assigns one"
+            claimed = False
+        if claimed and review.routed_at is None:
+            tz, country = _zone_of(review, ctx)
+            review.routed_at, review.deadline = now, review_deadline(now, tz, country)
+    outcome = "waiting" if review.state == rules.ROUTING else review.state
+    if claimed:
+        _route(review, db=db, ctx=ctx, clock=clock)
+        outcome = "routed"
+    if review.flagged_external_at and not review.external_alerted_at and review.am_email:
+        _alert(review, db=db, ctx=ctx, clock=clock)
+    return outcome
+
+
+def _zone_of(review: ReviewRow, ctx: ReviewContext) -> tuple[str, str]:
+    return review.pm_timezone or ctx.agency_timezone, review.pm_country or ctx.business_country
+
+
+def _route(review: ReviewRow, *, db: Database, ctx: ReviewContext, clock: Clock) -> None:
+    assert review.pm_email and review.deadline
+    try:
+        grant = Grant(review.pm_email, ctx.policy.share_role)
+        ctx.drive.share(review.file_id, [grant], notify=False)
+        approval_id = review.approval_id
+        if approval_id is None and review.can_start_approval and ctx.approvals is not None:
+            approval_id = ctx.approvals.start(
+                ApprovalRequest(
+                    review.file_id,
+                    review.pm_email,
+                    review.deadline,
+                    f"Please review before {_deadline_text(review, ctx)}.",
+                )
+            )
+            if approval_id:
+                with db.transaction() as session:
+                    _row(session, review.id).approval_id = approval_id
+        review.approval_id = approval_id
+        ctx.mail.send(_email(review, "review_requested", "requested", ctx))
+        if ctx.chat is not None and review.chat_posted_at is None:
+            ctx.chat.post(_chat_text(review, ctx), key=f"review:{review.id}:requested")
+    except Exception as exc:
+        with db.transaction() as session:
+            row = _row(session, review.id)
+            row.route_error, row.route_lease_until = f"{type(exc).__name__}: {exc}", None
+        raise
+    with db.transaction() as session:
+        row = _row(session, review.id)
+        row.state = rules.after_routed(row.state)
+        row.notified_at = row.notified_at or clock()
+        row.chat_posted_at = row.chat_posted_at or (clock() if ctx.chat else None)
+        row.route_lease_until, row.route_error = None, None
+        audit.record(
+            session,
+            actor="service",
+            action="review.routed",
+            subject=review.id,
+            pm=review.pm_email,
+            deadline=review.deadline.isoformat(),
+            approval=approval_id,
+        )
+        review.state = row.state
+
+
+def _alert(review: ReviewRow, *, db: Database, ctx: ReviewContext, clock: Clock) -> None:
+    ctx.mail.send(_email(review, "review_shared_outside", "shared_outside", ctx))
+    with db.transaction() as session:
+        row = _row(session, review.id)
+        if row.external_alerted_at is None:
+            row.external_alerted_at = clock()
+            audit.record(session, actor="service", action="review.alerted", subject=review.id)
+
+
+def send_reminders(now: datetime, *, db: Database, ctx: ReviewContext) -> list[str]:
+    """Remind each PM once whose review is still undecided as its deadline nears."""
+    lead = ctx.policy.reminder_lead
+    with db.transaction() as session:
+        due = [
+            r
+            for r in repo.reviews_to_remind(session, before=now + lead)
+            if rules.reminder_due(r.state, r.deadline, r.reminded_at is not None, now, lead)
+        ]
+    for review in due:
+        ctx.mail.send(_email(review, "review_reminder", "reminder", ctx))
+        with db.transaction() as session:
+            row = _row(session, review.id)
+            if row.reminded_at is None:
+                row.reminded_at = now
+                audit.record(session, actor="service", action="review.reminded", subject=row.id)
+    return [r.id for r in due]
+
+
+def _row(session: Any, review_id: str) -> ReviewRow:
+    row = repo.get_review(session, review_id)
+    if row is None:
+        raise LookupError(f"no review {review_id}")
+    return row
+
+
+def _deadline_text(review: ReviewRow, ctx: ReviewContext) -> str:
+    if review.deadline is None:
+        return "not set yet"
+    return rules.format_deadline(review.deadline, _zone_of(review, ctx)[0])
+
+
+def _email(review: ReviewRow, template: str, what: str, ctx: ReviewContext) -> Email:
+    message = ctx.renderer.email(
+        template,
+        review=review,
+        client=review.client_name or "an unknown client",
+        project=review.project_name,
+        file_name=review.name,
+        file_url=review.web_url,
+        kind=review.kind.replace("_", " ").upper()
+        if review.kind in {"msa", "sow"}
+        else review.kind.replace("_", " "),
+        deadline=_deadline_text(review, ctx),
+        review_url=f"{ctx.public_base_url}/reviews/{review.id}",
+        approval=bool(review.approval_id),
+        recipients=", ".join(review.external_recipients or []),
+    )
+    pm = (review.pm_email,) if review.pm_email else ()
+    am = (review.am_email,) if review.am_email else ()
+    to, cc = (pm, am) if what != "shared_outside" else (tuple(dict.fromkeys(am + pm)), ())
+    return Email(
+        key=f"review:{review.id}:{what}",
+        to=to,
+        cc=tuple(a for a in cc if a not in to) if what == "requested" else (),
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
+    )
+
+
+def _chat_text(review: ReviewRow, ctx: ReviewContext) -> str:
+    return (
+        f"Contract draft {review.name} ({review.client_name}) is with {review.pm_name} for "
+        f"review; it may go to the client from {_deadline_text(review, ctx)}. "
+        f"{ctx.public_base_url}/reviews/{review.id}"
+    )
