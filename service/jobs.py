@@ -16,6 +16,10 @@ def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
         )
     elif job == "sweep":
         kickoff.sweep(db=services.db, tasks=services.tasks, clock=services.clock)
+    elif job == "cancel_meetings":
+        from service.workflows.meeting_steps import cancel_meetings
+
+        cancel_meetings(payload["handover_id"], db=services.db, calendar=services.calendar)
     elif job == "renew_channels":
         from service.workflows import channels
 
@@ -56,4 +60,4 @@ def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) ->
         review_routing.send_reminders(services.clock(), db=services.db, ctx=services.reviews)
 
 
-JOBS = frozenset({"advance_handover", "sweep", "renew_channels"}) | REVIEW_JOBS
+JOBS = frozenset({"advance_handover", "sweep", "renew_channels", "cancel_meetings"}) | REVIEW_JOBS

@@ -141,7 +141,8 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
 
 def outbox_subjects(services: Any, prefix: str = "") -> list[str]:
     """Return the subjects of the local outbox's messages that start with prefix."""
-    from email import message_from_bytes
+    from email import message_from_bytes, policy
 
-    subjects = [str(message_from_bytes(p.read_bytes())["Subject"]) for p in services.mail.messages()]
+    messages = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in services.mail.messages()]
+    subjects = [" ".join(str(m["Subject"]).split()) for m in messages]
     return sorted(s for s in subjects if s.startswith(prefix))

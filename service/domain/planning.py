@@ -31,6 +31,7 @@ from service.domain.planning_checks import (
     hours_label,
     plan_breaches,
     verify,
+    window,
 )
 from service.domain.planning_model import (
     CLIENT_KINDS,
@@ -225,7 +226,9 @@ def _finish(
     warnings = list(_plan_warnings(request))
     for meeting in meetings:
         mine = [b for b in breaches if b.kind == meeting.kind]
-        count = len(occurrences(meeting, months=request.plan_months)) if meeting.recurrence else 1
+        count = len(
+            occurrences(meeting, since=window(meeting, request), months=request.plan_months)
+        )
         notes = [
             *busy_notes.get(meeting.kind, []),
             *breach_warnings(meeting, mine, count, request.business_hours),

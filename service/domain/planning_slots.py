@@ -31,6 +31,7 @@ from service.domain.planning_model import Participant
 
 STEP = timedelta(minutes=15)
 _DAY_SECONDS = 86400
+_ONE_DAY = timedelta(days=1)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPSILON = timedelta(microseconds=1)
 Hours = tuple[time, time]
@@ -40,18 +41,25 @@ BusyMap = Mapping[str, Sequence[tuple[datetime, datetime]]]
 class Cost(NamedTuple):
     """A slot's badness, compared field by field."""
 
-    calendar: int
-    internal: int
-    external: int
-    busy: int
+    calendar: int  # internal attendees on a weekend or public holiday
+    internal: int  # minutes outside hours, summed over internal attendees
+    worst: int  # the most minutes outside hours of any one internal attendee
+    external: int  # minutes outside hours, summed over client attendees
+    busy: int  # required internal attendees already busy
 
     @property
     def perfect(self) -> bool:
         """Return whether nothing at all is wrong with the slot."""
         return self == PERFECT
 
+    @property
+    def hours(self) -> tuple[int, int]:
+        """Return (internal, external) minutes outside hours."""
+        return self.internal, self.external
 
-PERFECT = Cost(0, 0, 0, 0)
+
+PERFECT = Cost(0, 0, 0, 0, 0)
+_DEFER_TOLERANCE = 60  # minutes: one clock change is not worth waiting days for
 
 
 def _offset_at(tzinfo: ZoneInfo, moment: int) -> int:
@@ -182,7 +190,7 @@ class SlotRules:
         self._bounds = (_seconds(hours[0]), _seconds(hours[1]))
         self._business_days: dict[tuple[str, int], bool] = {}
         self._steady: dict[int, tuple[int, ...]] = {}
-        self._hours_cache: dict[tuple[int, int, tuple[int, ...]], tuple[int, int]] = {}
+        self._hours_cache: dict[tuple[int, int, tuple[int, ...]], tuple[int, int, int]] = {}
         self.busy = tuple(
             (person, tuple(busy.get(person.key, ())))
             for person in attendees
@@ -226,22 +234,23 @@ class SlotRules:
             out.append(first if last < change else after)
         return tuple(out)
 
-    def _hours(self, begin: int, length: int, offsets: tuple[int, ...]) -> tuple[int, int]:
-        """Return minutes outside hours (internal, external); cached per local pattern."""
+    def _hours(self, begin: int, length: int, offsets: tuple[int, ...]) -> tuple[int, int, int]:
+        """Return minutes outside hours (internal, worst internal, external); cached."""
         key = (begin % _DAY_SECONDS, length, offsets)
         cached = self._hours_cache.get(key)
         if cached is not None:
             return cached
-        internal = external = 0
+        internal = worst = external = 0
         for i, group in enumerate(self.groups):
             local = (begin + offsets[2 * i]) % _DAY_SECONDS
             outside = stretch_minutes(local, length, self._bounds)
             if group.internal:
                 internal += outside * len(group.people)
+                worst = max(worst, outside)
             else:
                 external += outside * len(group.people)
-        self._hours_cache[key] = (internal, external)
-        return internal, external
+        self._hours_cache[key] = (internal, worst, external)
+        return internal, worst, external
 
     def _calendar(self, begin: int, last: int, offsets: tuple[int, ...]) -> int:
         """Return how many internal attendees meet on one of their non-business days."""
@@ -256,28 +265,22 @@ class SlotRules:
 
     def cost(self, start: datetime, end: datetime, *, with_busy: bool = True) -> Cost:
         """Return how bad [start, end) is for these attendees."""
-        begin, length = int(start.timestamp()), int((end - start).total_seconds())
-        last = begin + max(length, 1) - 1
-        offsets = self._offsets(begin, last)
-        internal, external = self._hours(begin, length, offsets)
-        busy = len(self.busy_people(start, end)) if with_busy and self.busy else 0
-        return Cost(self._calendar(begin, last, offsets), internal, external, busy)
+        cost = self.cost_within(start, end, None, with_busy=with_busy)
+        assert cost is not None
+        return cost
 
-    def cost_below(self, start: datetime, end: datetime, bound: Cost) -> Cost | None:
-        """Return the cost of [start, end) if it is below bound, else None (cheaply)."""
+    def cost_within(
+        self, start: datetime, end: datetime, limit: int | None, *, with_busy: bool = True
+    ) -> Cost | None:
+        """Return the cost of [start, end), or None once its internal minutes pass limit."""
         begin, length = int(start.timestamp()), int((end - start).total_seconds())
         last = begin + max(length, 1) - 1
         offsets = self._offsets(begin, last)
-        internal, external = self._hours(begin, length, offsets)
-        if not bound.calendar and (0, internal, external) > bound[:3]:
+        internal, worst, external = self._hours(begin, length, offsets)
+        if limit is not None and internal > limit:
             return None
-        calendar = self._calendar(begin, last, offsets)
-        if (calendar, internal, external) > bound[:3]:
-            return None
-        cost = Cost(
-            calendar, internal, external, len(self.busy_people(start, end)) if self.busy else 0
-        )
-        return cost if cost < bound else None
+        busy = len(self.busy_people(start, end)) if with_busy and self.busy else 0
+        return Cost(self._calendar(begin, last, offsets), internal, worst, external, busy)
 
     def busy_people(
         self, start: datetime, end: datetime
@@ -340,18 +343,38 @@ def day_grid(day: date, tzinfo: ZoneInfo, around: time) -> list[datetime]:
 def best_slot(
     rules: SlotRules, lo: datetime, hi: datetime, length: timedelta
 ) -> tuple[datetime, Cost]:
-    """Return the earliest perfect slot in [lo, hi), else the least bad (earliest on ties)."""
-    best: tuple[Cost, datetime] | None = None
+    """Return the earliest perfect slot in [lo, hi), else the least bad one.
+
+    Least bad: no weekend or holiday if possible, then the fewest minutes outside hours
+    in total, then the fairest split (the least for the worst-off person), then client
+    hours, then free/busy, then the earliest. A later day is only taken for a saving of
+    more than an hour in total, so a kickoff does not wait weeks for a clock change.
+    """
+    seen: list[tuple[Cost, datetime]] = []
+    floor: tuple[int, int] | None = None
     for start in grid(lo, hi):
-        if best is None:
-            cost: Cost | None = rules.cost(start, start + length)
-        else:
-            cost = rules.cost_below(start, start + length, best[0])
+        limit = None if floor is None or floor[0] else floor[1] + _DEFER_TOLERANCE
+        cost = rules.cost_within(start, start + length, limit)
         if cost is None:
             continue
         if cost.perfect:
             return start, cost
-        best = (cost, start)
-    if best is None:
+        if floor is not None and (cost.calendar, cost.internal - _DEFER_TOLERANCE) > floor:
+            continue
+        seen.append((cost, start))
+        floor = min(floor or (cost.calendar, cost.internal), (cost.calendar, cost.internal))
+    if floor is None:
         raise ValueError(f"empty search window {lo} - {hi}")
-    return best[1], best[0]
+    calendar, internal = floor
+    near = [
+        (cost, start)
+        for cost, start in seen
+        if cost.calendar == calendar and cost.internal <= internal + _DEFER_TOLERANCE
+    ]
+    near = [(cost, start) for cost, start in near if not cost.busy] or near
+    day = min((start - lo) // _ONE_DAY for _, start in near)
+    chosen = min(
+        ((cost, start) for cost, start in near if (start - lo) // _ONE_DAY == day),
+        key=lambda pair: (*pair[0][1:], pair[1]),
+    )
+    return chosen[1], chosen[0]

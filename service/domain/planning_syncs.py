@@ -217,14 +217,14 @@ class SyncPlanner:
             if monthly and not lowest_week <= week_of_month(local.date()) <= MAX_WEEK_OF_MONTH:
                 continue
             feasible = feasible or start
-            if best is not None and not best[0][0] and not best[0][4] and start > feasible + _WEEK:
+            if best is not None and not best[0][0] and not best[0][3] and start > feasible + _WEEK:
                 break  # every weekday and time was priced; later ones cannot do better
             first = self.exec_rules.cost(start, start + self.exec_len)
             internal, external = self.series_cost(
                 self.exec_rules, self.exec_tz, local.replace(tzinfo=None), self.exec_len
             )
             hits = self.holiday_hits(local.date())
-            key = (first.calendar, internal, external, hits, first.busy)
+            key = (first.calendar, internal, external, first.busy, hits)
             if not any(key):
                 return start
             if best is None or key < best[0]:
@@ -348,8 +348,7 @@ class SyncPlanner:
 
     def _hours(self, rules: SlotRules, start: datetime, length: timedelta) -> tuple[int, int]:
         """Return the minutes outside hours (internal, external) of one occurrence."""
-        cost = rules.cost(start, start + length, with_busy=False)
-        return cost.internal, cost.external
+        return rules.cost(start, start + length, with_busy=False).hours
 
     def _bad(self, rules: SlotRules, start: datetime, length: timedelta, strict: bool) -> bool:
         """Return whether an occurrence must move (holiday, or hours when they can hold)."""
@@ -369,7 +368,7 @@ class SyncPlanner:
         tzinfo = zone(self.exec_tz)
         local = ex.original.astimezone(tzinfo)
         current = self.exec_rules.cost(ex.start, ex.start + length, with_busy=False)
-        enough = (0, 0) if strict else current[1:3]  # as good as the series' usual time
+        enough = (0, 0) if strict else current.hours  # as good as the series' usual time
         best: tuple[tuple[int, ...], datetime] | None = None
         for rank_day, offset in enumerate(_EXEC_MOVES):
             for rank, start in enumerate(
@@ -380,12 +379,12 @@ class SyncPlanner:
                 if any(start.astimezone(z).date() < d for z, d in room):
                     continue
                 cost = self.exec_rules.cost(start, start + length, with_busy=False)
-                key = (*cost[:3], rank_day, rank)
-                if not cost.calendar and cost[1:3] <= enough:
+                key = (cost.calendar, *cost.hours, rank_day, rank)
+                if not cost.calendar and cost.hours <= enough:
                     return start
                 if best is None or key < best[0]:
                     best = (key, start)
-        if best is None or tuple(best[0][:3]) >= tuple(current[:3]):
+        if best is None or best[0][:3] >= (current.calendar, *current.hours):
             return None
         return best[1]
 

@@ -63,6 +63,7 @@ class HandoverRow(Base):
     submitted_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column()
 
     steps: Mapped[list[StepRow]] = relationship(
         back_populates="handover", order_by="StepRow.position", cascade="all, delete-orphan"

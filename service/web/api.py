@@ -53,11 +53,7 @@ def create_handover() -> tuple[Response, int]:
         try:
             _, handover = validate_handover(body)
         except InvalidHandover as exc:
-            return error_response(
-                422,
-                "The handover is not valid.",
-                errors=[{"field": e.field, "message": e.message} for e in exc.errors],
-            )
+            return _invalid(exc)
         plan = meetings.preview(handover, settings=s.settings, calendar=s.calendar, now=s.clock())
         return jsonify({"dry_run": True, "plan": plan}), 200
     try:
@@ -69,11 +65,7 @@ def create_handover() -> tuple[Response, int]:
             tasks=s.tasks,
         )
     except InvalidHandover as exc:
-        return error_response(
-            422,
-            "The handover is not valid.",
-            errors=[{"field": e.field, "message": e.message} for e in exc.errors],
-        )
+        return _invalid(exc)
     base = s.settings.public_base_url
     answer = jsonify(
         {
@@ -84,6 +76,49 @@ def create_handover() -> tuple[Response, int]:
     )
     answer.headers["Location"] = f"/api/handovers/{result.handover_id}"
     return answer, 202 if result.created else 200
+
+
+@bp.put("/handovers/<handover_id>")
+@api_auth
+def replace_handover(handover_id: str) -> tuple[Response, int]:
+    """Replace a handover's data (a team member added, a new cadence...); same artifacts."""
+    body = _json_body()
+    s = _services()
+    try:
+        kickoff.update_handover(
+            handover_id, body, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
+        )
+    except InvalidHandover as exc:
+        return _invalid(exc)
+    except LookupError:
+        abort(404)
+    return jsonify({"id": handover_id, "status_url": _status_url(handover_id)}), 202
+
+
+@bp.post("/handovers/<handover_id>/cancel")
+@api_auth
+def cancel(handover_id: str) -> tuple[Response, int]:
+    """Cancel a handover: its steps stop and its meetings are cancelled."""
+    s = _services()
+    try:
+        kickoff.cancel_handover(
+            handover_id, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
+        )
+    except LookupError:
+        abort(404)
+    return jsonify({"id": handover_id, "status": "cancelled"}), 202
+
+
+def _invalid(exc: InvalidHandover) -> tuple[Response, int]:
+    return error_response(
+        422,
+        "The handover is not valid.",
+        errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+    )
+
+
+def _status_url(handover_id: str) -> str:
+    return f"{_services().settings.public_base_url}/api/handovers/{handover_id}"
 
 
 @bp.get("/handovers/<handover_id>")

@@ -20,7 +20,9 @@ def handover_json(row: HandoverRow, *, base_url: str) -> dict[str, Any]:
     ]
     out: dict[str, Any] = {
         "id": row.id,
-        "status": handover_status([s.state for s in row.steps]),
+        "status": handover_status(
+            [s.state for s in row.steps], cancelled=row.cancelled_at is not None
+        ),
         "client": row.client_name,
         "project": row.project_name,
         "account": row.account_key,

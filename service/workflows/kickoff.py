@@ -16,7 +16,7 @@ from typing import Any
 
 from integrations.ports import Tasks
 from service.domain.model import Handover, Person, account_key
-from service.schema import HandoverIn, validate_handover
+from service.schema import FieldError, HandoverIn, InvalidHandover, validate_handover
 from service.store import handovers as repo
 from service.store.db import Database
 from service.workflows.context import StepContext, StepFailed
@@ -96,6 +96,8 @@ def advance_handover(handover_id: str, *, db: Database, ctx: StepContext, clock:
             row = repo.get_handover(session, handover_id)
             if row is None:
                 raise LookupError(f"no handover {handover_id}")
+            if row.cancelled_at is not None:
+                return "cancelled"
             step = next((s for s in row.steps if s.state != "done"), None)
             if step is None:
                 return "done"
@@ -140,23 +142,75 @@ def assign_project_manager(
         if row is None:
             raise LookupError(f"no handover {handover_id}")
         payload = dict(row.payload)
-        payload["project_manager"] = {
-            "name": pm.name,
-            "email": pm.email,
-            "timezone": pm.timezone,
-            "country": pm.country,
-        }
-        validate_handover(payload)  # the stored payload stays valid
-        row.payload = payload
+    payload["project_manager"] = {
+        "name": pm.name,
+        "email": pm.email,
+        "timezone": pm.timezone,
+        "country": pm.country,
+    }
+    update_handover(
+        handover_id,
+        payload,
+        actor=actor,
+        db=db,
+        tasks=tasks,
+        clock=clock,
+        action="handover.pm_assigned",
+    )
+
+
+def update_handover(
+    handover_id: str,
+    data: dict[str, Any],
+    *,
+    actor: str,
+    db: Database,
+    tasks: Tasks,
+    clock: Clock,
+    action: str = "handover.changed",
+) -> None:
+    """Replace a handover's data; the brief, shares and the same meetings follow the change.
+
+    Meetings keep the times already sent; only attendees change, and the account's syncs
+    are planned anew when the cadence changed. The client's account cannot change.
+    """
+    parsed, handover = validate_handover(data)
+    with db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        if row is None:
+            raise LookupError(f"no handover {handover_id}")
+        if row.cancelled_at is not None:
+            raise InvalidHandover([FieldError("body", "this handover was cancelled")])
+        if account_key(handover.client) != row.account_key:
+            raise InvalidHandover(
+                [
+                    FieldError(
+                        "client.domain",
+                        f"must stay {row.account_key}: submit a new handover for another account",
+                    )
+                ]
+            )
+        before = row.payload
+        row.payload = parsed.model_dump(mode="json")
+        row.client_name, row.project_name = handover.client.name, handover.project.name
         repo.reset_steps(session, handover_id, STEP_NAMES[1:], now=clock())
-        repo.record(
-            session,
-            actor=actor,
-            action="handover.pm_assigned",
-            subject=handover_id,
-            project_manager=pm.email,
-        )
+        changed = sorted(k for k in row.payload if row.payload.get(k) != before.get(k))
+        repo.record(session, actor=actor, action=action, subject=handover_id, changed=changed)
     queue_advance(tasks, handover_id)
+
+
+def cancel_handover(
+    handover_id: str, *, actor: str, db: Database, tasks: Tasks, clock: Clock
+) -> None:
+    """Stop a handover and cancel its meetings (the account's syncs stay if others use them)."""
+    with db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        if row is None:
+            raise LookupError(f"no handover {handover_id}")
+        if row.cancelled_at is None:
+            row.cancelled_at = clock()
+            repo.record(session, actor=actor, action="handover.cancelled", subject=handover_id)
+    tasks.enqueue("cancel_meetings", {"handover_id": handover_id}, key=f"cancel-{handover_id}")
 
 
 def retry_handover(
@@ -185,8 +239,10 @@ def sweep(
     return stuck
 
 
-def handover_status(states: list[str]) -> str:
+def handover_status(states: list[str], *, cancelled: bool = False) -> str:
     """Return the handover's status from its steps' states."""
+    if cancelled:
+        return "cancelled"
     if any(s == "failed" for s in states):
         return "failed"
     if all(s == "done" for s in states):

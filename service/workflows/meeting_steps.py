@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integrations.ports import Attendee, CalendarEvent
+from integrations.ports import Attendee, Calendar, CalendarEvent
 from service.domain.model import Handover, account_key
 from service.domain.planning_model import SYNC_KINDS, MeetingKind
 from service.store import handovers as repo
@@ -203,3 +203,33 @@ MEETING_STEP_FUNCTIONS: dict[str, Callable[[str, Handover, StepContext, Database
     MeetingKind.CLIENT_KICKOFF.value: _one_off(MeetingKind.CLIENT_KICKOFF),
     "account_syncs": account_syncs,
 }
+
+
+def cancel_meetings(handover_id: str, *, db: Database, calendar: Calendar) -> list[str]:
+    """Cancel a cancelled handover's meetings; the account's syncs only if nobody else has them."""
+    with db.transaction() as session:
+        row = session.get(HandoverRow, handover_id)
+        if row is None or row.cancelled_at is None:
+            return []
+        events = {
+            a.kind.removeprefix("event:"): a.external_id
+            for a in session.scalars(
+                select(ArtifactRow).where(
+                    ArtifactRow.handover_id == handover_id, ArtifactRow.kind.like("event:%")
+                )
+            )
+        }
+        others = session.scalar(
+            select(HandoverRow.id).where(
+                HandoverRow.account_key == row.account_key,
+                HandoverRow.id != handover_id,
+                HandoverRow.cancelled_at.is_(None),
+            )
+        )
+    cancelled = []
+    for kind, event_id in sorted(events.items()):
+        if kind in {k.value for k in SYNC_KINDS} and others is not None:
+            continue  # the account's series goes on for its other projects
+        calendar.cancel_event(event_id)
+        cancelled.append(kind)
+    return cancelled

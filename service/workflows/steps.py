@@ -89,13 +89,18 @@ def share_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
 
 
 def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
-    """Email the internal people the brief and what happens next, once per PM."""
+    """Email the brief and what happens next to every internal person not told yet."""
     with db.transaction() as session:
         brief = repo.artifact(session, handover_id, "brief")
         contracts = repo.artifact(session, handover_id, "contracts_folder")
+        told = repo.artifact(session, handover_id, "notified")
         if brief is None:
             raise StepFailed("the brief is missing: run the project_brief step first")
         brief_url, contracts_url = brief.url, contracts.url if contracts else ""
+        already = set(told.data.get("emails", [])) if told else set()
+    recipients = tuple(p.email for p in h.internal_people() if p.email not in already)
+    if not recipients:
+        return
     pm = h.project_manager
     message = ctx.renderer.email(
         "handover_started",
@@ -110,13 +115,19 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
     )
     ctx.mail.send(
         Email(
-            key=f"handover:{handover_id}:started:{pm.email if pm else '-'}",
-            to=tuple(p.email for p in h.internal_people()),
+            # The same people are never told twice, even when a crash repeats the step.
+            key=f"handover:{handover_id}:started:{','.join(sorted(recipients))}",
+            to=recipients,
             subject=message.subject,
             text=message.text,
             html=message.html,
         )
     )
+    with db.transaction() as session:
+        emails = sorted(already | set(recipients))
+        repo.put_artifact(
+            session, handover_id, "notified", external_id="-", data={"emails": emails}
+        )
 
 
 STEPS: dict[str, Step] = {

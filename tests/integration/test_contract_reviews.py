@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -57,8 +57,7 @@ def kickoff_acme(services: Any, client: str = "Acme Corp") -> Path:
         account = session.scalar(select(AccountRow).where(AccountRow.client_name == client))
         folder_id = account.contracts_folder_id
     path = services.drive.path_of(folder_id)
-    assert path is not None, kickoff.handover_status([])
-    del result
+    assert path is not None, f"handover {result.handover_id} made no Contracts folder"
     return Path(path)
 
 
@@ -329,21 +328,46 @@ def test_the_pm_is_reminded_once_before_the_deadline(reviews: Any) -> None:
     assert review.reminded_at is not None
 
 
+class QueueBook:
+    """A Tasks port that only writes down what it was asked to run."""
+
+    def __init__(self) -> None:
+        self.queued: list[tuple[str, dict[str, str], float]] = []
+
+    def enqueue(
+        self, job: str, payload: Mapping[str, str], *, key: str, delay_seconds: float = 0
+    ) -> None:
+        self.queued.append((job, dict(payload), delay_seconds))
+
+
 def test_a_file_still_changing_waits_for_the_settle_window(reviews: Any) -> None:
     contracts_dir = kickoff_acme(reviews)
-    reviews.review_policy = replace(reviews.review_policy, settle_seconds=0.2)
+    reviews.review_policy = replace(reviews.review_policy, settle_seconds=60)
     reviews.clock = Clock(FRIDAY_4PM)
-    draft = drop(contracts_dir, "SOW - Acme Corp.pdf", b"half")
-    result = contracts.sync_drive(
-        db=reviews.db, feed=reviews.change_feed, tasks=reviews.tasks, clock=reviews.clock,
-        policy=reviews.review_policy,
-    )
-    assert result.unsettled == 1 and all_reviews(reviews) == []
-    draft.write_bytes(b"half and the rest")
-    reviews.clock.now += timedelta(seconds=1)  # the queued re-sync finds it settled
-    reviews.tasks.wait_idle()
-    sync(reviews)
+    book = QueueBook()
 
+    def sync_now() -> contracts.SyncResult:
+        return contracts.sync_drive(
+            db=reviews.db, feed=reviews.change_feed, tasks=book, clock=reviews.clock,
+            policy=reviews.review_policy,
+        )
+
+    draft = drop(contracts_dir, "SOW - Acme Corp.pdf", b"half")
+    assert sync_now().unsettled == 1
+    assert ("sync_drive", {}, 60) in book.queued  # a look again once it may have settled
+    reviews.clock.now += timedelta(seconds=50)
+    draft.write_bytes(b"half and the rest")
+    assert sync_now().unsettled == 1  # changed again: the window starts over
+    reviews.clock.now += timedelta(seconds=50)
+    assert sync_now().unsettled == 1 and all_reviews(reviews) == []
+
+    reviews.clock.now += timedelta(seconds=11)
+    result = sync_now()
+
+    assert (result.unsettled, len(result.opened)) == (0, 1)
+    routes = [p["review_id"] for job, p, _ in book.queued if job == "route_review"]
+    assert routes == list(result.opened)
+    review_routing.route_review(routes[0], db=reviews.db, ctx=reviews.reviews, clock=reviews.clock)
     [review] = all_reviews(reviews)
     assert review.state == rules.OPEN and len(mails(reviews, "Contract review:")) == 1
 
@@ -408,3 +432,54 @@ def test_the_watcher_picks_up_a_dropped_draft_within_seconds(reviews: Any) -> No
     assert review.name == "SOW - Acme Corp (watched).docx"
     with reviews.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(ReviewRow)) == 1
+
+
+def test_a_routing_lost_in_a_crash_is_queued_again_by_the_next_sync(reviews: Any) -> None:
+    contracts_dir = kickoff_acme(reviews)
+    drop(contracts_dir, "SOW - Acme Corp.pdf")
+    contracts.sync_drive(  # the process dies before its queue runs the routing
+        db=reviews.db, feed=reviews.change_feed, tasks=QueueBook(), clock=reviews.clock,
+        policy=reviews.review_policy,
+    )
+    [review] = all_reviews(reviews)
+    assert review.state == rules.ROUTING and mails(reviews, "Contract review:") == []
+
+    sync(reviews)  # nothing new in the feed, but the routing is not done: it is queued again
+
+    [review] = all_reviews(reviews)
+    assert review.state == rules.OPEN and len(mails(reviews, "Contract review:")) == 1
+
+
+class FailingOnceMail:
+    """The local outbox, refusing the first message as a mail server on a bad day would."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.failed = False
+
+    def send(self, email: Any) -> str:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("the mail server hung up")
+        return str(self.inner.send(email))
+
+    def messages(self) -> list[Path]:
+        return list(self.inner.messages())
+
+
+def test_a_failure_mid_routing_is_shown_and_the_next_sync_finishes_it_once(reviews: Any) -> None:
+    contracts_dir = kickoff_acme(reviews)
+    reviews.mail = FailingOnceMail(reviews.mail)
+    drop(contracts_dir, "SOW - Acme Corp.pdf")
+    sync(reviews)
+    [review] = all_reviews(reviews)
+    assert review.state == rules.ROUTING and review.route_lease_until is None
+    assert review.route_error == "ConnectionError: the mail server hung up"
+    assert Grant(PM, "commenter") in reviews.drive.grants(review.file_id)
+
+    sync(reviews)
+
+    [review] = all_reviews(reviews)
+    assert review.state == rules.OPEN and review.route_error is None
+    assert len(mails(reviews, "Contract review:")) == 1
+    assert reviews.drive.grants(review.file_id).count(Grant(PM, "commenter")) == 1
