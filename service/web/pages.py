@@ -81,7 +81,7 @@ def _form(
             cadences=CADENCES,
             contact_roles=CONTACT_ROLES,
             user=g.user,
-            **(extra or {"plan": None, "tl": None}),
+            **{"plan": None, "tl": None, "edit_id": None, **(extra or {})},
         ),
         status,
     )
@@ -196,6 +196,50 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     try:
         kickoff.assign_project_manager(
             handover_id, pm, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
+        )
+    except LookupError:
+        abort(404)
+    return redirect(url_for("pages.show", handover_id=handover_id), code=303)
+
+
+@bp.get("/handovers/<handover_id>/edit")
+@login_required
+def edit(handover_id: str) -> tuple[str, int]:
+    """Show the handover's form filled with what is stored, to change it."""
+    with _services().db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        if row is None:
+            abort(404)
+        payload = dict(row.payload)
+    return _form(payload, {}, status=200, extra={"edit_id": handover_id})
+
+
+@bp.post("/handovers/<handover_id>/edit")
+@login_required
+def save(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
+    """Store the changed handover; its brief, shares and meetings follow."""
+    data = nest(request.form)
+    s = _services()
+    try:
+        kickoff.update_handover(
+            handover_id, data, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
+        )
+    except InvalidHandover as exc:
+        errors = {e.field: e.message for e in exc.errors}
+        return _form(data, errors, status=422, extra={"edit_id": handover_id})
+    except LookupError:
+        abort(404)
+    return redirect(url_for("pages.show", handover_id=handover_id), code=303)
+
+
+@bp.post("/handovers/<handover_id>/cancel")
+@login_required
+def cancel(handover_id: str) -> WerkzeugResponse:
+    """Cancel the handover and its meetings."""
+    s = _services()
+    try:
+        kickoff.cancel_handover(
+            handover_id, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
         )
     except LookupError:
         abort(404)

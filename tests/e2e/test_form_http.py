@@ -191,3 +191,35 @@ def test_a_bad_pm_shows_the_error(live_server: LiveServer) -> None:
     )
     assert bad.status_code == 422
     assert "valid email" in bad.text
+
+
+def test_the_handover_is_changed_and_cancelled_from_its_page(live_server: LiveServer) -> None:
+    browser, token, key = open_form(live_server)
+    fields = form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)]
+    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False)
+    handover_id = answer.headers["Location"].rsplit("/", 1)[1]
+    services = live_server.app.extensions["handover"]
+    services.tasks.wait_idle(timeout=30)
+
+    edit = browser.get(f"{live_server.url}/handovers/{handover_id}/edit", timeout=10)
+    assert 'value="Acme Corp"' in edit.text and "Save the changes" in edit.text
+    changed = example_handover()
+    changed["delivery_team"].append({"name": "Nia Okafor", "email": "nia@agency.example", "role": "QA"})
+    saved = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/edit",
+        data=form_fields(changed) + [("csrf_token", csrf_of(edit.text))],
+        timeout=10, allow_redirects=False,
+    )
+    assert saved.status_code == 303
+    services.tasks.wait_idle(timeout=30)
+    data = browser.get(f"{live_server.url}/api/handovers/{handover_id}", timeout=10).json()
+    kickoff_event = next(e for e in data["artifacts"]["events"] if e["kind"] == "internal_kickoff")
+    assert "nia@agency.example" in kickoff_event["attendees"]
+
+    page = browser.get(f"{live_server.url}/handovers/{handover_id}", timeout=10)
+    gone = browser.post(f"{live_server.url}/handovers/{handover_id}/cancel",
+                        data={"csrf_token": csrf_of(page.text)}, timeout=10, allow_redirects=False)
+    assert gone.status_code == 303
+    services.tasks.wait_idle(timeout=30)
+    assert browser.get(f"{live_server.url}/api/handovers/{handover_id}", timeout=10).json()["status"] == "cancelled"
+    assert stored(live_server) == 1
