@@ -22,19 +22,30 @@ DOC = "application/vnd.google-apps.document"
 
 @pytest.fixture
 def google_app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Any:
-    app = create_app(make_settings(
-        tmp_path, database_url=database_url, workspace_backend="google",
-        google_api_endpoint=fake_google.url, google_auth="anonymous",
-        google_impersonate="handover@agency.example", google_retry_base=0.01,
-    ))
+    app = create_app(
+        make_settings(
+            tmp_path,
+            database_url=database_url,
+            workspace_backend="google",
+            google_api_endpoint=fake_google.url,
+            google_auth="anonymous",
+            google_impersonate="handover@agency.example",
+            google_retry_base=0.01,
+        )
+    )
     yield app
     close_app(app)
 
 
 def run_handover(app: Flask, data: dict[str, Any] | None = None) -> dict[str, Any]:
     services = app.extensions["handover"]
-    result = kickoff.submit_handover(data or example_handover(), idempotency_key=None,
-                                     actor="test", db=services.db, tasks=services.tasks)
+    result = kickoff.submit_handover(
+        data or example_handover(),
+        idempotency_key=None,
+        actor="test",
+        db=services.db,
+        tasks=services.tasks,
+    )
     services.tasks.wait_idle(timeout=60)
     answer = app.test_client().get(f"/api/handovers/{result.handover_id}")
     return answer.get_json()  # type: ignore[no-any-return]
@@ -44,7 +55,9 @@ def live_files(fake: FakeGoogle) -> list[dict[str, Any]]:
     return [f for f in fake.drive.files.values() if not f.get("trashed")]
 
 
-def test_the_kickoff_makes_each_artifact_once_in_google(google_app: Flask, fake_google: FakeGoogle) -> None:
+def test_the_kickoff_makes_each_artifact_once_in_google(
+    google_app: Flask, fake_google: FakeGoogle
+) -> None:
     data = run_handover(google_app)
     assert data["status"] == "done", data["steps"]
     files = live_files(fake_google)
@@ -52,12 +65,18 @@ def test_the_kickoff_makes_each_artifact_once_in_google(google_app: Flask, fake_
     assert kinds == {FOLDER: 2, DOC: 1}
     brief = next(f for f in files if f["mimeType"] == DOC)
     assert brief["id"] == data["artifacts"]["brief"]["id"]
-    assert data["artifacts"]["brief"]["url"] == f"https://docs.google.com/document/d/{brief['id']}/edit"
+    assert (
+        data["artifacts"]["brief"]["url"]
+        == f"https://docs.google.com/document/d/{brief['id']}/edit"
+    )
     text = fake_google.docs.text(brief["id"])
     assert "Project Brief: Acme Corp" in text and "Replatform the storefront" in text
     folder_id = data["artifacts"]["folder"]["id"]
-    people = {(p.get("emailAddress"), p["role"]) for p in fake_google.drive.permissions[folder_id]
-              if p.get("emailAddress") != "handover@agency.example"}
+    people = {
+        (p.get("emailAddress"), p["role"])
+        for p in fake_google.drive.permissions[folder_id]
+        if p.get("emailAddress") != "handover@agency.example"
+    }
     assert {("ada@agency.example", "writer"), ("pat@agency.example", "writer")} <= people
     assert len(fake_google.gmail.sent) == 1
     # The brief was made by one upload with conversion, not created then written.
@@ -65,7 +84,9 @@ def test_the_kickoff_makes_each_artifact_once_in_google(google_app: Flask, fake_
     assert len(uploads) == 1
 
 
-def test_bursts_of_429_and_5xx_still_make_each_artifact_once(google_app: Flask, fake_google: FakeGoogle) -> None:
+def test_bursts_of_429_and_5xx_still_make_each_artifact_once(
+    google_app: Flask, fake_google: FakeGoogle
+) -> None:
     fake_google.faults.add(Fault(status=429, rate=0.25, seed=11))
     fake_google.faults.add(Fault(status=503, rate=0.1, seed=12))
     data = run_handover(google_app)
@@ -83,25 +104,101 @@ def test_bursts_of_429_and_5xx_still_make_each_artifact_once(google_app: Flask, 
 def test_a_google_4xx_fails_the_step_with_googles_message_and_a_retry_completes(
     google_app: Flask, fake_google: FakeGoogle
 ) -> None:
-    fake_google.faults.add(Fault(status=403, path=r"/permissions", method="POST", times=1,
-                                 reason="insufficientFilePermissions"))
+    fake_google.faults.add(
+        Fault(
+            status=403,
+            path=r"/permissions",
+            method="POST",
+            times=1,
+            reason="insufficientFilePermissions",
+        )
+    )
     data = run_handover(google_app)
     assert data["status"] == "failed"
     failed = next(s for s in data["steps"] if s["state"] == "failed")
     assert failed["name"] == "share_brief"
     assert "403" in failed["error"] or "ermission" in failed["error"]
     services = google_app.extensions["handover"]
-    kickoff.retry_handover(data["id"], actor="ops", db=services.db, tasks=services.tasks,
-                           clock=services.clock)
+    kickoff.retry_handover(
+        data["id"], actor="ops", db=services.db, tasks=services.tasks, clock=services.clock
+    )
     services.tasks.wait_idle(timeout=60)
     again = google_app.test_client().get(f"/api/handovers/{data['id']}").get_json()
     assert again["status"] == "done"
     assert Counter(f["mimeType"] for f in live_files(fake_google)) == {FOLDER: 2, DOC: 1}
 
 
-def test_a_second_project_for_the_same_client_reuses_its_folders(google_app: Flask, fake_google: FakeGoogle) -> None:
+def test_a_second_project_for_the_same_client_reuses_its_folders(
+    google_app: Flask, fake_google: FakeGoogle
+) -> None:
     run_handover(google_app)
     second = example_handover()
     second["project"]["name"] = "Acme Mobile"
     assert run_handover(google_app, second)["status"] == "done"
     assert Counter(f["mimeType"] for f in live_files(fake_google)) == {FOLDER: 2, DOC: 2}
+
+
+def test_the_five_meetings_are_calendar_events_with_meet_and_zone(
+    google_app: Flask, fake_google: FakeGoogle
+) -> None:
+    data = run_handover(google_app)
+    assert data["status"] == "done", data["steps"]
+    events = {e["kind"]: e for e in data["artifacts"]["events"]}
+    assert list(events) == [
+        "sales_handover",
+        "internal_kickoff",
+        "client_kickoff",
+        "internal_account_sync",
+        "executive_sponsor_sync",
+    ]
+    stored = {eid: ev for (_cal, eid), ev in fake_google.calendar.events.items()}
+    moved = sum(len(e["moved"]) for e in events.values())
+    assert len(stored) == 5 + moved
+    for kind, ref in events.items():
+        event = stored[ref["id"]]
+        assert event["extendedProperties"]["private"] == {
+            "handoverId": data["id"],
+            "meetingKind": kind,
+        }
+        assert event["start"]["timeZone"] and event["end"]["timeZone"]
+        assert (
+            event["conferenceData"]["createRequest"]["conferenceSolutionKey"]["type"]
+            == "hangoutsMeet"
+        )
+        if kind.endswith("_sync"):
+            assert event["recurrence"][0].startswith("RRULE:")
+    inserts = [r for r in fake_google.requests if r.method_id == "calendar.events.insert"]
+    assert all(r.query.get("conferenceDataVersion") == "1" for r in inserts)
+
+
+def test_a_retried_meeting_step_patches_and_never_duplicates(
+    google_app: Flask, fake_google: FakeGoogle
+) -> None:
+    fake_google.faults.add(
+        Fault(status=503, path=r"/calendar/v3/calendars/.*/events", method="POST", rate=0.3, seed=5)
+    )
+    fake_google.faults.add(
+        Fault(
+            status=429, path=r"/calendar/v3/calendars/.*/events", method="POST", after=True, times=2
+        )
+    )
+    data = run_handover(google_app)
+    assert data["status"] == "done", data["steps"]
+    fake_google.faults.clear()
+    moved = sum(len(e["moved"]) for e in data["artifacts"]["events"])
+    assert len(fake_google.calendar.events) == 5 + moved
+    services = google_app.extensions["handover"]
+    from service.workflows import kickoff as use
+
+    changed = example_handover()
+    changed["delivery_team"].append({"name": "Nia", "email": "nia@agency.example", "role": "QA"})
+    use.update_handover(
+        data["id"], changed, actor="ops", db=services.db, tasks=services.tasks, clock=services.clock
+    )
+    services.tasks.wait_idle(timeout=60)
+    assert len(fake_google.calendar.events) == 5 + moved
+    kickoff_id = next(
+        e["id"] for e in data["artifacts"]["events"] if e["kind"] == "internal_kickoff"
+    )
+    attendees = [a["email"] for a in fake_google.calendar.event(kickoff_id)["attendees"]]
+    assert "nia@agency.example" in attendees
