@@ -92,7 +92,8 @@ def sync_drive(
             )
         log.info("drive synced: %d changes, %d reviews opened", len(changes), len(opened))
         return SyncResult(len(changes), tuple(opened), unsettled, new_token)
-    log.info("drive sync gave way to other workers %d times", attempts)
+    log.info("drive sync gave way to other workers %d times; queued again", attempts)
+    tasks.enqueue("sync_drive", {}, key="sync_drive")  # what woke this one is not lost
     return SyncResult(0, (), 0, "")
 
 
