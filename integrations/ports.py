@@ -7,10 +7,10 @@ properties) before it makes one, so a retry or a crash never makes a second.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
 DOC_MIME = "application/vnd.google-apps.document"
@@ -67,6 +67,93 @@ class Drive(Protocol):
 
 
 @dataclass(frozen=True)
+class Made:
+    """A file a create call answered with; `new` is False when an earlier attempt made it."""
+
+    file: DriveFile
+    new: bool
+
+
+@runtime_checkable
+class DriveIds(Protocol):
+    """A Drive that names files before they exist: the id is stored before the create, so a
+    repeated create (a retry, a crash) is refused by Drive instead of making a second file."""
+
+    def new_id(self) -> str:
+        """Return an id reserved for a file not made yet."""
+        ...
+
+    def address(self, file_id: str, mime_type: str) -> str:
+        """Return the address a person opens the file at, whether it exists yet or not."""
+        ...
+
+    def create_folder(
+        self, name: str, *, file_id: str, parent_id: str | None, properties: Mapping[str, str]
+    ) -> Made:
+        """Make the folder with this reserved id, or return it if an earlier attempt did."""
+        ...
+
+    def create_document(
+        self,
+        name: str,
+        html: str,
+        *,
+        file_id: str,
+        parent_id: str,
+        properties: Mapping[str, str],
+    ) -> Made:
+        """Make the document from HTML with this reserved id, or write into the one made."""
+        ...
+
+
+@runtime_checkable
+class SharesFiles(Protocol):
+    """A Drive that shares several files side by side."""
+
+    def share_files(
+        self,
+        shares: Mapping[str, Sequence[Grant]],
+        *,
+        notify: bool,
+        new_files: Collection[str] = (),
+    ) -> dict[str, list[Grant]]:
+        """Share each file with its grants; return those added per file.
+
+        `new_files` were just made by us and shared with nobody: their permissions are
+        not listed first."""
+        ...
+
+
+@runtime_checkable
+class TemplateDrive(Protocol):
+    """A Drive that copies a template document and fills its `{{placeholders}}`."""
+
+    def template_placeholders(self, doc_id: str) -> set[str]:
+        """Return the names of the `{{name}}` placeholders in the document."""
+        ...
+
+    def copy_template(
+        self,
+        template_id: str,
+        name: str,
+        parent_id: str,
+        properties: Mapping[str, str],
+        *,
+        file_id: str | None = None,
+    ) -> DriveFile:
+        """Return the copy of the template with these properties (or this id), making it once."""
+        ...
+
+    def fill_placeholders(self, doc_id: str, values: Mapping[str, str]) -> None:
+        """Replace every `{{name}}` in the document by its value, in one call."""
+        ...
+
+    def trash(self, file_id: str) -> None:
+        """Move the file to the trash; a missing file is fine."""
+        ...
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     content_type: str
@@ -91,6 +178,15 @@ class Mail(Protocol):
 
     def send(self, email: Email) -> str:
         """Send the message once per key; return its message id."""
+        ...
+
+
+@runtime_checkable
+class FreshMail(Protocol):
+    """Mail that can skip the look-up before sending a message never tried before."""
+
+    def send_fresh(self, email: Email) -> str:
+        """Send a message whose key was never tried: no search first (retries still look)."""
         ...
 
 
@@ -226,4 +322,12 @@ class Approvals(Protocol):
 
     def start(self, request: ApprovalRequest) -> str | None:
         """Start an approval; return its id, or None when Drive cannot approve this file."""
+        ...
+
+
+class Chat(Protocol):
+    """Short notices to a team channel (Slack through an incoming webhook)."""
+
+    def post(self, text: str, *, key: str) -> None:
+        """Post the text once per key (where the channel lets the service tell)."""
         ...

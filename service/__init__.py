@@ -16,7 +16,7 @@ from service.config import Settings
 from service.jobs import run_job
 from service.rendering import Renderer
 from service.store.db import Database, make_engine, migrate
-from service.wiring import Services, build_review_ports, build_workspace
+from service.wiring import Services, build_workspace, review_policy
 
 csrf = CSRFProtect()
 
@@ -52,10 +52,8 @@ def create_app(
         renderer=Renderer(),
     )
     services.tasks = _build_tasks(settings, services)
-    if settings.is_local:
-        services.change_feed, services.approvals, services.chat = build_review_ports(
-            settings, workspace.drive
-        )
+    services.change_feed, services.approvals = workspace.change_feed, workspace.approvals
+    services.chat, services.review_policy = workspace.chat, review_policy(settings)
     services.closers.append(workspace.close)
     app.extensions["handover"] = services
 
@@ -65,11 +63,15 @@ def create_app(
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(tasks.bp)
+    app.register_blueprint(tasks.appengine_bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(calendar_feed.bp)
     csrf.exempt(api.bp)
     csrf.exempt(tasks.bp)
-    from service.web import reviews
+    from service.web import hooks, reviews
+
+    app.register_blueprint(hooks.bp)
+    csrf.exempt(hooks.bp)
 
     app.register_blueprint(reviews.bp)
     app.register_blueprint(reviews.api_bp)
@@ -84,10 +86,10 @@ def create_app(
 
 
 def _build_tasks(settings: Settings, services: Services) -> Any:
-    if settings.task_queue != "inline":
-        raise NotImplementedError(
-            f"TASK_QUEUE={settings.task_queue!r}: Cloud Tasks is not wired in yet; use inline"
-        )
+    if settings.task_queue.startswith("cloud-tasks:"):
+        from integrations.tasks.cloud_tasks import CloudTasks, make_client
+
+        return CloudTasks(make_client(settings.cloud_tasks_endpoint), settings.task_queue)
     tasks = InlineTasks(
         lambda job, payload: run_job(services, job, payload), workers=settings.inline_workers
     )

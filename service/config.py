@@ -74,6 +74,18 @@ def _number(name: str, value: str) -> float:
     return number
 
 
+def _role(value: str) -> str:
+    if value not in {"reader", "commenter", "writer"}:
+        raise SettingsError(f"REVIEW_SHARE_ROLE must be reader, commenter or writer, got {value!r}")
+    return value
+
+
+def _https(name: str, value: str | None) -> str | None:
+    if value and not value.startswith("https://"):
+        raise SettingsError(f"{name} must be an https:// URL")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration; see the README for each variable and its default."""
@@ -100,6 +112,11 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     inline_workers: int = 4
     tasks_secret: str | None = None
+    cloud_tasks_endpoint: str | None = None
+    review_settle_seconds: float = 120.0
+    review_share_role: str = "commenter"
+    review_reminder_hours: float = 4.0
+    slack_webhook_url: str | None = None
     google_retry_base: float = 0.5
     google_retry_deadline: float = 120.0
     on_app_engine: bool = False
@@ -154,6 +171,15 @@ class Settings:
             max_body_bytes=int(_number("MAX_BODY_BYTES", env.get("MAX_BODY_BYTES", "262144"))),
             inline_workers=int(_number("INLINE_WORKERS", env.get("INLINE_WORKERS", "4"))),
             tasks_secret=env.get("TASKS_SECRET"),
+            cloud_tasks_endpoint=env.get("CLOUD_TASKS_ENDPOINT"),
+            review_settle_seconds=_number(
+                "REVIEW_SETTLE_SECONDS", env.get("REVIEW_SETTLE_SECONDS", "120")
+            ),
+            review_share_role=_role(env.get("REVIEW_SHARE_ROLE", "commenter")),
+            review_reminder_hours=_number(
+                "REVIEW_REMINDER_HOURS", env.get("REVIEW_REMINDER_HOURS", "4")
+            ),
+            slack_webhook_url=_https("SLACK_WEBHOOK_URL", env.get("SLACK_WEBHOOK_URL")),
             google_retry_base=_number("GOOGLE_RETRY_BASE", env.get("GOOGLE_RETRY_BASE", "0.5")),
             google_retry_deadline=_number(
                 "GOOGLE_RETRY_DEADLINE", env.get("GOOGLE_RETRY_DEADLINE", "120")

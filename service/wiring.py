@@ -7,19 +7,19 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrations.local.calendar import LocalCalendar
 from integrations.local.drive import LocalDrive
 from integrations.local.mail import LocalMail
-from integrations.ports import Approvals, Calendar, ChangeFeed, Drive, Mail, Tasks
+from integrations.ports import Approvals, Calendar, ChangeFeed, Chat, Drive, Mail, Tasks
 from service.config import Settings
 from service.domain.contracts import ReviewPolicy
 from service.rendering import Renderer
 from service.store.db import Database
 from service.workflows.context import StepContext
-from service.workflows.review_routing import Chat, ReviewContext
+from service.workflows.review_routing import ReviewContext
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,9 @@ class Workspace:
     mail: Mail
     calendar: Calendar
     close: Callable[[], None]
+    change_feed: ChangeFeed
+    approvals: Approvals | None
+    chat: Chat
 
 
 def feed_secret(settings: Settings) -> str:
@@ -99,8 +102,10 @@ def feed_secret(settings: Settings) -> str:
 
 
 def build_workspace(settings: Settings) -> Workspace:
-    """Return the Drive, Mail and Calendar adapters for the configured backend."""
+    """Return the adapters of the configured backend: Drive, Mail, Calendar, change feed."""
     if settings.is_local:
+        from integrations.local.changes import LocalChangeFeed
+
         root = settings.workspace_dir
         mail = LocalMail(root / "outbox")
         calendar = LocalCalendar(
@@ -110,24 +115,43 @@ def build_workspace(settings: Settings) -> Workspace:
             feed_secret=feed_secret(settings),
         )
         local_drive = LocalDrive(root / "drive", base_url=settings.public_base_url)
-        return Workspace(local_drive, mail, calendar, lambda: None)
+        feed = LocalChangeFeed(local_drive, root / "changes.jsonl")
+        return Workspace(local_drive, mail, calendar, lambda: None, feed, None, _chat(settings))
     # Imported only when Google is asked for: the local backend needs none of it.
-    from integrations.google.wiring import google_calendar, google_clients, google_workspace
+    from integrations.google.wiring import (
+        google_approvals,
+        google_calendar,
+        google_change_feed,
+        google_clients,
+        google_workspace,
+    )
 
     clients = google_clients(settings)
     drive, gmail = google_workspace(settings, clients)
-    return Workspace(drive, gmail, google_calendar(settings, clients), clients.close)
+    return Workspace(
+        drive,
+        gmail,
+        google_calendar(settings, clients),
+        clients.close,
+        google_change_feed(settings, clients),
+        google_approvals(settings, clients),
+        _chat(settings),
+    )
 
 
-def build_review_ports(
-    settings: Settings, drive: Drive
-) -> tuple[ChangeFeed, Approvals | None, Chat | None]:
-    """Return the local backend's change feed and chat (no approvals locally)."""
-    if not isinstance(drive, LocalDrive):
-        raise TypeError("the local change feed needs the local drive")
-    from integrations.local.changes import LocalChangeFeed
-    from integrations.local.chat import LocalChat
+def _chat(settings: Settings) -> Chat:
+    """Return Slack through its webhook when configured, else the local outbox's slack.jsonl."""
+    from integrations.local.chat import LocalChat, WebhookChat
 
-    root = settings.workspace_dir
-    feed = LocalChangeFeed(drive, root / "changes.jsonl")
-    return feed, None, LocalChat(root / "outbox" / "slack.jsonl")
+    if settings.slack_webhook_url:
+        return WebhookChat(settings.slack_webhook_url)
+    return LocalChat(settings.workspace_dir / "outbox" / "slack.jsonl")
+
+
+def review_policy(settings: Settings) -> ReviewPolicy:
+    """Return the review flow's knobs from the settings."""
+    return ReviewPolicy(
+        share_role=settings.review_share_role,
+        settle_seconds=settings.review_settle_seconds,
+        reminder_lead=timedelta(hours=settings.review_reminder_hours),
+    )

@@ -67,6 +67,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "secret_key": "test-secret-key",
         "testing": True,
         "inline_workers": 2,
+        "review_settle_seconds": 0.0,
     }
     base.update(overrides)
     return Settings(**base)

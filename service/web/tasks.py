@@ -19,6 +19,9 @@ from service.wiring import Services
 from service.workflows import kickoff
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+appengine_bp = Blueprint("appengine", __name__, url_prefix="/_ah")
+# Jobs cron may start (cron.yaml): App Engine cron sends GET with X-Appengine-Cron: true.
+CRON_JOBS = frozenset({"sync_drive", "renew_channels", "sweep", "review_reminders"})
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -72,3 +75,21 @@ def sweep() -> Response:
     s = _services()
     stuck = kickoff.sweep(db=s.db, tasks=s.tasks, clock=s.clock)
     return jsonify({"requeued": stuck})
+
+
+@bp.get("/cron/<job>")
+@platform_only
+def cron(job: str) -> Response:
+    """Run one periodic job now, in this request (App Engine cron sends GET)."""
+    if job not in CRON_JOBS:
+        abort(404)
+    run_job(_services(), job, {})
+    return jsonify({"ok": True, "job": job})
+
+
+@appengine_bp.get("/warmup")
+def warmup() -> tuple[str, int]:
+    """Open a database connection before App Engine sends the instance real traffic."""
+    with _services().db.engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    return "", 200

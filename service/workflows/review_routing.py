@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from integrations.ports import ApprovalRequest, Approvals, Drive, Email, Grant, Mail
+from integrations.ports import ApprovalRequest, Approvals, Chat, Drive, Email, Grant, Mail
 from service.domain import contracts as rules
 from service.domain.business_days import review_deadline
 from service.rendering import Renderer
@@ -27,14 +27,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 LEASE = timedelta(minutes=5)
-
-
-class Chat(Protocol):
-    """Short notices to a team channel (Slack through an incoming webhook)."""
-
-    def post(self, text: str, *, key: str) -> None:
-        """Post the text once per key (where the channel lets the service tell)."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import service.store.channel_models  # noqa: F401 - their tables join Base.metadata
+import service.store.review_models  # noqa: F401
 from service.store.models import Base
 
 config = context.config
