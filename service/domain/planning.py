@@ -5,10 +5,15 @@ is sales_handover -> internal_kickoff -> client_kickoff -> the two account syncs
 one-off meeting at the earliest quarter hour where every internal attendee is inside
 working hours on a business day of their own country, the client too for client
 meetings, and every required internal attendee is free. When no such slot exists (New
-York and Kolkata share no 09:00-17:00), the least bad slot is taken (fewest minutes
-outside hours, then free/busy, then earliest) and the warnings say who is outside their
-hours and by how much. See `planning_syncs` for the recurring syncs and
-`planning_checks.verify` for the rules a plan is checked against.
+York and Kolkata share no 09:00-17:00), the least bad slot is taken (no holiday, fewest
+minutes outside hours in total, then the client's hours, then the fairest split, then
+free/busy, then earliest; see `planning_slots.best_slot`) and the warnings say who is
+outside their hours and by how much; nothing raises for that. Each warning is also in
+`Plan.warnings`, prefixed by the meeting kind. See `planning_syncs` for the recurring
+syncs and `planning_checks.verify` for the rules a plan is checked against.
+
+Meetings start no earlier than `request.earliest` (the caller picks it: now, or the
+signing day); the planner adds no notice period of its own.
 
 Meeting zones: internal meetings use their organiser's zone (Sales for the sales
 handover, the PM for the internal kickoff, the AM for the internal sync); the client
@@ -23,7 +28,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from service.domain.business_days import localize, zone
-from service.domain.model import ContactRole, Handover, Person
+from service.domain.model import ContactRole, Handover, Person, account_key
 from service.domain.planning_checks import (
     Breach,
     breach_warnings,
@@ -323,7 +328,7 @@ def request_from_handover(
     pm = handover.project_manager
     return PlanRequest(
         handover_id=handover_id,
-        account_key=client.domain.strip().lower(),
+        account_key=account_key(client),
         client_name=client.name,
         project_name=handover.project.name,
         client_timezone=client.timezone,

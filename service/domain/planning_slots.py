@@ -43,8 +43,8 @@ class Cost(NamedTuple):
 
     calendar: int  # internal attendees on a weekend or public holiday
     internal: int  # minutes outside hours, summed over internal attendees
-    worst: int  # the most minutes outside hours of any one internal attendee
     external: int  # minutes outside hours, summed over client attendees
+    worst: int  # the most minutes outside hours of any one internal attendee
     busy: int  # required internal attendees already busy
 
     @property
@@ -216,6 +216,12 @@ class SlotRules:
             out.extend((first, first))
         return tuple(out)
 
+    def steady(self, lo: datetime, hi: datetime) -> bool:
+        """Return whether no attendee's zone changes its UTC offset in [lo, hi]."""
+        first, last = int(lo.timestamp()) // _DAY_SECONDS, int(hi.timestamp()) // _DAY_SECONDS
+        patterns = {self._steady_offsets(day) for day in range(first, last + 1)}
+        return len(patterns) == 1 and () not in patterns
+
     def _offsets(self, begin: int, last: int) -> tuple[int, ...]:
         """Return each group's UTC offset at the first and last second of a meeting."""
         day = begin // _DAY_SECONDS
@@ -280,7 +286,7 @@ class SlotRules:
         if limit is not None and internal > limit:
             return None
         busy = len(self.busy_people(start, end)) if with_busy and self.busy else 0
-        return Cost(self._calendar(begin, last, offsets), internal, worst, external, busy)
+        return Cost(self._calendar(begin, last, offsets), internal, external, worst, busy)
 
     def busy_people(
         self, start: datetime, end: datetime
@@ -346,13 +352,25 @@ def best_slot(
     """Return the earliest perfect slot in [lo, hi), else the least bad one.
 
     Least bad: no weekend or holiday if possible, then the fewest minutes outside hours
-    in total, then the fairest split (the least for the worst-off person), then client
-    hours, then free/busy, then the earliest. A later day is only taken for a saving of
+    in total, then outside the client's hours, then the fairest split (the least for the
+    worst-off person), then free/busy, then the earliest. A later day is only taken for a saving of
     more than an hour in total, so a kickoff does not wait weeks for a clock change.
     """
     seen: list[tuple[Cost, datetime]] = []
     floor: tuple[int, int] | None = None
+    week = lo + 7 * _ONE_DAY if rules.steady(lo, hi) else hi
     for start in grid(lo, hi):
+        if start >= week:  # the hours repeat daily: later days cannot beat this week
+            week = hi
+            if (
+                floor is not None
+                and not floor[0]
+                and any(
+                    not c.calendar and not c.busy and c.internal <= floor[1] + _DEFER_TOLERANCE
+                    for c, _ in seen
+                )
+            ):
+                break
         limit = None if floor is None or floor[0] else floor[1] + _DEFER_TOLERANCE
         cost = rules.cost_within(start, start + length, limit)
         if cost is None:

@@ -38,7 +38,6 @@ from service.domain.recurrence import (
     occurrences,
     preceding_rule,
     preceding_window,
-    rule_line,
     rule_walls,
     week_of_month,
 )
@@ -88,15 +87,19 @@ class _Series:
     moves: list[tuple[datetime, MovedOccurrence]]
 
     def with_moves(self) -> SeriesSpec:
-        """Return the spec with the new moves as EXDATE lines and exceptions."""
-        lines = tuple(exdate_line(self.spec.timezone, wall) for wall, _ in self.moves)
-        moved = tuple(m for _, m in self.moves)
-        by_original = sorted((*self.spec.exceptions, *moved), key=lambda m: m.original_start)
-        return replace(
-            self.spec,
-            recurrence=(*self.spec.recurrence, *lines),
-            exceptions=tuple(by_original),
-        )
+        """Return the spec with the new moves as EXDATE lines and exceptions.
+
+        A new move of an occurrence that an earlier plan had already moved replaces it.
+        """
+        lines = list(self.spec.recurrence)
+        for wall, _ in self.moves:
+            line = exdate_line(self.spec.timezone, wall)
+            if line not in lines:
+                lines.append(line)
+        moved = {m.original_start: m for m in self.spec.exceptions}
+        moved.update((m.original_start, m) for _, m in self.moves)
+        by_original = sorted(moved.values(), key=lambda m: m.original_start)
+        return replace(self.spec, recurrence=tuple(lines), exceptions=tuple(by_original))
 
 
 class SyncPlanner:
@@ -165,11 +168,12 @@ class SyncPlanner:
         return internal, external
 
     def holiday_hits(self, first: date) -> int:
-        """Return how many planned occurrences of a rule (or of the internal sync the
-        lead puts before each) fall on a weekend or holiday of the AM or PM.
+        """Return how often a rule or its internal sync hits an AM/PM non-business day.
 
-        Ranks candidate weekdays: a Wednesday series needs fewer moved occurrences
-        than a Monday one in countries with Monday holidays.
+        Counts the planned months' occurrences of the rule starting on `first`, and of
+        the internal sync the lead puts before each. Ranks candidate weekdays: a
+        Wednesday series needs fewer moved occurrences than a Monday one where Mondays
+        are often holidays.
         """
         line = executive_rule(self.cadence, first)
         cached = self._hits.get(line)
@@ -273,8 +277,9 @@ class SyncPlanner:
         """Return the internal and executive series, repaired for the planned months."""
         existing = self.request.existing_sync_series
         if existing is not None:
-            lower = max(self.request.earliest, existing.executive.start)
-            return self._repair(existing.internal, existing.executive, lower, kept=True)
+            return self._repair(
+                existing.internal, existing.executive, self.request.earliest, kept=True
+            )
         exec_start = self.choose_executive(kickoff_end)
         internal_start = self.choose_internal(exec_start, kickoff_end)
         exec_local = exec_start.astimezone(zone(self.exec_tz))
@@ -320,10 +325,11 @@ class SyncPlanner:
         previous_end = lower
         for i, ex in enumerate(execs):
             exec_start = ex.start
+            floor = max(previous_end, lower)  # never before `lower`: the past of a kept series
             if ex.original >= since and self._bad(self.exec_rules, ex.start, exec_len, strict_exec):
                 upper = execs[i + 1].start if i + 1 < len(execs) else ex.start + 7 * _DAY
                 room = self._room_after(previous_end, self.lead + 1) if i or not kept else []
-                moved = self._move_exec(ex, exec_len, previous_end, upper, room, strict_exec)
+                moved = self._move_exec(ex, exec_len, floor, upper, room, strict_exec)
                 if moved is not None:
                     exec_start = moved
                     reason = self.exec_rules.explain(ex.start, ex.start + exec_len)
@@ -333,10 +339,10 @@ class SyncPlanner:
             if i < len(internals) and internals[i].original >= internal_since:
                 sync = internals[i]
                 if not self._internal_ok(
-                    sync.start, internal_len, exec_start, previous_end, strict_internal
+                    sync.start, internal_len, exec_start, floor, strict_internal
                 ):
                     moved = self._move_internal(
-                        sync, internal_len, exec_start, previous_end, strict_internal
+                        sync, internal_len, exec_start, floor, strict_internal
                     )
                     if moved is not None and moved != sync.start:
                         reason = self._internal_reason(sync, internal_len, exec_start)
@@ -452,8 +458,3 @@ def _moved(
         (start.astimezone(UTC) + length).astimezone(tzinfo),
         reason,
     )
-
-
-def existing_rule(spec: SeriesSpec) -> str:
-    """Return the RRULE of a stored series (for constraint wording)."""
-    return rule_line(spec.recurrence) or ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -163,8 +164,34 @@ def test_teams_sharing_hours_get_a_plan_that_verifies(request: PlanRequest) -> N
                     assert is_business_day(local, person.country)
 
 
-@settings(max_examples=15, deadline=None, derandomize=True)
+@settings(max_examples=10, deadline=None, derandomize=True)
 @given(requests())
 def test_planning_is_deterministic(request: PlanRequest) -> None:
     """The same request gives the same plan."""
     assert plan_meetings(request) == plan_meetings(request)
+
+
+@settings(SETTINGS, max_examples=25)
+@given(requests(), requests(), st.integers(1, 400))
+def test_a_later_handover_keeps_the_account_series(
+    first: PlanRequest, other: PlanRequest, days_later: int
+) -> None:
+    """A second handover keeps the sync times and rules; rules still hold or are warned."""
+    series = plan_meetings(first).sync_series()
+    second = replace(
+        other,
+        handover_id="h2",
+        client_timezone=first.client_timezone,
+        cadence=first.cadence,
+        sync_lead_business_days=first.sync_lead_business_days,
+        earliest=first.earliest + timedelta(days=days_later),
+        existing_sync_series=series,
+    )
+    plan = plan_meetings(second)
+    for meeting, old in zip(plan.meetings[3:], (series.internal, series.executive), strict=True):
+        assert meeting.kept and (meeting.start, meeting.timezone) == (old.start, old.timezone)
+        assert meeting.recurrence[: len(old.recurrence)] == old.recurrence
+    for breach in plan_breaches(plan, second):
+        assert breach.rule in {"hours", "holiday"}, str(breach)
+        assert breach.person is not None
+        assert any(breach.person.email in w for w in plan.meeting(breach.kind).warnings)
