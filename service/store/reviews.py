@@ -136,6 +136,18 @@ def seen_files(session: Session, file_ids: Iterable[str]) -> dict[str, SeenFileR
     return found
 
 
+def seen_file_ids(session: Session, file_ids: Iterable[str]) -> set[str]:
+    """Return which of these files have a seen row (without loading the rows)."""
+    ids = sorted(set(file_ids))
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(
+            session.scalars(select(SeenFileRow.file_id).where(SeenFileRow.file_id.in_(chunk)))
+        )
+    return found
+
+
 def pending_files(session: Session) -> list[SeenFileRow]:
     """Return the seen files changed since they were last evaluated, oldest change first."""
     return list(
@@ -173,6 +185,21 @@ def latest_review(session: Session, file_id: str) -> ReviewRow | None:
         .order_by(ReviewRow.revision.desc())
         .limit(1)
     )
+
+
+def latest_reviews(session: Session, file_ids: Iterable[str]) -> dict[str, ReviewRow]:
+    """Return the newest review round of each of these files that has one, by file id."""
+    ids = sorted(set(file_ids))
+    found: dict[str, ReviewRow] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = session.scalars(
+            select(ReviewRow)
+            .where(ReviewRow.file_id.in_(chunk))
+            .order_by(ReviewRow.file_id, ReviewRow.revision)
+        )
+        found.update((r.file_id, r) for r in rows)  # by revision, so the newest stays
+    return found
 
 
 def rounds_of(session: Session, file_id: str) -> list[ReviewRow]:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from integrations.ports import ChangeFeed, Channel
 from service.store import channels as repo
+from service.store import reviews as reviews_repo
 from service.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -50,16 +51,18 @@ def open_channel(
     """Open a push channel on the change feed and remember its id and secret token."""
     channel_id = uuid.uuid4().hex
     token = secrets.token_urlsafe(32)
+    start_token = start_token or feed.start_token()
     with db.transaction() as session:
         repo.add_channel(
             session, channel_id=channel_id, token=token, expires_at=now + TTL, created_at=now
         )
+        # The sync reads on from where the channel starts watching, unless it reads from
+        # somewhere already: a first sync would otherwise take its token after the change
+        # that woke it, and that change (the first draft) would never be seen.
+        reviews_repo.init_sync_state(session, start_token, now=now)
     try:
         channel = feed.watch(
-            channel_id=channel_id,
-            token=token,
-            address=address,
-            start_token=start_token or feed.start_token(),
+            channel_id=channel_id, token=token, address=address, start_token=start_token
         )
     except Exception:
         with db.transaction() as session:

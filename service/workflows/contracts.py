@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_PAGES = 10_000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def sync_drive(
             with db.transaction() as session:
                 repo.init_sync_state(session, first, now=clock())
             continue
-        changes, new_token = _read_feed(feed, token)
+        changes, read, new_token = _read_feed(db, feed, token, intake_folder_id)
         with db.transaction() as session:
             now = clock()
             if not repo.advance_sync_state(
@@ -90,22 +94,44 @@ def sync_drive(
             tasks.enqueue(
                 "sync_drive", {}, key="sync_drive:settle", delay_seconds=policy.settle_seconds
             )
-        log.info("drive synced: %d changes, %d reviews opened", len(changes), len(opened))
-        return SyncResult(len(changes), tuple(opened), unsettled, new_token)
+        log.info("drive synced: %d changes, %d reviews opened", read, len(opened))
+        return SyncResult(read, tuple(opened), unsettled, new_token)
     log.info("drive sync gave way to other workers %d times; queued again", attempts)
     tasks.enqueue("sync_drive", {}, key="sync_drive")  # what woke this one is not lost
     return SyncResult(0, (), 0, "")
 
 
-def _read_feed(feed: ChangeFeed, token: str) -> tuple[list[Change], str]:
-    changes: list[Change] = []
+def _read_feed(
+    db: Database, feed: ChangeFeed, token: str, intake: str | None
+) -> tuple[list[Change], int, str]:
+    """Return the changes that may concern a watched folder, how many were read, the new token.
+
+    Most of a Drive's changes are elsewhere: each page keeps only the files in a watched
+    folder now, the files seen in one before, and files kept from an earlier page (their
+    latest change wins), so a long backlog does not have to fit in memory.
+    """
+    kept: list[Change] = []
+    kept_ids: set[str] = set()
+    read = 0
     for _ in range(MAX_PAGES):
         page = feed.changes(token)
-        changes.extend(page.changes)
+        read += len(page.changes)
+        # Read after the page: a folder watched by the time its changes were listed counts.
+        with db.transaction() as session:
+            watched = repo.watched_folders(session, intake).keys()
+            seen = repo.seen_file_ids(session, [c.file_id for c in page.changes])
+        for change in page.changes:
+            if (
+                change.file_id in kept_ids
+                or change.file_id in seen
+                or not watched.isdisjoint(change.parents)
+            ):
+                kept.append(change)
+                kept_ids.add(change.file_id)
         if page.next_token:
             token = page.next_token
             continue
-        return changes, page.new_start_token or token
+        return kept, read, page.new_start_token or token
     raise RuntimeError("the change feed did not end after 10000 pages")
 
 
@@ -134,18 +160,23 @@ def _apply(
         _record_sighting(row, change, parents, gone, now)
         touched.append(row)
     session.flush()
+    pending = repo.pending_files(session)
+    # One query for every file's newest review, not two per file: a bulk move of drafts
+    # into a Contracts folder is thousands of files.
+    reviews = repo.latest_reviews(session, [r.file_id for r in pending + touched])
     opened: list[str] = []
     unsettled = 0
     settle = timedelta(seconds=policy.settle_seconds)
-    for row in repo.pending_files(session):
+    for row in pending:
         if row.changed_at > now - settle:
             unsettled += 1  # still changing (uploading): route once it has settled
             continue
-        review_id = _evaluate(session, row, watched, policy, now)
-        if review_id:
-            opened.append(review_id)
+        made = _evaluate(session, row, watched, policy, now, reviews.get(row.file_id))
+        if made is not None:
+            reviews[row.file_id] = made
+            opened.append(made.id)
     for row in touched:
-        review = repo.latest_review(session, row.file_id)
+        review = reviews.get(row.file_id)
         if review is not None:
             _guard(session, review, row.shared_with, now, allowed_domain)
     return opened, unsettled
@@ -184,8 +215,9 @@ def _evaluate(
     watched: dict[str, str | None],
     policy: rules.ReviewPolicy,
     now: datetime,
-) -> str | None:
-    """Decide what a settled file's change means; return the id of a review it opened."""
+    review: ReviewRow | None,
+) -> ReviewRow | None:
+    """Decide what a settled file's change means, given its newest review; return one opened."""
     current = rules.Sighting(row.name, row.mime_type, frozenset(row.parents))
     previous = (
         None
@@ -198,7 +230,6 @@ def _evaluate(
     row.pending, row.evaluated_at = False, now
     folder = rules.arrival(previous, current, watched, policy.patterns)
     kind = rules.classify(row.name, row.mime_type, policy.patterns)
-    review = repo.latest_review(session, row.file_id)
     if review is None:
         if folder is None or kind is None:
             return None
@@ -230,7 +261,7 @@ def _open(
     *,
     revision: int,
     now: datetime,
-) -> str | None:
+) -> ReviewRow | None:
     review = ReviewRow(
         id=uuid.uuid4().hex,
         file_id=seen.file_id,
@@ -263,7 +294,7 @@ def _open(
         account=account_key,
         state=review.state,
     )
-    return review.id
+    return review
 
 
 def fill_people(session: Session, review: ReviewRow) -> None:
@@ -332,7 +363,14 @@ def decide(
 
 
 def assign_unmatched(
-    review_id: str, account_key: str, *, actor: str, db: Database, tasks: Tasks
+    review_id: str,
+    account_key: str,
+    *,
+    actor: str,
+    db: Database,
+    tasks: Tasks,
+    clock: Clock = _utcnow,
+    allowed_domain: str | None = None,
 ) -> ReviewRow:
     """Give an unmatched draft to an account (Operations' choice) and route it."""
     with db.transaction() as session:
@@ -344,6 +382,11 @@ def assign_unmatched(
         review.state = rules.after_assign(review.state)
         review.account_key = account_key
         fill_people(session, review)
+        # An unmatched draft is not guarded (nobody to alert); a share outside made
+        # meanwhile may never show in the feed again, so look at the last sighting now.
+        seen = session.get(SeenFileRow, review.file_id)
+        if seen is not None:
+            _guard(session, review, seen.shared_with or [], clock(), allowed_domain)
         audit.record(
             session, actor=actor, action="review.assigned", subject=review_id, account=account_key
         )

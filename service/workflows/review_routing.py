@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
 from integrations.ports import ApprovalRequest, Approvals, Chat, Drive, Email, Grant, Mail
 from service.domain import contracts as rules
 from service.domain.business_days import review_deadline
@@ -65,8 +68,7 @@ def route_review(review_id: str, *, db: Database, ctx: ReviewContext, clock: Clo
     if claimed:
         _route(review, db=db, ctx=ctx, clock=clock)
         outcome = "routed"
-    if review.flagged_external_at and not review.external_alerted_at and review.am_email:
-        _alert(review, db=db, ctx=ctx, clock=clock)
+    _alert(review_id, db=db, ctx=ctx, clock=clock)
     return outcome
 
 
@@ -119,13 +121,46 @@ def _route(review: ReviewRow, *, db: Database, ctx: ReviewContext, clock: Clock)
         review.state = row.state
 
 
-def _alert(review: ReviewRow, *, db: Database, ctx: ReviewContext, clock: Clock) -> None:
-    ctx.mail.send(_email(review, "review_shared_outside", "shared_outside", ctx))
+def _alert(review_id: str, *, db: Database, ctx: ReviewContext, clock: Clock) -> None:
+    """Alert the AM and PM once to a share outside the agency, if one was flagged.
+
+    Two jobs for one review can run side by side (a sync queues one while another runs),
+    and the mail's look-then-send is not atomic: the alert is sent under the review's
+    lease, taken only while it is flagged and not alerted yet.
+    """
+    now = clock()
     with db.transaction() as session:
-        row = _row(session, review.id)
-        if row.external_alerted_at is None:
-            row.external_alerted_at = clock()
-            audit.record(session, actor="service", action="review.alerted", subject=review.id)
+        if not _claim_alert(session, review_id, now):
+            return
+        review = _row(session, review_id)
+    try:
+        ctx.mail.send(_email(review, "review_shared_outside", "shared_outside", ctx))
+    except Exception:
+        with db.transaction() as session:
+            _row(session, review_id).route_lease_until = None
+        raise
+    with db.transaction() as session:
+        row = _row(session, review_id)
+        row.external_alerted_at, row.route_lease_until = clock(), None
+        audit.record(session, actor="service", action="review.alerted", subject=review_id)
+
+
+def _claim_alert(session: Session, review_id: str, now: datetime) -> bool:
+    """Take the review's lease to alert; False if not due or another worker holds it."""
+    result = session.execute(
+        update(ReviewRow)
+        .where(
+            ReviewRow.id == review_id,
+            ReviewRow.flagged_external_at.is_not(None),
+            ReviewRow.external_alerted_at.is_(None),
+            ReviewRow.am_email.is_not(None),
+            ReviewRow.state != rules.UNMATCHED,
+            or_(ReviewRow.route_lease_until.is_(None), ReviewRow.route_lease_until < now),
+        )
+        .values(route_lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def send_reminders(now: datetime, *, db: Database, ctx: ReviewContext) -> list[str]:

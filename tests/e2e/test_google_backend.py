@@ -14,7 +14,7 @@ from service import create_app
 from service.demo import example_handover
 from service.workflows import kickoff
 from tests.conftest import close_app, make_settings
-from tests.fakes import Fault, FakeGoogle
+from tests.fakes import FakeGoogle, Fault
 
 FOLDER = "application/vnd.google-apps.folder"
 DOC = "application/vnd.google-apps.document"

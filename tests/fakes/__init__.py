@@ -10,7 +10,8 @@ Requests are routed and validated against the discovery documents bundled with
 googleapiclient (unknown methods 404, unknown query parameters and body fields 400, in
 Google's error JSON shape). Module map: server (HTTP), dispatch (log, faults, uploads,
 batch), validation (discovery), drive / drive_files / drive_query / drive_sharing /
-drive_changes, docs, gmail, calendar / calendar_time, faults, notify (webhooks).
+drive_changes / drive_approvals, docs, gmail, calendar / calendar_time, faults, notify
+(webhooks).
 Any exception inside the fake answers 500 and is kept in `fake.crashes`.
 """
 

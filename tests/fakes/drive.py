@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -22,9 +23,10 @@ from tests.fakes.core import (
     not_found,
     rfc3339,
 )
+from tests.fakes.drive_approvals import ApprovalsMixin
 from tests.fakes.drive_changes import ChangesMixin
 from tests.fakes.drive_files import FilesMixin, checked_properties, permission_id
-from tests.fakes.drive_sharing import SharingMixin
+from tests.fakes.drive_sharing import ROLES, SharingMixin
 from tests.fakes.htmltext import html_to_text
 from tests.fakes.notify import Notifier
 from tests.fakes.wire import media_type as bare_type
@@ -36,6 +38,8 @@ FOLDER = "application/vnd.google-apps.folder"
 DOC = "application/vnd.google-apps.document"
 APPS_PREFIX = "application/vnd.google-apps."
 FILE_FIELDS = "kind,id,name,mimeType"
+# A fields selection naming permissions or permissionIds, or a wildcard.
+_WANTS_PERMISSIONS = re.compile(r"\bpermission(?:s|Ids)\b|\*")
 DEFAULT_FIELDS = {
     "drive.files.get": FILE_FIELDS,
     "drive.files.create": FILE_FIELDS,
@@ -47,8 +51,8 @@ DEFAULT_FIELDS = {
 }
 
 
-class DriveState(FilesMixin, SharingMixin, ChangesMixin, State):
-    """Files, folders, permissions, comments, changes and watch channels of one user."""
+class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
+    """Files, folders, permissions, comments, changes, watch channels and approvals of one user."""
 
     docs: DocsState
 
@@ -76,6 +80,7 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, State):
         self._visible_at: dict[str, float] = {}
         self.reset_sharing()
         self.reset_changes()
+        self.reset_approvals()
 
     def handlers(self) -> dict[str, Callable[[Call], Reply]]:
         own = {
@@ -90,7 +95,12 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, State):
             "drive.files.export": self.files_export,
             "drive.about.get": self.about_get,
         }
-        return {**own, **self.sharing_handlers(), **self.changes_handlers()}
+        return {
+            **own,
+            **self.sharing_handlers(),
+            **self.changes_handlers(),
+            **self.approvals_handlers(),
+        }
 
     # --- helpers tests call (they simulate what a person does in the Drive UI) -----------
 
@@ -130,6 +140,57 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, State):
             self._reparent(file, list(add_parents), list(remove_parents), check_single=False)
             self._touch(file)
             return file
+
+    def rename_file(self, file_id: str, name: str) -> dict[str, Any]:
+        """Rename a file as a user would in the Drive UI (records a change); return it."""
+        with self.lock:
+            file = self._get(file_id)
+            file["name"] = name
+            self._touch(file)
+            return file
+
+    def share_file(
+        self,
+        file_id: str,
+        *,
+        email: str | None = None,
+        domain: str | None = None,
+        anyone: bool = False,
+        role: str = "reader",
+    ) -> dict[str, Any]:
+        """Share a file as a user would in the Drive UI (records a change); return the permission.
+
+        Exactly one of email (a user), domain or anyone (a public link) names who gets it.
+        """
+        if sum((email is not None, domain is not None, anyone)) != 1:
+            raise ValueError("share_file takes exactly one of email, domain or anyone")
+        if role not in ROLES or role == "owner":
+            raise ValueError(f"share_file cannot give the role {role!r}")
+        permission: dict[str, Any] = {
+            "kind": "drive#permission",
+            "role": role,
+            "deleted": False,
+            "pendingOwner": False,
+        }
+        if email is not None:
+            permission.update(
+                id=permission_id(email),
+                type="user",
+                emailAddress=email,
+                displayName=email.split("@")[0],
+            )
+        elif domain is not None:
+            permission.update(id=permission_id(domain)[:19] + "k", type="domain", domain=domain)
+        else:
+            permission.update(id="anyoneWithLink", type="anyone", allowFileDiscovery=False)
+        with self.lock:
+            file = self._get(file_id)
+            existing = self.permissions.setdefault(file["id"], [])
+            existing[:] = [p for p in existing if p["id"] != permission["id"]]
+            existing.append(permission)
+            file["shared"] = True
+            self.record_change(file["id"])
+            return copy.deepcopy(permission)
 
     def trash_file(self, file_id: str, trashed: bool = True) -> dict[str, Any]:
         """Trash (or restore) a file and its descendants as a user would."""
@@ -352,10 +413,18 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, State):
             return decoded.replace("\r\n", "\n").rstrip("\n") + "\n"
         raise ApiError(501, f"FakeGoogle does not convert {kind} to Google Docs.", "notImplemented")
 
-    def view(self, file: dict[str, Any]) -> dict[str, Any]:
-        """A copy of the resource as Drive answers it (empty property maps omitted)."""
+    def view(self, file: dict[str, Any], fields: str | None = None) -> dict[str, Any]:
+        """A copy of the resource as Drive answers it (empty property maps omitted).
+
+        Like Drive, `permissions` (the effective ones, inherited included) and
+        `permissionIds` are there only when the `fields` selection asks for them.
+        """
         out = copy.deepcopy(file)
         for key in ("appProperties", "properties"):
             if not out.get(key):
                 out.pop(key, None)
+        if fields and _WANTS_PERMISSIONS.search(fields) and file is not self.root:
+            permissions = self.effective_permissions(file["id"])
+            out["permissions"] = permissions
+            out["permissionIds"] = [p["id"] for p in permissions]
         return out

@@ -121,7 +121,7 @@ class ChangesMixin:
                 "fileId": file_id,
             }
             if not removed and file_id in self.files:
-                change["file"] = self.view(self.files[file_id])
+                change["file"] = self.view(self.files[file_id], call.param("fields"))
             changes.append(change)
         result: dict[str, Any] = {"kind": "drive#changeList", "changes": changes}
         if rest:

@@ -88,12 +88,12 @@ class FilesMixin:
         )
         if file_id is not None:
             self.reserved_ids.discard(file_id)
-        return Reply(json=self.view(file))
+        return Reply(json=self.view(file, call.param("fields")))
 
     def files_get(self: DriveState, call: Call) -> Reply:
         file = self._get(call.params["fileId"])
         if call.param("alt") != "media":
-            return Reply(json=self.view(file))
+            return Reply(json=self.view(file, call.param("fields")))
         if file["mimeType"].startswith(APPS_PREFIX):
             raise ApiError(
                 403,
@@ -144,7 +144,7 @@ class FilesMixin:
         result: dict[str, Any] = {
             "kind": "drive#fileList",
             "incompleteSearch": False,
-            "files": [self.view(f) for f in page],
+            "files": [self.view(f, call.param("fields")) for f in page],
         }
         if offset + size < len(matched):
             result["nextPageToken"] = _page_token(offset + size, q)
@@ -206,7 +206,7 @@ class FilesMixin:
             self._touch(file)
             if stamp:
                 file["modifiedTime"] = stamp
-        return Reply(json=self.view(file))
+        return Reply(json=self.view(file, call.param("fields")))
 
     def files_copy(self: DriveState, call: Call) -> Reply:
         source = self._get(call.params["fileId"])
@@ -233,7 +233,7 @@ class FilesMixin:
         )
         if file_id is not None:
             self.reserved_ids.discard(file_id)
-        return Reply(json=self.view(file))
+        return Reply(json=self.view(file, call.param("fields")))
 
     def files_delete(self: DriveState, call: Call) -> Reply:
         file = self._get(call.params["fileId"])

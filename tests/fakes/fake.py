@@ -31,7 +31,9 @@ class FakeGoogle:
     Build clients with `integrations.google.discovery.build_client(api, version,
     endpoint=fake.url, credentials=None)`. State is inspectable as plain dicts in Google's
     JSON shape: fake.drive.files, fake.drive.permissions, fake.drive.comments,
-    fake.docs.text(id), fake.gmail.sent, fake.calendar.events.
+    fake.drive.approvals, fake.docs.text(id), fake.gmail.sent, fake.calendar.events.
+    Act as a person would with fake.drive.add_file / move_file / rename_file /
+    share_file / trash_file.
     """
 
     def __init__(self, *, port: int = 0, user_email: str = DEFAULT_USER) -> None:

@@ -359,6 +359,50 @@ def test_permissions_are_inherited_and_notifications_recorded(google: SimpleName
     ]
 
 
+def test_a_user_sharing_or_renaming_shows_in_the_feed_with_permissions_when_asked(
+    google: SimpleNamespace,
+) -> None:
+    parent = folder(google, "Client")
+    google.fake.drive.permission_window = 0.0
+    google.drive.permissions().create(
+        fileId=parent, body={"type": "user", "role": "writer", "emailAddress": "pm@a.example"}
+    ).execute()
+    draft = google.fake.drive.add_file("notes.txt", [parent], mime_type="text/plain")
+    start = google.drive.changes().getStartPageToken().execute()["startPageToken"]
+    google.fake.drive.rename_file(draft["id"], "MSA draft.pdf")
+    google.fake.drive.share_file(draft["id"], email="someone@gmail.com")
+    google.fake.drive.share_file(draft["id"], domain="client.example", role="commenter")
+    google.fake.drive.share_file(draft["id"], anyone=True)
+
+    plain = google.drive.files().get(fileId=draft["id"], fields="*").execute()
+    listed = (
+        google.drive.changes()
+        .list(
+            pageToken=start,
+            fields="changes(fileId,file(name,permissions(type,role,emailAddress,domain)))",
+        )
+        .execute()["changes"]
+    )
+    bare = google.drive.changes().list(pageToken=start).execute()["changes"]
+
+    assert [c["fileId"] for c in listed] == [draft["id"]]
+    assert listed[0]["file"]["name"] == "MSA draft.pdf"
+    assert sorted(
+        (p["type"], p["role"], p.get("emailAddress") or p.get("domain", ""))
+        for p in listed[0]["file"]["permissions"]
+    ) == [
+        ("anyone", "reader", ""),
+        ("domain", "commenter", "client.example"),
+        ("user", "owner", "handover@agency.example"),
+        ("user", "reader", "someone@gmail.com"),
+        ("user", "writer", "pm@a.example"),  # inherited from the folder
+    ]
+    assert len(plain["permissionIds"]) == 5 and plain["shared"] is True
+    assert "permissions" not in bare[0]["file"]
+    with pytest.raises(ValueError):
+        google.fake.drive.share_file(draft["id"], email="a@b.example", anyone=True)
+
+
 def test_comments_require_fields(google: SimpleNamespace) -> None:
     doc = google.drive.files().create(body={"name": "D", "mimeType": DOC}).execute()
     with pytest.raises(HttpError) as excinfo:
