@@ -79,6 +79,11 @@ def create_app(
     if settings.is_local and not settings.testing:
         _watch_local_drive(services)
 
+    from service.web import audit, signin
+
+    signin.init_app(app, settings)
+    app.register_blueprint(audit.bp)
+
     from service.web.errors import register as register_errors
 
     register_errors(app)
@@ -90,6 +95,10 @@ def _build_tasks(settings: Settings, services: Services) -> Any:
         from integrations.tasks.cloud_tasks import CloudTasks, make_client
 
         return CloudTasks(make_client(settings.cloud_tasks_endpoint), settings.task_queue)
+    if settings.task_queue == "database":  # `handover worker` runs the jobs
+        from service.worker import DatabaseTasks
+
+        return DatabaseTasks(services.db, clock=lambda: services.clock())
     tasks = InlineTasks(
         lambda job, payload: run_job(services, job, payload), workers=settings.inline_workers
     )

@@ -1,4 +1,4 @@
-"""The `handover` command: demo, sweep, migrate, doctor."""
+"""The `handover` command: demo, sweep, migrate, doctor, worker."""
 
 from __future__ import annotations
 
@@ -123,3 +123,42 @@ def reminders() -> None:
     s = _app().extensions["handover"]
     sent = review_routing.send_reminders(s.clock(), db=s.db, ctx=s.reviews)
     click.echo(f"sent {len(sent)} reminder(s)")
+
+
+@main.command()
+def doctor() -> None:
+    """Check the settings, database, queue and Google access; exit 1 if something will fail."""
+    import os
+
+    from service.doctor import diagnose_all
+
+    findings = diagnose_all(os.environ)
+    for finding in findings:
+        click.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.check}: {finding.message}")
+    failed = [f.check for f in findings if not f.ok]
+    click.echo(f"{len(failed)} problem(s): {', '.join(failed)}" if failed else "all checks passed")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--threads", default=4, help="Jobs run at once in this process.")
+@click.option("--poll", default=0.5, help="Seconds to wait when no job is due.")
+def worker(threads: int, poll: float) -> None:
+    """Run the jobs queued in the database (TASK_QUEUE=database) until stopped."""
+    import os
+    import signal
+    import threading
+
+    from service.config import Settings
+    from service.worker import Worker
+
+    if Settings.from_env(os.environ).task_queue != "database":
+        raise click.UsageError("handover worker runs TASK_QUEUE=database jobs; set it")
+    s = _app().extensions["handover"]
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"worker: {threads} thread(s) on the database queue; Ctrl-C stops")
+    Worker(s, threads=threads, poll=poll).run(stop)
+    s.close()
+    click.echo("worker stopped")

@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from service.domain.access import DEFAULT_ROLE, ROLES
+
+GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
+
 
 class SettingsError(ValueError):
     """A setting has a value the service cannot run with; the message names it."""
@@ -51,8 +55,25 @@ def _tokens(value: str) -> dict[str, str]:
         token, _, role = item.partition(":")
         if len(token) < 16:
             raise SettingsError("API_TOKENS: every token must be at least 16 characters")
-        tokens[token] = role or "sales"
+        tokens[token] = _person_role("API_TOKENS", role or DEFAULT_ROLE)
     return tokens
+
+
+def _person_role(name: str, role: str) -> str:
+    if role not in ROLES:
+        raise SettingsError(f"{name}: role must be one of {', '.join(ROLES)}, got {role!r}")
+    return role
+
+
+def _roles(value: str) -> dict[str, str]:
+    """Parse `ROLES`: `email:role`, comma-separated."""
+    roles: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        email, _, role = item.rpartition(":")
+        if "@" not in email:
+            raise SettingsError(f"ROLES: each entry must be email:role, got {item!r}")
+        roles[email.strip().lower()] = _person_role("ROLES", role.strip())
+    return roles
 
 
 def _flag(name: str, value: str) -> bool:
@@ -80,6 +101,16 @@ def _role(value: str) -> str:
     return value
 
 
+def _signin(env: Mapping[str, str]) -> str | None:
+    """Return the OAuth client id; Sign-in with Google needs its secret and ALLOWED_DOMAIN."""
+    client_id = env.get("GOOGLE_OAUTH_CLIENT_ID")
+    if client_id and not (env.get("GOOGLE_OAUTH_CLIENT_SECRET") and env.get("ALLOWED_DOMAIN")):
+        raise SettingsError(
+            "GOOGLE_OAUTH_CLIENT_ID needs GOOGLE_OAUTH_CLIENT_SECRET and ALLOWED_DOMAIN"
+        )
+    return client_id
+
+
 def _https(name: str, value: str | None) -> str | None:
     if value and not value.startswith("https://"):
         raise SettingsError(f"{name} must be an https:// URL")
@@ -99,6 +130,10 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8080"
     api_tokens: Mapping[str, str] = field(default_factory=dict)
     allowed_domain: str | None = None
+    roles: Mapping[str, str] = field(default_factory=dict)
+    google_oauth_client_id: str | None = None
+    google_oauth_client_secret: str | None = None
+    google_oidc_discovery_url: str = GOOGLE_DISCOVERY_URL
     task_queue: str = "inline"
     business_country: str = "US"
     agency_timezone: str = "America/New_York"
@@ -138,8 +173,10 @@ class Settings:
         if auth == "anonymous" and not env.get("GOOGLE_API_ENDPOINT"):
             raise SettingsError("GOOGLE_AUTH=anonymous is only allowed with GOOGLE_API_ENDPOINT")
         queue = env.get("TASK_QUEUE", "inline")
-        if queue != "inline" and not queue.startswith("cloud-tasks:"):
-            raise SettingsError(f"TASK_QUEUE must be inline or cloud-tasks:..., got {queue!r}")
+        if queue not in {"inline", "database"} and not queue.startswith("cloud-tasks:"):
+            raise SettingsError(
+                f"TASK_QUEUE must be inline, database or cloud-tasks:..., got {queue!r}"
+            )
         on_app_engine = "GAE_APPLICATION" in env
         secret = env.get("SECRET_KEY", "")
         if not secret and (on_app_engine or env.get("ALLOWED_DOMAIN")):
@@ -156,6 +193,10 @@ class Settings:
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             api_tokens=_tokens(env.get("API_TOKENS", "")),
             allowed_domain=env.get("ALLOWED_DOMAIN"),
+            roles=_roles(env.get("ROLES", "")),
+            google_oauth_client_id=_signin(env),
+            google_oauth_client_secret=env.get("GOOGLE_OAUTH_CLIENT_SECRET"),
+            google_oidc_discovery_url=env.get("GOOGLE_OIDC_DISCOVERY_URL", GOOGLE_DISCOVERY_URL),
             task_queue=queue,
             business_country=env.get("BUSINESS_COUNTRY", "US").upper(),
             agency_timezone=_zone(
@@ -192,6 +233,13 @@ class Settings:
     def is_local(self) -> bool:
         """True when the embedded local backend does the work (no Google at all)."""
         return self.workspace_backend == "local"
+
+    @property
+    def signin_enabled(self) -> bool:
+        """True when Sign-in with Google is configured (client id, secret and domain)."""
+        return bool(
+            self.google_oauth_client_id and self.google_oauth_client_secret and self.allowed_domain
+        )
 
     @property
     def dev_login(self) -> bool:
