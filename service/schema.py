@@ -7,6 +7,7 @@ returns the domain `Handover` or a list of `FieldError`s, one per field path
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -89,8 +90,20 @@ Zone = Annotated[str, AfterValidator(_check_zone)]
 Country = Annotated[str, StringConstraints(max_length=3), AfterValidator(_check_country)]
 
 
+# Control characters (tabs and line breaks aside) and lone surrogates: no field needs them,
+# and PostgreSQL refuses NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise ValueError("must not contain control characters")
+        return value
 
 
 class PersonIn(_Strict):

@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
+from service.domain.access import EVERYONE, OPERATIONS, SALES
 from service.schema import InvalidHandover, validate_handover
 from service.store import handovers as repo
-from service.web.auth import api_auth
+from service.web import guards
+from service.web.auth import api_auth, require
 from service.web.errors import error_response
 from service.web.openapi import openapi_document
 from service.web.present import handover_json
@@ -38,6 +40,7 @@ def _json_body() -> dict[str, Any]:
 
 @bp.post("/handovers")
 @api_auth
+@require(SALES, OPERATIONS)
 def create_handover() -> tuple[Response, int]:
     """Store a handover and start its steps; the same Idempotency-Key answers the same one."""
     key = request.headers.get("Idempotency-Key")
@@ -80,8 +83,10 @@ def create_handover() -> tuple[Response, int]:
 
 @bp.put("/handovers/<handover_id>")
 @api_auth
+@require(SALES, OPERATIONS)
 def replace_handover(handover_id: str) -> tuple[Response, int]:
     """Replace a handover's data (a team member added, a new cadence...); same artifacts."""
+    guards.check(_services().db, handover_id, change=True)
     body = _json_body()
     s = _services()
     try:
@@ -97,8 +102,10 @@ def replace_handover(handover_id: str) -> tuple[Response, int]:
 
 @bp.post("/handovers/<handover_id>/cancel")
 @api_auth
+@require(SALES, OPERATIONS)
 def cancel(handover_id: str) -> tuple[Response, int]:
     """Cancel a handover: its steps stop and its meetings are cancelled."""
+    guards.check(_services().db, handover_id, change=True)
     s = _services()
     try:
         kickoff.cancel_handover(
@@ -123,13 +130,12 @@ def _status_url(handover_id: str) -> str:
 
 @bp.get("/handovers/<handover_id>")
 @api_auth
+@require(*EVERYONE)
 def get_handover(handover_id: str) -> Response:
     """Return a handover's status, steps and artifacts."""
     s = _services()
     with s.db.transaction() as session:
-        row = repo.get_handover(session, handover_id)
-        if row is None:
-            abort(404)
+        row = guards.mine(repo.get_handover(session, handover_id))
         return jsonify(handover_json(row, base_url=s.settings.public_base_url))
 
 

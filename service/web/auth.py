@@ -1,21 +1,26 @@
-"""Who is asking: the one seam for sign-in (Sign-in with Google plugs in here).
+"""Who is asking, and may they: the one seam for sign-in and roles.
 
-Without ALLOWED_DOMAIN the local mode signs in a dev user and answers only on loopback.
-With it set, pages need a signed-in session of that domain, and the API a bearer token.
+Without ALLOWED_DOMAIN the local mode signs in a dev user (admin) and answers only on
+loopback. With it set, pages need a signed-in session of that domain (Sign-in with Google,
+`service/web/signin.py`), and the API a bearer token or such a session. Every view then
+names the roles it serves with `require(...)`; admins pass everywhere.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, request, session
+from flask import abort, current_app, g, redirect, request, session, url_for
 
 from service.config import Settings
+from service.domain.access import ADMIN, role_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,17 +44,25 @@ def _from_loopback() -> bool:
         return False
 
 
+def in_domain(email: str, domain: str | None) -> bool:
+    """Return whether the address belongs to the agency's domain (exactly, any case)."""
+    name, at, host = email.strip().rpartition("@")
+    return bool(domain and name and at and host.lower() == domain.lower())
+
+
 def current_user() -> User | None:
     """Return the signed-in user of this request, or None."""
     settings = _settings()
     if settings.dev_login:
-        return User(DEV_USER_EMAIL, "admin") if _from_loopback() else None
+        return User(DEV_USER_EMAIL, ADMIN) if _from_loopback() else None
     data = session.get("user")
-    if isinstance(data, dict) and str(data.get("email", "")).endswith(
-        "@" + str(settings.allowed_domain)
-    ):
-        return User(str(data["email"]), str(data.get("role", "sales")))
-    return None
+    if not isinstance(data, dict):
+        return None
+    email = str(data.get("email", ""))
+    if not in_domain(email, settings.allowed_domain):
+        return None
+    # The role is read from the settings on every request, so a change applies at once.
+    return User(email.lower(), role_of(email, settings.roles))
 
 
 def token_user() -> User | None:
@@ -58,20 +71,37 @@ def token_user() -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
+    given = token.strip().encode("utf-8", "surrogateescape")
     for known, role in _settings().api_tokens.items():
-        if hmac.compare_digest(known.encode(), token.strip().encode()):
-            return User(f"token:{known[:4]}…", role)
+        if hmac.compare_digest(known.encode(), given):
+            # Named by a digest: distinct per token, and the token never reaches the audit.
+            return User("token:" + hashlib.sha256(known.encode()).hexdigest()[:12], role)
     return None
 
 
+def safe_next(target: str | None) -> str:
+    """Return a local path to go back to after sign-in; anything else becomes `/`."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 0x20 for c in target):
+        return "/"
+    return target
+
+
 def login_required(view: F) -> F:
-    """Let signed-in users through; others get 403 (dev mode off loopback) or 401."""
+    """Let signed-in users through; others go to sign-in (GET) or get 403/401."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         user = current_user()
         if user is None:
-            abort(403 if _settings().dev_login else 401)
+            settings = _settings()
+            if settings.dev_login:
+                abort(403)
+            if settings.signin_enabled and request.method == "GET":
+                return redirect(url_for("signin.login", next=safe_next(request.full_path)))
+            abort(401)
         g.user = user
         return view(*args, **kwargs)
 
@@ -90,3 +120,28 @@ def api_auth(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+def require(*roles: str) -> Callable[[F], F]:
+    """Let only these roles (and admins) through; put it under `login_required`/`api_auth`."""
+    allowed = frozenset(roles) | {ADMIN}
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = g.get("user")
+            if user is None:
+                abort(401)
+            if user.role not in allowed:
+                abort(403, f"The {user.role} role may not do this here.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def ensure(allowed: bool, message: str = "This is not one of your handovers or reviews.") -> None:
+    """Answer 403 unless the signed-in user may act on this particular thing."""
+    if not allowed:
+        abort(403, message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -19,13 +19,51 @@ MESSAGES = {
 }
 
 
+# The request part a JSON error names when the view did not name a field itself.
+FIELDS = {
+    400: "body",
+    401: "Authorization",
+    403: "Authorization",
+    405: "method",
+    413: "body",
+    415: "Content-Type",
+}
+
+
+def _field(status: int) -> str:
+    if g.get("error_field"):
+        return str(g.error_field)
+    if status == 404:
+        return next(iter(request.view_args or {}), "path")
+    return FIELDS.get(status, "request")
+
+
 def error_response(status: int, message: str, **extra: object) -> tuple[Response, int]:
     """Return a JSON error body with a message."""
     return jsonify({"error": message, **extra}), status
 
 
+def _nul_field() -> str | None:
+    """Return the request part that holds a NUL character, if one does."""
+    if "\x00" in request.path:
+        return "path"
+    for data in (request.args, request.form):
+        for key, values in data.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return key
+    return None
+
+
 def register(app: Flask) -> None:
     """Install the error handlers."""
+
+    @app.before_request
+    def refuse_nul() -> None:
+        # No field needs a NUL, and PostgreSQL refuses it in text: say 400, not 500.
+        field = _nul_field()
+        if field is not None:
+            g.error_field = field
+            abort(400, f"{field} holds a NUL character.")
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
@@ -42,5 +80,7 @@ def register(app: Flask) -> None:
         custom = exc.description != type(exc).description  # set by our own abort(..., text)
         message = exc.description if custom and exc.description else MESSAGES.get(status, "Error")
         if request.path.startswith(("/api/", "/tasks/", "/hooks/")):
-            return error_response(status, message)
+            return error_response(
+                status, message, errors=[{"field": _field(status), "message": message}]
+            )
         return render_template("error.html", status=status, message=message), status

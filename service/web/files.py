@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, send_file
 
 from integrations.local.drive import LocalDrive
-from service.web.auth import login_required
+from service.domain.access import EVERYONE
+from service.web.auth import login_required, require
 
 bp = Blueprint("files", __name__)
 
 
 @bp.get("/files/<file_id>")
 @login_required
+@require(*EVERYONE)
 def show(file_id: str) -> Response:
     """Return a local document by id (local backend only)."""
     drive = current_app.extensions["handover"].drive

@@ -22,8 +22,12 @@ def nest(form: MultiDict[str, str]) -> dict[str, Any]:
         value: Any = values if parts[-1] in MULTI_VALUED else values[-1]
         node = data
         for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                break  # `a` and `a.b` both sent: keep the first, never crash on the second
+            node = child
+        else:
+            node[parts[-1]] = value
     for name in LIST_FIELDS:
         rows = data.get(name, {})
         if isinstance(rows, dict):

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from service.schema import HandoverIn
+from service.web.openapi_paths import more_paths
 
 
 @cache
@@ -71,12 +72,15 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         for code, text in {
             "400": "Malformed request",
             "401": "No or wrong bearer token",
+            "403": "The caller's role may not do this, or not to this handover or review",
+            "404": "No such handover or review",
+            "409": "The review is not in a state that allows this",
             "413": "Body too large",
             "415": "Not JSON",
             "422": "Invalid handover: one error per field",
         }.items()
     }
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Handover service API", "version": "1"},
         "servers": [{"url": base_url}],
@@ -133,7 +137,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "200": {
                             "description": "The Idempotency-Key was used before: that handover"
                         },
-                        **errors,
+                        **{k: v for k, v in errors.items() if k not in {"404", "409"}},
                     },
                 }
             },
@@ -158,9 +162,13 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             },
                         },
                         "401": errors["401"],
-                        "404": {"description": "No such handover"},
+                        "403": errors["403"],
+                        "404": errors["404"],
                     },
                 }
             },
         },
     }
+    for path, item in more_paths(errors).items():
+        document["paths"].setdefault(path, {}).update(item)
+    return document

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 
@@ -20,10 +21,12 @@ from flask import (
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from service.domain.access import EVERYONE, OPERATIONS, SALES, may_see_handover
 from service.domain.model import Person
 from service.schema import InvalidHandover, PersonIn, validate_handover
 from service.store import handovers as repo
-from service.web.auth import login_required
+from service.web import guards
+from service.web.auth import login_required, require
 from service.web.formdata import LIST_FIELDS, flatten, nest
 from service.web.present import handover_json
 from service.web.timeline import layout
@@ -32,6 +35,7 @@ from service.workflows import kickoff, meetings
 
 bp = Blueprint("pages", __name__)
 
+_FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CADENCES = ("fortnightly", "monthly", "quarterly")
 CONTACT_ROLES = ("buyer", "executive_sponsor", "champion", "influencer", "detractor")
 
@@ -49,16 +53,22 @@ def healthz() -> Response:
 
 @bp.get("/")
 @login_required
+@require(*EVERYONE)
 def index() -> str:
     """List the newest handovers."""
+    user = g.user
     with _services().db.transaction() as session:
-        rows = repo.recent_handovers(session)
-        items = [handover_json(r, base_url="") for r in rows]
+        rows = repo.recent_handovers(session, limit=500)
+        mine = [
+            r for r in rows if may_see_handover(user.email, user.role, r.payload, r.submitted_by)
+        ]
+        items = [handover_json(r, base_url="") for r in mine[:50]]
     return render_template("index.html", handovers=items, user=g.user)
 
 
 @bp.get("/handovers/new")
 @login_required
+@require(SALES, OPERATIONS)
 def new() -> str:
     """Show the empty handover form."""
     return _form({}, {}, status=200)[0]
@@ -70,7 +80,7 @@ def _form(
     status: int,
     extra: Mapping[str, object] | None = None,
 ) -> tuple[str, int]:
-    key = request.form.get("idempotency_key") or secrets.token_urlsafe(16)
+    key = _form_key()
     return (
         render_template(
             "new.html",
@@ -87,12 +97,19 @@ def _form(
     )
 
 
+def _form_key() -> str:
+    """Return the form's hidden key if it looks like one we made; else a fresh one."""
+    key = request.form.get("idempotency_key", "")
+    return key if _FORM_KEY.match(key) else secrets.token_urlsafe(16)
+
+
 def _count(rows: object) -> int:
     return len(rows) if isinstance(rows, list) else 0
 
 
 @bp.post("/handovers")
 @login_required
+@require(SALES, OPERATIONS)
 def submit() -> WerkzeugResponse | tuple[str, int]:
     """Store the submitted handover and show its page; on errors, the form again."""
     data = nest(request.form)
@@ -100,8 +117,7 @@ def submit() -> WerkzeugResponse | tuple[str, int]:
     try:
         result = kickoff.submit_handover(
             data,
-            idempotency_key="form:"
-            + request.form.get("idempotency_key", secrets.token_urlsafe(16)),
+            idempotency_key="form:" + _form_key(),
             actor=g.user.email,
             db=s.db,
             tasks=s.tasks,
@@ -114,6 +130,7 @@ def submit() -> WerkzeugResponse | tuple[str, int]:
 
 @bp.post("/handovers/preview")
 @login_required
+@require(SALES, OPERATIONS)
 def preview() -> tuple[str, int]:
     """Show the form again with the meetings it would plan; nothing is stored or sent."""
     data = nest(request.form)
@@ -129,15 +146,14 @@ def preview() -> tuple[str, int]:
 
 @bp.get("/handovers/<handover_id>")
 @login_required
+@require(*EVERYONE)
 def show(handover_id: str) -> str:
     """Show one handover's steps and artifacts; the page refreshes them by itself."""
     s = _services()
     with s.db.transaction() as session:
-        row = repo.get_handover(session, handover_id)
-        if row is None:
-            abort(404)
+        row = guards.mine(repo.get_handover(session, handover_id))
         data = handover_json(row, base_url="")
-        payload = dict(row.payload)
+        payload, can = dict(row.payload), guards.permissions(row)
         trail = [
             (a.at.isoformat(timespec="seconds"), a.actor, a.action, a.detail)
             for a in repo.audit_trail(session, handover_id, limit=50)
@@ -151,15 +167,18 @@ def show(handover_id: str) -> str:
         payload=payload,
         trail=trail,
         user=g.user,
+        can=can,
         pm_errors={},
     )
 
 
 @bp.post("/handovers/<handover_id>/project-manager")
 @login_required
+@require(OPERATIONS)
 def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     """Assign or change the PM; the brief is re-rendered into the same document."""
     s = _services()
+    guards.check(_services().db, handover_id)
     try:
         pm_in = PersonIn.model_validate(
             {
@@ -180,12 +199,14 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
             if row is None:
                 abort(404)
             data, payload = handover_json(row, base_url=""), dict(row.payload)
+            can = guards.permissions(row)
         return render_template(
             "handover.html",
             h=data,
             payload=payload,
             trail=[],
             user=g.user,
+            can=can,
             pm_errors=errors,
             plan=None,
             tl=None,
@@ -204,20 +225,21 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
 
 @bp.get("/handovers/<handover_id>/edit")
 @login_required
+@require(SALES, OPERATIONS)
 def edit(handover_id: str) -> tuple[str, int]:
     """Show the handover's form filled with what is stored, to change it."""
     with _services().db.transaction() as session:
-        row = repo.get_handover(session, handover_id)
-        if row is None:
-            abort(404)
+        row = guards.mine(repo.get_handover(session, handover_id), change=True)
         payload = dict(row.payload)
     return _form(payload, {}, status=200, extra={"edit_id": handover_id})
 
 
 @bp.post("/handovers/<handover_id>/edit")
 @login_required
+@require(SALES, OPERATIONS)
 def save(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     """Store the changed handover; its brief, shares and meetings follow."""
+    guards.check(_services().db, handover_id, change=True)
     data = nest(request.form)
     s = _services()
     try:
@@ -234,8 +256,10 @@ def save(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
 
 @bp.post("/handovers/<handover_id>/cancel")
 @login_required
+@require(SALES, OPERATIONS)
 def cancel(handover_id: str) -> WerkzeugResponse:
     """Cancel the handover and its meetings."""
+    guards.check(_services().db, handover_id, change=True)
     s = _services()
     try:
         kickoff.cancel_handover(
@@ -248,8 +272,10 @@ def cancel(handover_id: str) -> WerkzeugResponse:
 
 @bp.post("/handovers/<handover_id>/retry")
 @login_required
+@require(OPERATIONS)
 def retry(handover_id: str) -> WerkzeugResponse:
     """Run the failed steps again (after the cause was fixed)."""
+    guards.check(_services().db, handover_id)
     s = _services()
     kickoff.retry_handover(handover_id, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock)
     return redirect(url_for("pages.show", handover_id=handover_id), code=303)

@@ -23,11 +23,12 @@ from flask import (
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain import contracts as rules
+from service.domain.access import ACCOUNT_MANAGER, OPERATIONS, PROJECT_MANAGER, may_see_review
 from service.domain.business_days import zone
 from service.store import handovers as audit
 from service.store import reviews as repo
 from service.store.review_models import ReviewRow
-from service.web.auth import api_auth, login_required
+from service.web.auth import api_auth, ensure, login_required, require
 from service.web.errors import error_response
 from service.wiring import Services
 from service.workflows import contracts
@@ -79,6 +80,22 @@ def review_json(row: ReviewRow, *, base_url: str, agency_timezone: str) -> dict[
     }
 
 
+def _visible(rows: list[ReviewRow]) -> list[ReviewRow]:
+    """Return the reviews the user may see: all for Operations, their accounts' for AM and PM."""
+    user = g.user
+    return [r for r in rows if may_see_review(user.email, user.role, r.am_email, r.pm_email)]
+
+
+def _mine(row: ReviewRow | None) -> ReviewRow:
+    if row is None:
+        abort(404)
+    ensure(bool(_visible([row])), "This review is not on one of your accounts.")
+    return row
+
+
+READERS = (OPERATIONS, ACCOUNT_MANAGER, PROJECT_MANAGER)
+
+
 def _jsons(rows: list[ReviewRow], base_url: str = "") -> list[dict[str, Any]]:
     tz = _services().settings.agency_timezone
     return [review_json(r, base_url=base_url, agency_timezone=tz) for r in rows]
@@ -89,11 +106,13 @@ def _jsons(rows: list[ReviewRow], base_url: str = "") -> list[dict[str, Any]]:
 
 @bp.get("/reviews")
 @login_required
+@require(*READERS)
 def index() -> str:
     """List the contract reviews, newest first (optionally one state)."""
     state = request.args.get("state", "")
     with _services().db.transaction() as session:
         rows = repo.list_reviews(session, states=[state] if state in rules.STATES else [])
+        rows = _visible(rows)
     return render_template(
         "reviews.html", reviews=_jsons(rows), labels=STATE_LABELS, state=state, user=g.user
     )
@@ -101,6 +120,7 @@ def index() -> str:
 
 @bp.get("/reviews/unmatched")
 @login_required
+@require(OPERATIONS)
 def unmatched() -> str:
     """List the drafts no account was found for, for Operations to assign."""
     with _services().db.transaction() as session:
@@ -111,6 +131,7 @@ def unmatched() -> str:
 
 @bp.get("/reviews/<review_id>")
 @login_required
+@require(*READERS)
 def show(review_id: str) -> str:
     """Show one review: the draft, its deadline, the decision form and its history."""
     return _page(review_id, errors={}, values={})[0]
@@ -120,9 +141,7 @@ def _page(
     review_id: str, *, errors: dict[str, str], values: dict[str, str], status: int = 200
 ) -> tuple[str, int]:
     with _services().db.transaction() as session:
-        row = repo.get_review(session, review_id)
-        if row is None:
-            abort(404)
+        row = _mine(repo.get_review(session, review_id))
         rounds = _jsons(repo.rounds_of(session, row.file_id))
         accounts = sorted(repo.client_names(session).items(), key=lambda kv: kv[1].lower())
         trail = [
@@ -145,6 +164,7 @@ def _page(
 
 @bp.post("/reviews/<review_id>/decision")
 @login_required
+@require(PROJECT_MANAGER, OPERATIONS)
 def decide(review_id: str) -> WerkzeugResponse | tuple[str, int]:
     """Record the decision from the review page's form."""
     values = {k: request.form.get(k, "") for k in ("decision", "comment")}
@@ -172,10 +192,9 @@ def decide(review_id: str) -> WerkzeugResponse | tuple[str, int]:
 
 @bp.post("/reviews/<review_id>/account")
 @login_required
+@require(OPERATIONS)
 def assign(review_id: str) -> WerkzeugResponse | tuple[str, int]:
     """Give an unmatched draft to the account Operations picked."""
-    if g.user.role not in {"admin", "operations"}:
-        abort(403, "Only Operations assigns drafts to accounts.")
     s = _services()
     key = request.form.get("account_key", "")
     try:
@@ -198,33 +217,38 @@ def _back(review_id: str) -> WerkzeugResponse:
 
 @api_bp.get("/api/reviews")
 @api_auth
-def api_list() -> Response:
+@require(*READERS)
+def api_list() -> Response | tuple[Response, int]:
     """Return the reviews, newest first; `state` and `account` filter them."""
     state = request.args.get("state", "")
     if state and state not in rules.STATES:
-        abort(400, f"state must be one of {', '.join(rules.STATES)}")
+        message = f"must be one of {', '.join(rules.STATES)}"
+        return error_response(
+            400, f"state {message}", errors=[{"field": "state", "message": message}]
+        )
     s = _services()
     with s.db.transaction() as session:
         rows = repo.list_reviews(
             session, states=[state] if state else [], account_key=request.args.get("account")
         )
+        rows = _visible(rows)
     return jsonify({"reviews": _jsons(rows, s.settings.public_base_url)})
 
 
 @api_bp.get("/api/reviews/<review_id>")
 @api_auth
+@require(*READERS)
 def api_show(review_id: str) -> Response:
     """Return one review."""
     s = _services()
     with s.db.transaction() as session:
-        row = repo.get_review(session, review_id)
-        if row is None:
-            abort(404)
+        row = _mine(repo.get_review(session, review_id))
     return jsonify(_jsons([row], s.settings.public_base_url)[0])
 
 
 @api_bp.post("/api/reviews/<review_id>/decision")
 @api_auth
+@require(PROJECT_MANAGER, OPERATIONS)
 def api_decide(review_id: str) -> tuple[Response, int]:
     """Record a decision: `{"decision": "approved"|"changes_requested", "comment": "..."}`."""
     if not request.is_json:
@@ -247,9 +271,11 @@ def api_decide(review_id: str) -> tuple[Response, int]:
         errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
         return error_response(422, "The decision is not valid.", errors=errors)
     except rules.NotAllowed as exc:
-        return error_response(403, str(exc))
+        return error_response(
+            403, str(exc), errors=[{"field": "Authorization", "message": str(exc)}]
+        )
     except rules.WrongState as exc:
-        return error_response(409, str(exc))
+        return error_response(409, str(exc), errors=[{"field": "state", "message": str(exc)}])
     except LookupError:
         abort(404)
     return jsonify(_jsons([row], s.settings.public_base_url)[0]), 200

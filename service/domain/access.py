@@ -1,0 +1,74 @@
+"""Who may do what: the roles and the rules that tie a person to the handovers and reviews.
+
+Pure rules, no I/O. Admins may do everything; Operations sees every handover and review
+(it assigns PMs and the unmatched drafts); Sales kicks off handovers and sees its own;
+an Account Manager or Project Manager sees the handovers and reviews they are named on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+SALES = "sales"
+OPERATIONS = "operations"
+ACCOUNT_MANAGER = "account_manager"
+PROJECT_MANAGER = "project_manager"
+ADMIN = "admin"
+ROLES = (SALES, OPERATIONS, ACCOUNT_MANAGER, PROJECT_MANAGER, ADMIN)
+EVERYONE = ROLES
+DEFAULT_ROLE = SALES
+# Roles that see and act on every handover and review.
+EVERYWHERE = frozenset({OPERATIONS, ADMIN})
+
+
+def role_of(email: str, roles: Mapping[str, str]) -> str:
+    """Return the person's role from the configured map; people not in it are Sales."""
+    return roles.get(email.strip().lower(), DEFAULT_ROLE)
+
+
+def _email(person: Any) -> str:
+    if isinstance(person, Mapping):
+        return str(person.get("email") or "").strip().lower()
+    return ""
+
+
+def named_on(payload: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Return the emails a handover names, by role: Sales, its AM and its PM."""
+    sales = payload.get("sales")
+    sales_emails = {_email(p) for p in sales} if isinstance(sales, list) else set()
+    return {
+        SALES: frozenset(sales_emails - {""}),
+        ACCOUNT_MANAGER: frozenset({_email(payload.get("account_manager"))}) - {""},
+        PROJECT_MANAGER: frozenset({_email(payload.get("project_manager"))}) - {""},
+    }
+
+
+def may_see_handover(
+    email: str, role: str, payload: Mapping[str, Any], submitted_by: str
+) -> bool:
+    """Return whether this person may see the handover (and its audit lines)."""
+    if role in EVERYWHERE:
+        return True
+    me = email.strip().lower()
+    if role == SALES and me == submitted_by.strip().lower():
+        return True
+    return me in named_on(payload).get(role, frozenset())
+
+
+def may_change_handover(
+    email: str, role: str, payload: Mapping[str, Any], submitted_by: str
+) -> bool:
+    """Return whether this person may change or cancel the handover: its Sales or Operations."""
+    if role in EVERYWHERE:
+        return True
+    return role == SALES and may_see_handover(email, role, payload, submitted_by)
+
+
+def may_see_review(email: str, role: str, am_email: str | None, pm_email: str | None) -> bool:
+    """Return whether this person may see the contract review: its account's AM or PM."""
+    if role in EVERYWHERE:
+        return True
+    me = email.strip().lower()
+    mine = {ACCOUNT_MANAGER: am_email, PROJECT_MANAGER: pm_email}.get(role)
+    return bool(mine) and me == str(mine).strip().lower()

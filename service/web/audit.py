@@ -1,0 +1,75 @@
+"""The audit trail for admins: the page `/admin/audit` and `GET /api/audit`."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
+
+from service.domain.access import ADMIN
+from service.store import handovers as repo
+from service.store.models import AuditRow
+from service.web.auth import api_auth, login_required, require
+from service.web.errors import error_response
+from service.wiring import Services
+
+bp = Blueprint("audit", __name__)
+
+MAX_LIMIT = 1000
+
+
+def _services() -> Services:
+    return current_app.extensions["handover"]  # type: ignore[no-any-return]
+
+
+def audit_json(row: AuditRow) -> dict[str, Any]:
+    """Return one audit line as the API shows it."""
+    return {
+        "id": row.id,
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "action": row.action,
+        "subject": row.subject,
+        "detail": row.detail or {},
+    }
+
+
+def _bad(field: str, message: str) -> NoReturn:
+    response, status = error_response(
+        400, f"{field} {message}", errors=[{"field": field, "message": message}]
+    )
+    response.status_code = status
+    abort(response)
+
+
+def _query() -> tuple[str | None, int]:
+    """Return the subject filter and limit from the query string, or answer 400 naming it."""
+    subject = request.args.get("subject", "").strip() or None
+    raw = request.args.get("limit", "200")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        _bad("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    if subject is not None and len(subject) > 200:
+        _bad("subject", "must be at most 200 characters")
+    return subject, int(raw)
+
+
+@bp.get("/admin/audit")
+@login_required
+@require(ADMIN)
+def page() -> str:
+    """Show who or what did what, and when (newest first; `subject` filters)."""
+    subject, limit = _query()
+    with _services().db.transaction() as session:
+        rows = [audit_json(r) for r in repo.audit_trail(session, subject, limit=limit)]
+    return render_template("audit.html", rows=rows, subject=subject or "", user=g.user)
+
+
+@bp.get("/api/audit")
+@api_auth
+@require(ADMIN)
+def api_list() -> Response:
+    """Return audit lines, newest first; `subject` (a handover or review id) filters them."""
+    subject, limit = _query()
+    with _services().db.transaction() as session:
+        rows = [audit_json(r) for r in repo.audit_trail(session, subject, limit=limit)]
+    return jsonify({"audit": rows, "subject": subject})

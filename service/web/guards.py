@@ -1,0 +1,36 @@
+"""Per-handover checks for the pages and the API: may this user see or change this one?"""
+
+from __future__ import annotations
+
+from flask import abort, g
+
+from service.domain.access import ADMIN, OPERATIONS, may_change_handover, may_see_handover
+from service.store import handovers as repo
+from service.store.db import Database
+from service.store.models import HandoverRow
+from service.web.auth import ensure
+
+
+def mine(row: HandoverRow | None, *, change: bool = False) -> HandoverRow:
+    """Return the handover if the user may see it (or change it); else answer 404 or 403."""
+    if row is None:
+        abort(404)
+    rule = may_change_handover if change else may_see_handover
+    ensure(rule(g.user.email, g.user.role, row.payload, row.submitted_by))
+    return row
+
+
+def check(db: Database, handover_id: str, *, change: bool = False) -> None:
+    """Answer 404 for an unknown handover, 403 for one the user may not see or change."""
+    with db.transaction() as session:
+        mine(repo.get_handover(session, handover_id), change=change)
+
+
+def permissions(row: HandoverRow) -> dict[str, bool]:
+    """Return which of the handover page's forms this user may use."""
+    user = g.user
+    return {
+        "change": may_change_handover(user.email, user.role, row.payload, row.submitted_by),
+        "assign": user.role in {OPERATIONS, ADMIN},
+        "retry": user.role in {OPERATIONS, ADMIN},
+    }

@@ -1,0 +1,104 @@
+"""An app with Sign-in with Google against the loopback OpenID fake, and people in every role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from service import create_app
+from service.store.models import AuditRow, HandoverRow, StepRow
+from service.store.review_models import ReviewRow
+from tests.conftest import API_TOKEN, close_app, make_settings
+from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET, FakeGoogleSignIn, sign_in
+
+DOMAIN = "agency.example"
+ROLES = {
+    "ada@agency.example": "account_manager",
+    "pat@agency.example": "project_manager",
+    "pia@agency.example": "project_manager",  # a PM of no account in the tests
+    "ola@agency.example": "operations",
+    "boss@agency.example": "admin",
+}
+SALES = "sam@agency.example"  # not in ROLES: the default role, sales
+OPS_TOKEN = "ops-token-0123456789abcdef"  # noqa: S105 - a test value
+ADMIN_TOKEN = "admin-token-0123456789abcdef"  # noqa: S105 - a test value
+
+
+@contextmanager
+def signin_app(
+    tmp_path: Path, database_url: str, fake: FakeGoogleSignIn, **overrides: Any
+) -> Iterator[Flask]:
+    """Yield an app whose pages need Sign-in with Google (the fake) for agency.example."""
+    settings: dict[str, Any] = {
+        "database_url": database_url,
+        "allowed_domain": DOMAIN,
+        "google_oauth_client_id": CLIENT_ID,
+        "google_oauth_client_secret": CLIENT_SECRET,
+        "google_oidc_discovery_url": fake.discovery_url,
+        "roles": ROLES,
+        "api_tokens": {API_TOKEN: "sales", OPS_TOKEN: "operations", ADMIN_TOKEN: "admin"},
+        "public_base_url": "http://localhost",
+        **overrides,
+    }
+    app = create_app(make_settings(tmp_path, **settings))
+    try:
+        yield app
+    finally:
+        close_app(app)
+
+
+def client_as(app: Flask, fake: FakeGoogleSignIn, email: str) -> Any:
+    """Return a test client signed in as this agency person."""
+    client = app.test_client()
+    answer = sign_in(client, fake, email=email)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return client
+
+
+def counts(app: Flask) -> dict[str, int]:
+    """Return the number of rows in every table an attack could touch, and the files made."""
+    services = app.extensions["handover"]
+    with services.db.transaction() as session:
+        rows = {
+            table.__tablename__: int(session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in (HandoverRow, StepRow, ReviewRow, AuditRow)
+        }
+    root = services.settings.workspace_dir
+    rows["files"] = sum(1 for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+    outbox = getattr(services.mail, "messages", None)
+    rows["outbox"] = len(list(outbox())) if outbox else 0
+    return rows
+
+
+def kickoff(app: Flask, *, actor: str = SALES, client: str = "Acme Corp") -> str:
+    """Submit the example handover as this person, run its steps, and return its id."""
+    from service.demo import example_handover
+    from service.workflows import kickoff as use_cases
+
+    services = app.extensions["handover"]
+    result = use_cases.submit_handover(
+        example_handover(client), idempotency_key=None, actor=actor, db=services.db,
+        tasks=services.tasks,
+    )
+    services.tasks.wait_idle()
+    return str(result.handover_id)
+
+
+def a_review(app: Flask, name: str = "SOW - Acme Corp v1.docx") -> str:
+    """Drop a contract draft into the account's Contracts folder, sync, return the review id."""
+    from service.jobs import run_job
+    from service.store.models import AccountRow
+
+    services = app.extensions["handover"]
+    with services.db.transaction() as session:
+        folder_id = session.scalar(select(AccountRow.contracts_folder_id))
+    (Path(services.drive.path_of(folder_id)) / name).write_bytes(b"draft v1")
+    run_job(services, "sync_drive", {})
+    services.tasks.wait_idle()
+    with services.db.transaction() as session:
+        return str(session.scalar(select(ReviewRow.id).order_by(ReviewRow.created_at.desc())))
