@@ -73,3 +73,39 @@ class Renderer:
             text=self._text.get_template(f"{base}/body.txt").render(**context),
             html=self._html.get_template(f"{base}/body.html").render(**context),
         )
+
+
+def handover_fields(
+    handover: Handover, *, links: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Return the handover's fields as flat strings by dotted name, for `{{name}}` templates."""
+    h = handover
+    pm = h.project_manager
+    fields = {
+        "client.name": h.client.name,
+        "client.domain": h.client.domain,
+        "client.timezone": h.client.timezone,
+        "project.name": h.project.name,
+        "project.contract_signed_on": h.project.contract_signed_on.isoformat(),
+        "project.proposal_url": h.project.proposal_url,
+        "project.sync_cadence": h.project.sync_cadence.value,
+        "account_manager.name": h.account_manager.name,
+        "account_manager.email": h.account_manager.email,
+        "project_manager.name": pm.name if pm else "to be assigned by Operations",
+        "project_manager.email": pm.email if pm else "",
+        "sales": ", ".join(f"{p.name} <{p.email}>" for p in h.sales),
+        "delivery_team": ", ".join(
+            f"{p.name} ({p.role})" if p.role else p.name for p in h.delivery_team
+        ),
+        "client_contacts": ", ".join(f"{c.name} <{c.email}>" for c in h.client_contacts),
+        "success.why_bought": h.success.why_bought,
+        "success.problem_and_goals": h.success.problem_and_goals,
+        "success.success_definition": h.success.success_definition,
+        "success.roadblocks": h.success.roadblocks,
+        "influencers_notes": h.influencers_notes,
+    }
+    for role in ContactRole:
+        fields[f"contacts.{role.value}"] = ", ".join(c.name for c in h.contacts_with(role))
+    for name, url in (links or {}).items():
+        fields[f"links.{name}"] = url
+    return fields

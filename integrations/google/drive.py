@@ -1,39 +1,33 @@
 """The Drive port on Drive v3 and Docs v1.
 
-Creates never make a second file: each create carries an id from `files.generateIds`, so
-a retry of a create whose answer was lost gets 409 and reads the file the first attempt
-made; and before creating, the file is looked up by its appProperties.
+Creates never make a second file: each create carries an id reserved with
+`files.generateIds` (from a pool filled ahead, see `drive_ids`), so a retry of a create
+whose answer was lost gets 409 and reads the file the first attempt made. `ensure_folder`
+and `write_document` look the file up by its appProperties before creating;
+`create_folder` and `create_document` take an id the caller stored before the call, so
+they look nothing up. Sharing makes one permission call per file at a time, several files
+side by side (`drive_sharing`); template mode is in `drive_templates`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
-import re
 import threading
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from googleapiclient.http import MediaIoBaseUpload
 
 from integrations.google.auth import Clients
+from integrations.google.drive_files import ALL_DRIVES, FIELDS, file_url, to_drive_file
+from integrations.google.drive_ids import IdPool
+from integrations.google.drive_sharing import Chain
+from integrations.google.drive_templates import TemplatesMixin
 from integrations.google.errors import Conflict, NotFound
-from integrations.google.execute import RetryPolicy, run
-from integrations.ports import DOC_MIME, FOLDER_MIME, DriveFile, Grant
-
-FIELDS = "id,name,mimeType,parents,appProperties,trashed,webViewLink"
-PLACEHOLDER = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_.-]*)\}\}")
-# Stronger roles include the weaker ones: a writer asked to be a reader is left alone.
-ROLE_RANK = {
-    "reader": 1,
-    "commenter": 2,
-    "writer": 3,
-    "fileOrganizer": 4,
-    "organizer": 5,
-    "owner": 6,
-}
-# Shared drives too: DRIVE_CLIENTS_FOLDER may be one.
-ALL_DRIVES = {"supportsAllDrives": True}
+from integrations.google.execute import RetryPolicy, run, run_batch
+from integrations.ports import DOC_MIME, FOLDER_MIME, DriveFile, Grant, Made
 
 
 def quote(value: str) -> str:
@@ -49,58 +43,23 @@ def properties_query(properties: Mapping[str, str]) -> list[str]:
     ]
 
 
-def file_url(file_id: str, mime_type: str, web_view_link: str = "") -> str:
-    """Return the address a person opens the file at."""
-    if mime_type == DOC_MIME:
-        return f"https://docs.google.com/document/d/{file_id}/edit"
-    if mime_type == FOLDER_MIME:
-        return f"https://drive.google.com/drive/folders/{file_id}"
-    return web_view_link or f"https://drive.google.com/file/d/{file_id}/view"
-
-
-def to_drive_file(item: Mapping[str, Any]) -> DriveFile:
-    """Return our DriveFile for a Drive API file resource."""
-    return DriveFile(
-        id=item["id"],
-        name=item.get("name", ""),
-        url=file_url(item["id"], item.get("mimeType", ""), item.get("webViewLink", "")),
-        mime_type=item.get("mimeType", ""),
-        parents=tuple(item.get("parents") or ()),
-        properties=dict(item.get("appProperties") or {}),
-    )
-
-
 def _html(html: str) -> MediaIoBaseUpload:
     # Not resumable: one multipart request, whose body is built once and resent as is.
     return MediaIoBaseUpload(io.BytesIO(html.encode("utf-8")), "text/html", resumable=False)
 
 
-class _IdPool:
-    """File ids from `files.generateIds`, fetched a few at a time ahead of need."""
-
-    def __init__(self, drive: GoogleDrive, size: int) -> None:
-        self._drive = drive
-        self._size = size
-        self._ids: list[str] = []
-        self._lock = threading.Lock()
-
-    def take(self) -> str:
-        with self._lock:
-            if not self._ids:
-                answer = self._drive._run(
-                    self._drive._files().generateIds(count=self._size, space="drive", type="files")
-                )
-                self._ids.extend(answer["ids"])
-            return self._ids.pop()
-
-
-class GoogleDrive:
+class GoogleDrive(TemplatesMixin):
     """Folders, briefs and sharing in the service user's Drive."""
 
-    def __init__(self, clients: Clients, *, policy: RetryPolicy, id_batch: int = 10) -> None:
+    def __init__(
+        self, clients: Clients, *, policy: RetryPolicy, id_batch: int = 10, prefetch: bool = True
+    ) -> None:
         self._clients = clients
         self._policy = policy
-        self._ids = _IdPool(self, id_batch)
+        # prefetch: fill the pool of reserved ids in the background, now and when it runs low.
+        apart = self._generate_ids_apart if prefetch else None
+        self._ids = IdPool(self._generate_ids, size=id_batch, fetch_apart=apart)
+        self._ids.warm()
         # Drive keeps only the last of concurrent permission changes on one file.
         self._share_locks = [threading.Lock() for _ in range(64)]
 
@@ -135,14 +94,7 @@ class GoogleDrive:
         if target is None:
             target = next(self._list(properties_query(properties)), None)
         if target is not None:
-            request = self._files().update(
-                fileId=target["id"],
-                body={"name": name},
-                media_body=_html(html),
-                fields=FIELDS,
-                **ALL_DRIVES,
-            )
-            return to_drive_file(self._run(request))
+            return to_drive_file(self._rewrite(target["id"], name, html))
         body = {
             "name": name,
             "mimeType": DOC_MIME,  # Drive converts the uploaded HTML into a Google Doc
@@ -158,84 +110,86 @@ class GoogleDrive:
 
     def share(self, file_id: str, grants: Sequence[Grant], *, notify: bool) -> list[Grant]:
         """Give each grant access to the file unless it has it already; return those added."""
-        wanted: dict[str, Grant] = {}
-        for grant in grants:  # one grant per person, the strongest role asked for
-            key = grant.email.lower()
-            if key not in wanted or _rank(grant.role) > _rank(wanted[key].role):
-                wanted[key] = grant
-        added: list[Grant] = []
-        with self._share_locks[zlib.crc32(file_id.encode()) % len(self._share_locks)]:
-            have = {
-                str(p.get("emailAddress", "")).lower(): p
-                for p in self._permissions(file_id)
-                if p.get("type") in ("user", "group")
-            }
-            for key, grant in wanted.items():
-                current = have.get(key)
-                if current is not None and _rank(current.get("role", "")) >= _rank(grant.role):
-                    continue
-                if current is not None:
-                    request = self._permissions_api().update(
-                        fileId=file_id,
-                        permissionId=current["id"],
-                        body={"role": grant.role},
-                        **ALL_DRIVES,
-                    )
-                else:
-                    request = self._permissions_api().create(
-                        fileId=file_id,
-                        body={"type": "user", "role": grant.role, "emailAddress": grant.email},
-                        sendNotificationEmail=notify,
-                        fields="id,role,emailAddress",
-                        **ALL_DRIVES,
-                    )
-                self._run(request)  # one at a time: see _share_locks
-                added.append(grant)
-        return added
+        return self.share_files({file_id: grants}, notify=notify)[file_id]
 
-    # --- template mode --------------------------------------------------------------
+    # --- reserved ids (DriveIds) and sharing side by side (SharesFiles) -------------
 
-    def copy_template(
-        self, template_id: str, name: str, parent_id: str, properties: Mapping[str, str]
-    ) -> DriveFile:
-        """Return the copy of the template with these properties, making it once."""
-        found = self.find(properties)
-        if found is not None:
-            return found
-        new_id = self._ids.take()
-        body = {
-            "id": new_id,
+    def new_id(self) -> str:
+        """Return an id reserved for a file not made yet (from a pool filled ahead)."""
+        return self._ids.take()
+
+    def address(self, file_id: str, mime_type: str) -> str:
+        """Return the address a person opens the file at, whether it exists yet or not."""
+        return file_url(file_id, mime_type)
+
+    def create_folder(
+        self, name: str, *, file_id: str, parent_id: str | None, properties: Mapping[str, str]
+    ) -> Made:
+        """Make the folder with this reserved id, or return it if an earlier attempt did."""
+        body: dict[str, Any] = {
+            "id": file_id,
             "name": name,
+            "mimeType": FOLDER_MIME,
+            "appProperties": dict(properties),
+        }
+        if parent_id:
+            body["parents"] = [parent_id]
+        try:
+            return Made(to_drive_file(self._run(self._create_request(body))), new=True)
+        except Conflict:  # made by an earlier attempt whose answer (or record) was lost
+            return Made(to_drive_file(self._get(file_id)), new=False)
+
+    def create_document(
+        self,
+        name: str,
+        html: str,
+        *,
+        file_id: str,
+        parent_id: str,
+        properties: Mapping[str, str],
+    ) -> Made:
+        """Make the document from HTML with this reserved id, or write into the one made."""
+        body = {
+            "id": file_id,
+            "name": name,
+            "mimeType": DOC_MIME,  # Drive converts the uploaded HTML into a Google Doc
             "parents": [parent_id],
             "appProperties": dict(properties),
         }
-        request = self._files().copy(fileId=template_id, body=body, fields=FIELDS, **ALL_DRIVES)
+        request = self._create_request(body, _html(html))
         try:
-            return to_drive_file(self._run(request))
-        except Conflict:
-            return to_drive_file(self._get(new_id))
+            return Made(to_drive_file(self._run(request)), new=True)
+        except Conflict:  # made by an earlier attempt: write this content into it
+            return Made(to_drive_file(self._rewrite(file_id, name, html)), new=False)
 
-    def fill_placeholders(self, doc_id: str, values: Mapping[str, str]) -> None:
-        """Replace every `{{name}}` in the document by its value, in one Docs call."""
-        if not values:
-            return
-        requests = [
-            {
-                "replaceAllText": {
-                    "containsText": {"text": "{{" + k + "}}", "matchCase": True},
-                    "replaceText": v,
-                }
-            }
-            for k, v in sorted(values.items())
+    def share_files(
+        self,
+        shares: Mapping[str, Sequence[Grant]],
+        *,
+        notify: bool,
+        new_files: Collection[str] = (),
+    ) -> dict[str, list[Grant]]:
+        """Share each file with its grants; return those added per file.
+
+        One call per file at a time; the files' calls of a round go in one batch request.
+        """
+        chains = [
+            Chain(file_id, grants, notify=notify, new=file_id in new_files)
+            for file_id, grants in shares.items()
         ]
-        docs = self._clients.collection("docs", "v1", "documents")
-        self._run(docs.batchUpdate(documentId=doc_id, body={"requests": requests}))
-
-    def template_placeholders(self, doc_id: str) -> set[str]:
-        """Return the names of the `{{name}}` placeholders left in the document."""
-        docs = self._clients.collection("docs", "v1", "documents")
-        document = self._run(docs.get(documentId=doc_id))
-        return set(PLACEHOLDER.findall("".join(_text_runs(document))))
+        with contextlib.ExitStack() as stack:
+            slots = {zlib.crc32(c.file_id.encode()) % len(self._share_locks) for c in chains}
+            for slot in sorted(slots):  # always in the same order: no deadlock
+                stack.enter_context(self._share_locks[slot])
+            while True:
+                api = self._permissions_api()
+                calls = {str(n): (c, c.next_request(api)) for n, c in enumerate(chains)}
+                requests = {key: r for key, (_c, r) in calls.items() if r is not None}
+                if not requests:
+                    break
+                for key, answer in self._run_round(requests).items():
+                    calls[key][0].took(answer)
+        return {c.file_id: c.added for c in chains}
 
     # --- internals ------------------------------------------------------------------
 
@@ -247,6 +201,34 @@ class GoogleDrive:
 
     def _run(self, request: Any) -> Any:
         return run(request, policy=self._policy)
+
+    def _run_round(self, requests: Mapping[str, Any]) -> dict[str, Any]:
+        """Run one round of calls on different files: alone, or together in one batch."""
+        if len(requests) == 1:
+            ((key, request),) = requests.items()
+            return {key: self._run(request)}
+        outcome = run_batch(self._clients.get("drive", "v3"), requests, policy=self._policy)
+        if outcome.errors:
+            raise next(iter(outcome.errors.values()))
+        return outcome.results
+
+    def _generate_ids(self, count: int) -> list[str]:
+        answer = self._run(self._files().generateIds(count=count, space="drive", type="files"))
+        return [str(i) for i in answer["ids"]]
+
+    def _generate_ids_apart(self, count: int) -> list[str]:
+        """Fetch ids on clients of its own, closed after: it runs on a passing thread."""
+        own = Clients(
+            credentials=self._clients.credentials,
+            endpoint=self._clients.endpoint,
+            timeout=self._clients.timeout,
+        )
+        try:
+            files = own.collection("drive", "v3", "files")
+            answer = self._run(files.generateIds(count=count, space="drive", type="files"))
+            return [str(i) for i in answer["ids"]]
+        finally:
+            own.close()
 
     def _get(self, file_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = self._run(
@@ -261,13 +243,19 @@ class GoogleDrive:
             return None
         return None if item.get("trashed") else item
 
+    def _rewrite(self, file_id: str, name: str, html: str) -> Any:
+        request = self._files().update(
+            fileId=file_id, body={"name": name}, media_body=_html(html), fields=FIELDS, **ALL_DRIVES
+        )
+        return self._run(request)
+
+    def _create_request(self, body: Mapping[str, Any], media: Any = None) -> Any:
+        return self._files().create(body=dict(body), media_body=media, fields=FIELDS, **ALL_DRIVES)
+
     def _create(self, body: Mapping[str, Any], media: MediaIoBaseUpload | None = None) -> Any:
         file_id = self._ids.take()
-        request = self._files().create(
-            body={**body, "id": file_id}, media_body=media, fields=FIELDS, **ALL_DRIVES
-        )
         try:
-            return self._run(request)
+            return self._run(self._create_request({**body, "id": file_id}, media))
         except Conflict:
             # An earlier attempt of this very request made the file; its answer was lost.
             return self._get(file_id)
@@ -293,38 +281,3 @@ class GoogleDrive:
             token = answer.get("nextPageToken")
             if not token:
                 return
-
-    def _permissions(self, file_id: str) -> Iterator[dict[str, Any]]:
-        token: str | None = None
-        while True:
-            answer = self._run(
-                self._permissions_api().list(
-                    fileId=file_id,
-                    pageToken=token,
-                    pageSize=100,
-                    fields="nextPageToken,permissions(id,type,role,emailAddress)",
-                    **ALL_DRIVES,
-                )
-            )
-            yield from answer.get("permissions", [])
-            token = answer.get("nextPageToken")
-            if not token:
-                return
-
-
-def _rank(role: str) -> int:
-    return ROLE_RANK.get(role, 0)
-
-
-def _text_runs(node: Any) -> Iterator[str]:
-    """Yield the text of every run in a Docs document: body, tables, headers, tabs."""
-    if isinstance(node, dict):
-        run_ = node.get("textRun")
-        if isinstance(run_, dict):
-            yield str(run_.get("content", ""))
-        for key, value in node.items():
-            if key != "textRun":
-                yield from _text_runs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _text_runs(value)

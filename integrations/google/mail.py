@@ -3,6 +3,7 @@
 Each message carries a Message-ID derived from its key. Before sending, and again before
 any retry, Gmail is searched for that Message-ID (`rfc822msgid:`), so a retry after a lost
 answer or a crash returns the message already sent instead of sending a second one.
+`send_fresh` skips the first search, for a key whose caller recorded that it was never tried.
 """
 
 from __future__ import annotations
@@ -70,10 +71,14 @@ class GoogleMail:
 
     def send(self, email: Email) -> str:
         """Send the message once per key; return its Gmail message id."""
-        mid = message_id(email.key)
-        found = self.sent_id(mid)
+        found = self.sent_id(message_id(email.key))
         if found is not None:
             return found
+        return self.send_fresh(email)
+
+    def send_fresh(self, email: Email) -> str:
+        """Send a message whose key was never tried: no search first (retries still look)."""
+        mid = message_id(email.key)
         raw = base64.urlsafe_b64encode(
             build_mime(email, sender=self._sender).as_bytes(policy=SMTP)
         ).decode("ascii")

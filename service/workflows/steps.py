@@ -1,17 +1,24 @@
 """The recorded steps of a handover. Each one is idempotent: it looks for its artifact
 (by the id stored from a previous run, then by properties on the artifact itself)
-before it makes one, so a retry or a crash mid-step never makes a second."""
+before it makes one, so a retry or a crash mid-step never makes a second.
+
+On a Drive that reserves file ids (Google) the kickoff steps take the shorter road of
+`drive_steps`: ids stored before the calls that make the files, and independent calls
+side by side; in template mode the brief is made by `brief_template`.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from integrations.ports import Email, Grant
+from integrations.ports import DriveIds, Email, FreshMail, Grant, SharesFiles, TemplateDrive
 from service.domain.model import Handover, account_key
 from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import AccountRow
+from service.workflows import drive_steps
+from service.workflows.brief_template import template_brief
 from service.workflows.context import StepContext, StepFailed
 from service.workflows.meeting_steps import MEETING_STEP_FUNCTIONS, MEETING_STEPS
 
@@ -26,6 +33,17 @@ Step = Callable[[str, Handover, StepContext, Database], None]
 
 def client_folder(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
     """Find or make the account's folder and its Contracts subfolder."""
+    drive = ctx.drive
+    if isinstance(drive, DriveIds):
+
+        def brief(folder_id: str, contracts_url: str) -> None:
+            drive_steps.write_brief(
+                handover_id, h, ctx, db, drive, folder_id=folder_id, contracts_url=contracts_url
+            )
+
+        early = None if _template_mode(ctx) else brief
+        drive_steps.client_folder(handover_id, h, ctx, db, drive, early_brief=early)
+        return
     key = account_key(h.client)
     folder = ctx.drive.ensure_folder(
         h.client.name,
@@ -55,6 +73,30 @@ def project_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database)
             raise StepFailed("the client folder is missing: run the client_folder step first")
         folder_id, existing_id = folder.external_id, existing.external_id if existing else None
         links = {"contracts_folder": contracts.url if contracts else ""}
+    template_id, drive = ctx.settings.brief_template_doc_id, ctx.drive
+    if template_id and isinstance(drive, TemplateDrive):
+        template_brief(
+            handover_id,
+            h,
+            ctx,
+            db,
+            drive,
+            template_id=template_id,
+            folder_id=folder_id,
+            contracts_url=links["contracts_folder"],
+        )
+        return
+    if isinstance(drive, DriveIds):
+        drive_steps.write_brief(
+            handover_id,
+            h,
+            ctx,
+            db,
+            drive,
+            folder_id=folder_id,
+            contracts_url=links["contracts_folder"],
+        )
+        return
     html = ctx.renderer.brief(h, links=links)
     doc = ctx.drive.write_document(
         f"Project Brief - {h.project.name}",
@@ -67,25 +109,42 @@ def project_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database)
         repo.put_artifact(session, handover_id, "brief", external_id=doc.id, url=doc.url)
 
 
-def share_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
-    """Share the client folder with the AM and PM, the brief with Sales and the team."""
-    with db.transaction() as session:
-        folder = repo.artifact(session, handover_id, "folder")
-        brief = repo.artifact(session, handover_id, "brief")
-        if folder is None or brief is None:
-            raise StepFailed("the folder or the brief is missing: run the earlier steps first")
-        folder_id, brief_id = folder.external_id, brief.external_id
+def share_plan(h: Handover) -> tuple[list[Grant], list[Grant]]:
+    """Return who gets the folder (AM and PM, writers) and who the brief (Sales, the team)."""
     leads = [h.account_manager] + ([h.project_manager] if h.project_manager else [])
     lead_emails = {p.email for p in leads}
-    ctx.drive.share(folder_id, [Grant(p.email, "writer") for p in leads], notify=ctx.share_notify)
     others = [Grant(p.email, "writer") for p in h.sales if p.email not in lead_emails]
     others += [
         Grant(p.email, "commenter")
         for p in h.delivery_team
         if p.email not in lead_emails and p.email not in {g.email for g in others}
     ]
-    if others:
-        ctx.drive.share(brief_id, others, notify=ctx.share_notify)
+    return [Grant(p.email, "writer") for p in leads], others
+
+
+def share_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
+    """Share the client folder with the AM and PM, the brief with Sales and the team."""
+    folder_grants, brief_grants = share_plan(h)
+    if isinstance(ctx.drive, SharesFiles):
+        drive_steps.share_brief(
+            handover_id,
+            ctx,
+            db,
+            ctx.drive,
+            folder_grants=folder_grants,
+            brief_grants=brief_grants,
+            early_email=lambda: notify_team(handover_id, h, ctx, db),
+        )
+        return
+    with db.transaction() as session:
+        folder = repo.artifact(session, handover_id, "folder")
+        brief = repo.artifact(session, handover_id, "brief")
+        if folder is None or brief is None:
+            raise StepFailed("the folder or the brief is missing: run the earlier steps first")
+        folder_id, brief_id = folder.external_id, brief.external_id
+    ctx.drive.share(folder_id, folder_grants, notify=ctx.share_notify)
+    if brief_grants:
+        ctx.drive.share(brief_id, brief_grants, notify=ctx.share_notify)
 
 
 def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
@@ -98,6 +157,7 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
             raise StepFailed("the brief is missing: run the project_brief step first")
         brief_url, contracts_url = brief.url, contracts.url if contracts else ""
         already = set(told.data.get("emails", [])) if told else set()
+        tried = list(told.data.get("tried", [])) if told else []
     recipients = tuple(p.email for p in h.internal_people() if p.email not in already)
     if not recipients:
         return
@@ -113,21 +173,26 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
         contracts_url=contracts_url,
         status_url=f"{ctx.public_base_url}/handovers/{handover_id}",
     )
-    ctx.mail.send(
-        Email(
-            # The same people are never told twice, even when a crash repeats the step.
-            key=f"handover:{handover_id}:started:{','.join(sorted(recipients))}",
-            to=recipients,
-            subject=message.subject,
-            text=message.text,
-            html=message.html,
-        )
-    )
+    # The same people are never told twice, even when a crash repeats the step.
+    key = f"handover:{handover_id}:started:{','.join(sorted(recipients))}"
+    email = Email(key, recipients, message.subject, message.text, message.html)
+    if isinstance(ctx.mail, FreshMail) and key not in tried:
+        # Recorded before the send: a repeat of this step looks for the message first.
+        tried.append(key)
+        with db.transaction() as session:
+            data = {"emails": sorted(already), "tried": tried}
+            repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
+        ctx.mail.send_fresh(email)
+    else:
+        ctx.mail.send(email)
     with db.transaction() as session:
-        emails = sorted(already | set(recipients))
-        repo.put_artifact(
-            session, handover_id, "notified", external_id="-", data={"emails": emails}
-        )
+        data = {"emails": sorted(already | set(recipients)), "tried": tried}
+        repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
+
+
+def _template_mode(ctx: StepContext) -> bool:
+    """Return True when the brief is made from the template document."""
+    return bool(ctx.settings.brief_template_doc_id) and isinstance(ctx.drive, TemplateDrive)
 
 
 STEPS: dict[str, Step] = {

@@ -1,0 +1,100 @@
+"""Sharing Drive files: one permission call per file at a time, several files side by side.
+
+Drive keeps only the last of concurrent permission changes on one file, so each file's
+calls go one after another (a chain); the chains of different files advance together,
+one round at a time, their calls of a round sent in one batch request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from integrations.google.drive_files import ALL_DRIVES
+from integrations.ports import Grant
+
+# Stronger roles include the weaker ones: a writer asked to be a reader is left alone.
+ROLE_RANK = {
+    "reader": 1,
+    "commenter": 2,
+    "writer": 3,
+    "fileOrganizer": 4,
+    "organizer": 5,
+    "owner": 6,
+}
+LIST_FIELDS = "nextPageToken,permissions(id,type,role,emailAddress)"
+
+
+def rank(role: str) -> int:
+    """Return how strong a role is (0 for an unknown one)."""
+    return ROLE_RANK.get(role, 0)
+
+
+def strongest(grants: Sequence[Grant]) -> dict[str, Grant]:
+    """Return one grant per person (by lower-cased email), the strongest role asked for."""
+    wanted: dict[str, Grant] = {}
+    for grant in grants:
+        key = grant.email.lower()
+        if key not in wanted or rank(grant.role) > rank(wanted[key].role):
+            wanted[key] = grant
+    return wanted
+
+
+class Chain:
+    """The permission calls one file needs: list what it has (unless new), then add."""
+
+    def __init__(self, file_id: str, grants: Sequence[Grant], *, notify: bool, new: bool) -> None:
+        self.file_id = file_id
+        self.notify = notify
+        self.wanted = strongest(grants)
+        self.have: dict[str, Mapping[str, Any]] = {}
+        self.listing = not new  # a file we just made has no one's permission to find
+        self.token: str | None = None
+        self.todo: list[Grant] = [] if self.listing else list(self.wanted.values())
+        self.added: list[Grant] = []
+
+    def next_request(self, api: Any) -> Any | None:
+        """Return the file's next call on the permissions collection, or None when done."""
+        if self.listing:
+            return api.list(
+                fileId=self.file_id,
+                pageToken=self.token,
+                pageSize=100,
+                fields=LIST_FIELDS,
+                **ALL_DRIVES,
+            )
+        if not self.todo:
+            return None
+        grant = self.todo[0]
+        current = self.have.get(grant.email.lower())
+        if current is not None:
+            return api.update(
+                fileId=self.file_id,
+                permissionId=current["id"],
+                body={"role": grant.role},
+                **ALL_DRIVES,
+            )
+        return api.create(
+            fileId=self.file_id,
+            body={"type": "user", "role": grant.role, "emailAddress": grant.email},
+            sendNotificationEmail=self.notify,
+            fields="id,role,emailAddress",
+            **ALL_DRIVES,
+        )
+
+    def took(self, answer: Mapping[str, Any]) -> None:
+        """Take the answer to the call `next_request` returned."""
+        if not self.listing:
+            self.added.append(self.todo.pop(0))
+            return
+        for permission in answer.get("permissions", []):
+            if permission.get("type") in ("user", "group"):
+                self.have[str(permission.get("emailAddress", "")).lower()] = permission
+        self.token = answer.get("nextPageToken")
+        if not self.token:
+            self.listing = False
+            self.todo = [g for key, g in self.wanted.items() if self._lacks(key, g)]
+
+    def _lacks(self, key: str, grant: Grant) -> bool:
+        current = self.have.get(key)
+        return current is None or rank(str(current.get("role", ""))) < rank(grant.role)
