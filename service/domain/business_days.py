@@ -62,7 +62,10 @@ def _holidays_of_year(country: str, year: int) -> Mapping[date, str]:
     """Return the public holidays of one country (or CC-SUB subdivision) and year."""
     code, _, subdivision = _normal_country(country).partition("-")
     try:
-        table = holidays.country_holidays(code, subdiv=subdivision or None, years=year)
+        # English names whatever the machine's locale: they appear in warnings and emails.
+        table = holidays.country_holidays(
+            code, subdiv=subdivision or None, years=year, language="en_US"
+        )
     except NotImplementedError as exc:
         raise ValueError(
             f"unknown country {country!r} for public holidays (use an ISO 3166 code such "
