@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from integrations.tasks.inline import InlineTasks
 from service import logs
-from service.config import Settings
+from service.config import Settings, process_environment
 from service.jobs import run_job
 from service.rendering import Renderer
 from service.store.db import Database, make_engine, migrate
@@ -26,7 +25,7 @@ def create_app(
 ) -> Flask:
     """Build the Flask app from settings (read from the environment when not given)."""
     if settings is None:
-        settings = Settings.from_env(os.environ if environ is None else environ)
+        settings = Settings.from_env(process_environment() if environ is None else environ)
     logs.configure(settings.log_format)
 
     app = Flask(__name__, template_folder="../templates/pages", static_folder=None)

@@ -128,11 +128,10 @@ def reminders() -> None:
 @main.command()
 def doctor() -> None:
     """Check the settings, database, queue and Google access; exit 1 if something will fail."""
-    import os
-
+    from service.config import process_environment
     from service.doctor import diagnose_all
 
-    findings = diagnose_all(os.environ)
+    findings = diagnose_all(process_environment())
     for finding in findings:
         click.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.check}: {finding.message}")
     failed = [f.check for f in findings if not f.ok]
@@ -145,16 +144,14 @@ def doctor() -> None:
 @click.option("--poll", default=0.5, help="Seconds to wait when no job is due.")
 def worker(threads: int, poll: float) -> None:
     """Run the jobs queued in the database (TASK_QUEUE=database) until stopped."""
-    import os
     import signal
     import threading
 
-    from service.config import Settings
     from service.worker import Worker
 
-    if Settings.from_env(os.environ).task_queue != "database":
-        raise click.UsageError("handover worker runs TASK_QUEUE=database jobs; set it")
     s = _app().extensions["handover"]
+    if s.settings.task_queue != "database":
+        raise click.UsageError("handover worker runs TASK_QUEUE=database jobs; set it")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -6,6 +6,7 @@ and hands the result to whatever needs it.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from service.domain.access import DEFAULT_ROLE, ROLES
 
 GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
+
+
+def process_environment() -> Mapping[str, str]:
+    """Return the process's environment: the one place the service reads os.environ."""
+    return os.environ
 
 
 class SettingsError(ValueError):
