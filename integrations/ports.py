@@ -190,6 +190,18 @@ class FreshMail(Protocol):
         ...
 
 
+class RetryLater(Exception):  # noqa: N818 - it is an answer, not an error
+    """Raised by a job that cannot do its work yet (another worker holds it).
+
+    The database queue and the in-process queue run it again after `seconds`; the task
+    endpoint answers 503 so that Cloud Tasks retries it with the queue's backoff.
+    """
+
+    def __init__(self, reason: str, seconds: float) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
 class Tasks(Protocol):
     """A queue of jobs: plain functions run by name with a small payload."""
 

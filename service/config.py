@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -101,6 +101,13 @@ def _number(name: str, value: str) -> float:
     return number
 
 
+def _lease(value: str) -> float:
+    seconds = _number("LEASE_SECONDS", value)
+    if seconds < 1:
+        raise SettingsError(f"LEASE_SECONDS must be at least 1, got {value!r}")
+    return seconds
+
+
 def _role(value: str) -> str:
     if value not in {"reader", "commenter", "writer"}:
         raise SettingsError(f"REVIEW_SHARE_ROLE must be reader, commenter or writer, got {value!r}")
@@ -160,6 +167,7 @@ class Settings:
     slack_webhook_url: str | None = None
     google_retry_base: float = 0.5
     google_retry_deadline: float = 120.0
+    lease_seconds: float = 300.0
     on_app_engine: bool = False
     testing: bool = False
 
@@ -231,9 +239,15 @@ class Settings:
             google_retry_deadline=_number(
                 "GOOGLE_RETRY_DEADLINE", env.get("GOOGLE_RETRY_DEADLINE", "120")
             ),
+            lease_seconds=_lease(env.get("LEASE_SECONDS", "300")),
             on_app_engine=on_app_engine,
         )
         return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a worker holds a step, a job or a routing before another may take it."""
+        return timedelta(seconds=self.lease_seconds)
 
     @property
     def is_local(self) -> bool:

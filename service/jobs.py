@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from integrations.ports import RetryLater
 from service.wiring import Services
 from service.workflows import kickoff
 
@@ -11,9 +12,18 @@ from service.workflows import kickoff
 def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
     """Run one job by name; an unknown name is a programming error."""
     if job == "advance_handover":
-        kickoff.advance_handover(
-            payload["handover_id"], db=services.db, ctx=services.steps, clock=services.clock
+        status = kickoff.advance_handover(
+            payload["handover_id"],
+            db=services.db,
+            ctx=services.steps,
+            clock=services.clock,
+            lease=services.settings.lease,
         )
+        later = services.settings.lease_seconds
+        if status == "running":  # a step is held: its holder goes on, or its lease runs out
+            raise RetryLater("a step is held by another worker", later)
+        if status == "postponed":  # Google kept failing: give it a while
+            raise RetryLater("a step failed transiently and runs again", later)
     elif job == "sweep":
         kickoff.sweep(db=services.db, tasks=services.tasks, clock=services.clock)
     elif job == "cancel_meetings":
@@ -54,7 +64,11 @@ def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) ->
         )
     elif job == "route_review":
         review_routing.route_review(
-            payload["review_id"], db=services.db, ctx=services.reviews, clock=services.clock
+            payload["review_id"],
+            db=services.db,
+            ctx=services.reviews,
+            clock=services.clock,
+            lease=services.settings.lease,
         )
     else:
         review_routing.send_reminders(services.clock(), db=services.db, ctx=services.reviews)

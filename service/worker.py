@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from integrations.ports import RetryLater
 from service.jobs import run_job
 from service.store import job_queue
 from service.store.db import Database
@@ -21,7 +22,6 @@ from service.workflows import kickoff
 
 log = logging.getLogger(__name__)
 
-JOB_LEASE = timedelta(minutes=10)  # a worker that died lets its job run again after this
 MAX_ATTEMPTS = 5
 
 
@@ -81,12 +81,20 @@ class Worker:
         """Take one due job and run it; return False when none was due."""
         s = self.services
         with s.db.transaction() as session:
-            taken = job_queue.take_jobs(session, now=s.clock(), lease=JOB_LEASE, limit=1)
+            taken = job_queue.take_jobs(session, now=s.clock(), lease=s.settings.lease, limit=1)
         if not taken:
             return False
         job = taken[0]
         try:
             run_job(s, job.job, job.payload)
+        except RetryLater as later:  # not a failure: look again when the holder's lease ends
+            log.info("job %s again in %.0f s: %s", job.job, later.seconds, later, extra=job.payload)
+            with s.db.transaction() as session:
+                if job.attempts >= MAX_ATTEMPTS:  # the sweep finds the handover again
+                    job_queue.finish_job(session, job.id)
+                else:
+                    at = s.clock() + timedelta(seconds=later.seconds)
+                    job_queue.retry_job(session, job.id, at=at)
         except Exception:
             log.exception("job %s failed (attempt %d)", job.job, job.attempts, extra=job.payload)
             with s.db.transaction() as session:

@@ -142,6 +142,16 @@ def fail_step(session: Session, step_id: int, *, error: str, now: datetime) -> N
     )
 
 
+def postpone_step(session: Session, step_id: int, *, error: str, now: datetime) -> None:
+    """Put a running step back to pending after a transient failure; keep why, for the page."""
+    session.execute(
+        update(StepRow)
+        .where(StepRow.id == step_id, StepRow.state == "running")
+        .values(state="pending", error=error[:4000], lease_until=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def reset_steps(
     session: Session, handover_id: str, names: tuple[str, ...], *, now: datetime
 ) -> int:

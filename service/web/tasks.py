@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
+from integrations.ports import RetryLater
 from service.jobs import JOBS, run_job
 from service.wiring import Services
 from service.workflows import kickoff
@@ -57,14 +58,19 @@ def platform_only(view: F) -> F:
 
 @bp.post("/run/<job>")
 @platform_only
-def run(job: str) -> Response:
+def run(job: str) -> Response | tuple[Response, int]:
     """Run one queued job with its JSON payload."""
     if job not in JOBS:
         abort(404)
     payload = request.get_json(silent=True) or {}
     if not isinstance(payload, dict) or not all(isinstance(v, str) for v in payload.values()):
         abort(400)
-    run_job(_services(), job, payload)
+    try:
+        run_job(_services(), job, payload)
+    except RetryLater as later:  # Cloud Tasks retries a task that answered 5xx
+        answer = jsonify({"ok": False, "retry": str(later)})
+        answer.headers["Retry-After"] = str(max(1, round(later.seconds)))
+        return answer, 503
     return jsonify({"ok": True})
 
 

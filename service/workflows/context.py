@@ -16,7 +16,16 @@ def _utcnow() -> datetime:
 
 
 class StepFailed(Exception):
-    """A step could not finish; the message says why, in words a person can act on."""
+    """A step could not finish; the message says why, in words a person can act on.
+
+    `transient`: trying again later may well work (Google still rate limiting or failing
+    after the client's own retries, a lost connection); the step then waits and runs again
+    by itself a few times before it is left failed for a person.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from service.workflows.steps import STEP_NAMES, run_step
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+TRANSIENT_ATTEMPTS = 5  # a step failing transiently runs this often before it is left failed
 Clock = Callable[[], datetime]
 
 
@@ -89,8 +90,14 @@ def load_handover(payload: dict[str, Any]) -> Handover:
     return HandoverIn.model_validate(payload).to_domain()
 
 
-def advance_handover(handover_id: str, *, db: Database, ctx: StepContext, clock: Clock) -> str:
-    """Run the handover's pending steps in order; return the handover's status after."""
+def advance_handover(
+    handover_id: str, *, db: Database, ctx: StepContext, clock: Clock, lease: timedelta = LEASE
+) -> str:
+    """Run the handover's pending steps in order; return the handover's status after.
+
+    Each step is claimed for `lease` (LEASE_SECONDS): a worker that dies mid-step leaves it
+    `running`, and another worker takes it over once the lease has passed.
+    """
     while True:
         with db.transaction() as session:
             row = repo.get_handover(session, handover_id)
@@ -103,14 +110,17 @@ def advance_handover(handover_id: str, *, db: Database, ctx: StepContext, clock:
                 return "done"
             if step.state == "failed":
                 return "failed"
-            if not repo.claim_step(session, step.id, now=clock(), lease=LEASE):
+            if not repo.claim_step(session, step.id, now=clock(), lease=lease):
                 return "running"  # another worker holds it
             step_id, name, generation = step.id, step.name, step.generation
-            payload = dict(row.payload)
+            attempt, payload = step.attempts + 1, dict(row.payload)
         log.info("step %s started", name, extra={"handover_id": handover_id, "step": name})
         try:
             run_step(name, handover_id, load_handover(payload), ctx=ctx, db=db)
         except StepFailed as exc:
+            if exc.transient and attempt < TRANSIENT_ATTEMPTS:
+                _postpone(handover_id, step_id, name, exc, attempt, db=db, clock=clock)
+                return "postponed"
             with db.transaction() as session:
                 repo.fail_step(session, step_id, error=str(exc), now=clock())
                 repo.record(
@@ -131,6 +141,37 @@ def advance_handover(handover_id: str, *, db: Database, ctx: StepContext, clock:
                 session, actor="service", action="step.done", subject=handover_id, step=name
             )
         log.info("step %s done", name, extra={"handover_id": handover_id, "step": name})
+
+
+def _postpone(
+    handover_id: str,
+    step_id: int,
+    name: str,
+    exc: StepFailed,
+    attempt: int,
+    *,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """Leave a transiently failed step pending, to run again when its job comes back."""
+    with db.transaction() as session:
+        repo.postpone_step(session, step_id, error=f"will try again: {exc}", now=clock())
+        repo.record(
+            session,
+            actor="service",
+            action="step.postponed",
+            subject=handover_id,
+            step=name,
+            attempt=attempt,
+            error=str(exc),
+        )
+    log.warning(
+        "step %s postponed after attempt %d: %s",
+        name,
+        attempt,
+        exc,
+        extra={"handover_id": handover_id, "step": name},
+    )
 
 
 def assign_project_manager(

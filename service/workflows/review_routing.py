@@ -47,11 +47,13 @@ class ReviewContext:
     policy: rules.ReviewPolicy = field(default_factory=rules.ReviewPolicy)
 
 
-def route_review(review_id: str, *, db: Database, ctx: ReviewContext, clock: Clock) -> str:
+def route_review(
+    review_id: str, *, db: Database, ctx: ReviewContext, clock: Clock, lease: timedelta = LEASE
+) -> str:
     """Give the PM access, start the approval, tell the PM; alert an outside share."""
     now = clock()
     with db.transaction() as session:
-        claimed = repo.claim_routing(session, review_id, now=now, lease=LEASE)
+        claimed = repo.claim_routing(session, review_id, now=now, lease=lease)
         review = repo.get_review(session, review_id)
         if review is None:
             raise LookupError(f"no review {review_id}")

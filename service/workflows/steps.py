@@ -212,4 +212,6 @@ def run_step(name: str, handover_id: str, h: Handover, *, ctx: StepContext, db: 
         raise
     except Exception as exc:
         log.exception("step %s raised", name, extra={"handover_id": handover_id, "step": name})
-        raise StepFailed(f"{type(exc).__name__}: {exc}") from exc
+        # Errors of the outside world say whether a retry may help (GoogleError.retryable).
+        transient = getattr(exc, "retryable", False) is True
+        raise StepFailed(f"{type(exc).__name__}: {exc}", transient=transient) from exc

@@ -37,6 +37,7 @@ class ChangesMixin:
         self.notify_duplicate_rate = 0.0
         self.notify_delay = 0.0
         self.notify_seed: int | None = None
+        self.notify_counts = {"changes": 0, "dropped": 0, "duplicated": 0}
         self.channel_default_ttl = WEEK
         self.channel_max_ttl = WEEK
         self._rng_seed: int | None = None
@@ -85,9 +86,13 @@ class ChangesMixin:
         }
         if channel.get("token"):
             headers["X-Goog-Channel-Token"] = channel["token"]
+        if state != "sync":
+            self.notify_counts["changes"] += 1
         if state != "sync" and self._rng.random() < self.notify_drop_rate:
+            self.notify_counts["dropped"] += 1
             return
         copies = 2 if state != "sync" and self._rng.random() < self.notify_duplicate_rate else 1
+        self.notify_counts["duplicated"] += copies - 1
         for _ in range(copies):
             delay = self._rng.uniform(0, self.notify_delay) if self.notify_delay else 0.0
             self.notifier.send(channel["address"], headers, delay)

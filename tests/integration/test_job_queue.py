@@ -16,7 +16,7 @@ from service import create_app
 from service.cli import main as cli
 from service.demo import example_handover
 from service.store import job_queue
-from service.worker import JOB_LEASE, MAX_ATTEMPTS, Worker
+from service.worker import MAX_ATTEMPTS, Worker
 from service.workflows import kickoff
 from tests.conftest import close_app, make_settings
 
@@ -42,7 +42,7 @@ def queued(tmp_path: Path, database_url: str) -> Iterator[Any]:
 
 def take(services: Any) -> list[job_queue.TakenJob]:
     with services.db.transaction() as session:
-        return job_queue.take_jobs(session, now=services.clock(), lease=JOB_LEASE, limit=10)
+        return job_queue.take_jobs(session, now=services.clock(), lease=services.settings.lease, limit=10)
 
 
 def waiting(services: Any) -> int:
@@ -71,7 +71,7 @@ def test_a_dead_workers_job_is_taken_again_after_its_lease(queued: Any) -> None:
     queued.tasks.enqueue("sweep", {}, key="sweep")
     assert len(take(queued)) == 1  # and the worker dies
     assert take(queued) == []
-    queued.clock.now += JOB_LEASE + timedelta(seconds=1)
+    queued.clock.now += queued.settings.lease + timedelta(seconds=1)
     [again] = take(queued)
     assert again.attempts == 2
 

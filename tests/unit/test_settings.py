@@ -1,0 +1,23 @@
+"""Settings from the environment: the lease a dead worker's work waits out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from service.config import Settings, SettingsError
+
+
+def test_the_lease_defaults_to_five_minutes_and_is_read_from_lease_seconds() -> None:
+    assert Settings.from_env({}).lease == timedelta(minutes=5)
+    assert Settings.from_env({"LEASE_SECONDS": "20"}).lease == timedelta(seconds=20)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("soon", "LEASE_SECONDS must be a number"), ("0.5", "LEASE_SECONDS must be at least 1")],
+)
+def test_a_bad_lease_is_refused_naming_the_variable(value: str, words: str) -> None:
+    with pytest.raises(SettingsError, match=words):
+        Settings.from_env({"LEASE_SECONDS": value})
