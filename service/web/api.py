@@ -105,14 +105,7 @@ def replace_handover(handover_id: str) -> tuple[Response, int]:
 @require(SALES, OPERATIONS)
 def cancel(handover_id: str) -> tuple[Response, int]:
     """Cancel a handover: its steps stop and its meetings are cancelled."""
-    guards.check(_services().db, handover_id, change=True)
-    s = _services()
-    try:
-        kickoff.cancel_handover(
-            handover_id, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
-        )
-    except LookupError:
-        abort(404)
+    guards.cancel(_services(), handover_id)
     return jsonify({"id": handover_id, "status": "cancelled"}), 202
 
 

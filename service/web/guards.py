@@ -1,4 +1,5 @@
-"""Per-handover checks for the pages and the API: may this user see or change this one?"""
+"""Per-handover checks for the pages and the API: may this user see or change this one?
+And cancelling, which both do alike once the check has passed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import HandoverRow
 from service.web.auth import ensure
+from service.wiring import Services
+from service.workflows import kickoff
 
 
 def mine(row: HandoverRow | None, *, change: bool = False) -> HandoverRow:
@@ -24,6 +27,21 @@ def check(db: Database, handover_id: str, *, change: bool = False) -> None:
     """Answer 404 for an unknown handover, 403 for one the user may not see or change."""
     with db.transaction() as session:
         mine(repo.get_handover(session, handover_id), change=change)
+
+
+def cancel(services: Services, handover_id: str) -> None:
+    """Cancel a handover as the user: 404 for an unknown one, 403 for one they may not change."""
+    check(services.db, handover_id, change=True)
+    try:
+        kickoff.cancel_handover(
+            handover_id,
+            actor=g.user.email,
+            db=services.db,
+            tasks=services.tasks,
+            clock=services.clock,
+        )
+    except LookupError:
+        abort(404)
 
 
 def permissions(row: HandoverRow) -> dict[str, bool]:

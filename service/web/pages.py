@@ -259,14 +259,7 @@ def save(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
 @require(SALES, OPERATIONS)
 def cancel(handover_id: str) -> WerkzeugResponse:
     """Cancel the handover and its meetings."""
-    guards.check(_services().db, handover_id, change=True)
-    s = _services()
-    try:
-        kickoff.cancel_handover(
-            handover_id, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
-        )
-    except LookupError:
-        abort(404)
+    guards.cancel(_services(), handover_id)
     return redirect(url_for("pages.show", handover_id=handover_id), code=303)
 
 

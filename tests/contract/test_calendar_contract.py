@@ -12,12 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from integrations.ports import Attendee, Busy, Calendar, CalendarEvent
+from tests.calendar_support import ADA, CLEO, PAT, sync_event
 
-BERLIN = ZoneInfo("Europe/Berlin")
-ADA = Attendee("ada@agency.example", "Ada Lane")
-PAT = Attendee("pat@agency.example", "Pat Moss")
 DEV = Attendee("dev1@agency.example", "Dev One")
-CLEO = Attendee("cleo@acme.example", "Cleo Buyer", optional=True)
 STRANGER = "who@else.example"
 DAY = (datetime(2026, 10, 7, tzinfo=UTC), datetime(2026, 10, 8, tzinfo=UTC))
 AUTUMN = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC))
@@ -91,21 +88,6 @@ def kickoff(**changes: Any) -> CalendarEvent:
     return replace(event, **changes)
 
 
-def sponsor_sync() -> CalendarEvent:
-    """Fortnightly from Tue 6 Oct 2026 10:00 Berlin (CEST, then CET), skipping 3 Nov."""
-    return CalendarEvent(
-        id="h0spon0001",
-        summary="Executive Sponsor Sync",
-        description="Agenda",
-        start=datetime(2026, 10, 6, 10, tzinfo=BERLIN),
-        end=datetime(2026, 10, 6, 10, 45, tzinfo=BERLIN),
-        timezone="Europe/Berlin",
-        attendees=(ADA, PAT, CLEO),
-        recurrence=("RRULE:FREQ=WEEKLY;INTERVAL=2", "EXDATE;TZID=Europe/Berlin:20261103T100000"),
-        properties={"handoverId": "h0", "meetingKind": "executive_sponsor_sync"},
-    )
-
-
 def utc(day: int, hour: int, minute: int = 0, month: int = 10) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
@@ -164,7 +146,7 @@ class TestCalendar:
         assert subject.calendar.busy([ADA.email], *DAY) == {ADA.email: KICKOFF_SPAN}
 
     def test_recurring_event_is_busy_at_each_occurrence(self, subject: Subject) -> None:
-        subject.calendar.upsert_event(sponsor_sync())
+        subject.calendar.upsert_event(sync_event())
         found = subject.calendar.busy([CLEO.email, STRANGER], *AUTUMN)
         # 10:00 in Berlin is 08:00 UTC in summer time and 09:00 after 25 Oct; 3 Nov skipped.
         assert found == {

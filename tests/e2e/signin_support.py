@@ -1,12 +1,18 @@
-"""An app with Sign-in with Google against the loopback OpenID fake, and people in every role."""
+"""An app with Sign-in with Google against the loopback OpenID fake, and people in every role.
+
+The fixtures `google` and `app` are named with `name=`: a test module imports
+`google_fixture` and `app_fixture` (or `app_with_a_handover_fixture`) with `# noqa: F401`,
+and its tests' `google` and `app` arguments then shadow no import."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -27,6 +33,8 @@ ROLES = {
 SALES = "sam@agency.example"  # not in ROLES: the default role, sales
 OPS_TOKEN = "ops-token-0123456789abcdef"  # noqa: S105 - a test value
 ADMIN_TOKEN = "admin-token-0123456789abcdef"  # noqa: S105 - a test value
+OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}  # API request headers as Operations
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}  # and as an admin
 
 
 @contextmanager
@@ -50,6 +58,38 @@ def signin_app(
         yield app
     finally:
         close_app(app)
+
+
+@pytest.fixture(name="google")
+def google_fixture() -> Iterator[FakeGoogleSignIn]:
+    """The loopback Sign-in with Google fake, started for one test."""
+    fake = FakeGoogleSignIn().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(name="app")
+def app_fixture(tmp_path: Path, database_url: str, google: FakeGoogleSignIn) -> Iterator[Flask]:
+    """A signin_app with no handover yet."""
+    with signin_app(tmp_path, database_url, google) as app:
+        yield app
+
+
+@pytest.fixture(name="app")
+def app_with_a_handover_fixture(
+    tmp_path: Path, database_url: str, google: FakeGoogleSignIn
+) -> Iterator[Flask]:
+    """A signin_app with one handover kicked off: something for an attack to leave alone."""
+    with signin_app(tmp_path, database_url, google) as app:
+        kickoff(app)
+        yield app
+
+
+def csrf_of(html: str) -> str:
+    """Return the CSRF token of the form in this page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page carries a CSRF token"
+    return match.group(1)
 
 
 def client_as(app: Flask, fake: FakeGoogleSignIn, email: str) -> Any:

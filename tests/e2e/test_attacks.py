@@ -4,9 +4,6 @@ Forged identities and permissions here; hostile input in test_hostile_input.py."
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,38 +13,17 @@ from werkzeug.datastructures import MultiDict
 from service.demo import example_handover
 from tests.conftest import API_TOKEN
 from tests.e2e.signin_support import (
-    OPS_TOKEN,
+    OPS,
     SALES,
     a_review,
+    app_with_a_handover_fixture,  # noqa: F401 - the app fixture
     client_as,
     counts,
-    kickoff,
-    signin_app,
+    csrf_of,
+    google_fixture,  # noqa: F401 - the google fixture
 )
 from tests.e2e.test_form_http import form_fields
 from tests.fakes.oidc import FakeGoogleSignIn, sign_in, start_login
-
-OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}
-
-
-@pytest.fixture
-def google() -> Iterator[FakeGoogleSignIn]:
-    fake = FakeGoogleSignIn().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def app(tmp_path: Path, database_url: str, google: FakeGoogleSignIn) -> Iterator[Flask]:
-    with signin_app(tmp_path, database_url, google) as app:
-        kickoff(app)  # something to protect
-        yield app
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def signed_out(client: Any) -> bool:

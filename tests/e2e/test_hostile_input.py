@@ -4,8 +4,6 @@ malformed bodies. Each test asserts the answer's status and what did (not) chang
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -15,39 +13,18 @@ from flask import Flask
 
 from service.demo import example_handover
 from tests.e2e.signin_support import (
-    ADMIN_TOKEN,
-    OPS_TOKEN,
+    ADMIN,
+    OPS,
     SALES,
+    app_with_a_handover_fixture,  # noqa: F401 - the app fixture
     client_as,
     counts,
-    kickoff,
-    signin_app,
+    csrf_of,
+    google_fixture,  # noqa: F401 - the google fixture
 )
 from tests.fakes.oidc import FakeGoogleSignIn
 
-OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def google() -> Iterator[FakeGoogleSignIn]:
-    fake = FakeGoogleSignIn().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def app(tmp_path: Path, database_url: str, google: FakeGoogleSignIn) -> Iterator[Flask]:
-    with signin_app(tmp_path, database_url, google) as app:
-        kickoff(app)  # something to protect
-        yield app
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 # --- hostile input ---------------------------------------------------------------------

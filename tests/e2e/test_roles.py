@@ -3,11 +3,6 @@ the API (the refusals, with nothing changed, are in test_attacks.py)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from flask import Flask
 
 from service.demo import example_handover
@@ -17,30 +12,13 @@ from tests.e2e.signin_support import (
     OPS_TOKEN,
     SALES,
     a_review,
+    app_fixture,  # noqa: F401 - the app fixture
     client_as,
+    csrf_of,
+    google_fixture,  # noqa: F401 - the google fixture
     kickoff,
-    signin_app,
 )
 from tests.fakes.oidc import FakeGoogleSignIn
-
-
-@pytest.fixture
-def google() -> Iterator[FakeGoogleSignIn]:
-    fake = FakeGoogleSignIn().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def app(tmp_path: Path, database_url: str, google: FakeGoogleSignIn) -> Iterator[Flask]:
-    with signin_app(tmp_path, database_url, google) as app:
-        yield app
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def test_each_person_sees_the_handovers_they_are_part_of(

@@ -3,8 +3,6 @@ session, the roles, sign-out; and the settings it needs."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,27 +12,16 @@ from flask import Flask
 from service import create_app
 from service.config import Settings, SettingsError
 from tests.conftest import close_app, make_settings
-from tests.e2e.signin_support import SALES, client_as, counts, signin_app
+from tests.e2e.signin_support import (
+    SALES,
+    app_fixture,  # noqa: F401 - the app fixture
+    client_as,
+    counts,
+    csrf_of,
+    google_fixture,  # noqa: F401 - the google fixture
+    signin_app,
+)
 from tests.fakes.oidc import CLIENT_ID, FakeGoogleSignIn, sign_in, start_login
-
-
-@pytest.fixture
-def google() -> Iterator[FakeGoogleSignIn]:
-    fake = FakeGoogleSignIn().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def app(tmp_path: Path, database_url: str, google: FakeGoogleSignIn) -> Iterator[Flask]:
-    with signin_app(tmp_path, database_url, google) as app:
-        yield app
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page carries a CSRF token"
-    return match.group(1)
 
 
 def test_login_redirects_to_google_with_state_nonce_and_the_domain_hint(

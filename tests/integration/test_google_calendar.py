@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,30 +13,11 @@ from integrations.google.auth import Clients
 from integrations.google.calendar import GoogleCalendar, meet_request_id
 from integrations.google.execute import RetryPolicy
 from integrations.ports import Attendee, Busy, CalendarEvent
+from tests.calendar_support import ADA, BERLIN, PAT, sync_event
 from tests.fakes import FakeGoogle, Fault
 
 FAST = RetryPolicy(base=0.01, cap=0.05, deadline=10.0, max_attempts=8)
-BERLIN = ZoneInfo("Europe/Berlin")
-ADA = Attendee("ada@agency.example", "Ada Lane")
-PAT = Attendee("pat@agency.example", "Pat Moss")
-CLEO = Attendee("cleo@acme.example", "Cleo Buyer", optional=True)
 DEV = Attendee("dev1@agency.example")
-
-
-def sync_event(**changes: Any) -> CalendarEvent:
-    """A fortnightly sync from 6 Oct 2026 (CEST), skipping 3 Nov 2026 (CET)."""
-    event = CalendarEvent(
-        id="h0spon0001",
-        summary="Executive Sponsor Sync",
-        description="Agenda:\n- scope\n- hours",
-        start=datetime(2026, 10, 6, 10, tzinfo=BERLIN),
-        end=datetime(2026, 10, 6, 10, 45, tzinfo=BERLIN),
-        timezone="Europe/Berlin",
-        attendees=(ADA, PAT, CLEO),
-        recurrence=("RRULE:FREQ=WEEKLY;INTERVAL=2", "EXDATE;TZID=Europe/Berlin:20261103T100000"),
-        properties={"handoverId": "h0", "meetingKind": "executive_sponsor_sync"},
-    )
-    return replace(event, **changes)
 
 
 def meeting(n: int) -> CalendarEvent:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
@@ -19,29 +17,9 @@ from icalendar import Calendar
 
 from integrations.local.calendar import LocalCalendar
 from integrations.local.mail import LocalMail
-from integrations.ports import Attendee, Busy, CalendarEvent, Email
+from integrations.ports import Busy, CalendarEvent, Email
 from service.web.calendar_feed import bp
-
-BERLIN = ZoneInfo("Europe/Berlin")
-ADA = Attendee("ada@agency.example", "Ada Lane")
-PAT = Attendee("pat@agency.example", "Pat Moss")
-CLEO = Attendee("cleo@acme.example", "Cleo Buyer", optional=True)
-
-
-def sync_event(**changes: object) -> CalendarEvent:
-    """A fortnightly sync from 6 Oct 2026 (CEST), skipping 3 Nov 2026 (CET)."""
-    event = CalendarEvent(
-        id="h0spon0001",
-        summary="Executive Sponsor Sync",
-        description="Agenda:\n- scope\n- hours",
-        start=datetime(2026, 10, 6, 10, tzinfo=BERLIN),
-        end=datetime(2026, 10, 6, 10, 45, tzinfo=BERLIN),
-        timezone="Europe/Berlin",
-        attendees=(ADA, PAT, CLEO),
-        recurrence=("RRULE:FREQ=WEEKLY;INTERVAL=2", "EXDATE;TZID=Europe/Berlin:20261103T100000"),
-        properties={"handoverId": "h0", "meetingKind": "executive_sponsor_sync"},
-    )
-    return replace(event, **changes)  # type: ignore[arg-type]
+from tests.calendar_support import ADA, BERLIN, CLEO, PAT, sync_event
 
 
 def kickoff_event() -> CalendarEvent:
