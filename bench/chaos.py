@@ -120,7 +120,12 @@ def run(plan: ChaosPlan, workdir: Path, url: str) -> int:
         )
         crashes = chaos.fake.crashes
     print("fake crashes:", len(crashes))
-    print("RESULT:", "every handover done, every draft routed once, nothing twice" if ok and not crashes else "FAILED")
+    print(
+        "RESULT:",
+        "every handover done, every draft routed once, nothing twice"
+        if ok and not crashes
+        else "FAILED",
+    )
     return 0 if ok and not crashes else 1
 
 

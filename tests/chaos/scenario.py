@@ -442,7 +442,9 @@ class Chaos:
     def _cron(self, job: str) -> int:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         try:
-            connection.request("GET", f"/tasks/cron/{job}", headers={"X-Tasks-Secret": TASKS_SECRET})
+            connection.request(
+                "GET", f"/tasks/cron/{job}", headers={"X-Tasks-Secret": TASKS_SECRET}
+            )
             response = connection.getresponse()
             response.read()
             return response.status
@@ -536,9 +538,7 @@ def fake_totals(fake: FakeGoogle) -> dict[str, int]:
     """How many of each thing the loopback Google holds."""
     with fake.lock:
         return {
-            "folders": sum(
-                1 for f in fake.drive.files.values() if f.get("mimeType") == FOLDER
-            ),
+            "folders": sum(1 for f in fake.drive.files.values() if f.get("mimeType") == FOLDER),
             "files": sum(1 for f in fake.drive.files.values() if f.get("mimeType") != FOLDER),
             "permissions": sum(len(v) for v in fake.drive.permissions.values()),
             "events": len(fake.calendar.events),

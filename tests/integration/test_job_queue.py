@@ -15,6 +15,7 @@ from flask import Flask
 from service import create_app
 from service.cli import main as cli
 from service.demo import example_handover
+from service.store import handovers as repo
 from service.store import job_queue
 from service.worker import MAX_ATTEMPTS, Worker
 from service.workflows import kickoff
@@ -42,7 +43,9 @@ def queued(tmp_path: Path, database_url: str) -> Iterator[Any]:
 
 def take(services: Any) -> list[job_queue.TakenJob]:
     with services.db.transaction() as session:
-        return job_queue.take_jobs(session, now=services.clock(), lease=services.settings.lease, limit=10)
+        return job_queue.take_jobs(
+            session, now=services.clock(), lease=services.settings.lease, limit=10
+        )
 
 
 def waiting(services: Any) -> int:
@@ -97,6 +100,31 @@ def test_the_worker_runs_a_submitted_handover_to_done(queued: Any) -> None:
         result.handover_id, db=queued.db, ctx=queued.steps, clock=queued.clock
     )
     assert status == "done" and worker.ran == 1 and waiting(queued) == 0
+
+
+def test_a_job_finding_its_step_held_comes_back_when_the_lease_ends(queued: Any) -> None:
+    result = kickoff.submit_handover(
+        example_handover(), idempotency_key=None, actor="test", db=queued.db, tasks=queued.tasks
+    )
+    with queued.db.transaction() as session:  # a worker took the first step, then died
+        row = repo.get_handover(session, result.handover_id)
+        assert row is not None
+        first = min(row.steps, key=lambda s: s.position)
+        assert repo.claim_step(session, first.id, now=queued.clock(), lease=queued.settings.lease)
+    worker = Worker(queued, threads=1)
+
+    assert worker.run_one()  # the step is held: the job is not dropped but put off
+    assert waiting(queued) == 1 and not worker.run_one()
+    queued.clock.now += queued.settings.lease + timedelta(seconds=1)
+    assert worker.run_one()
+
+    with queued.db.transaction() as session:
+        row = repo.get_handover(session, result.handover_id)
+        assert row is not None
+        states = {s.name: (s.state, s.attempts) for s in row.steps}
+    assert states.pop(first.name) == ("done", 2)  # taken over once, after the lease
+    assert set(states.values()) == {("done", 1)}
+    assert waiting(queued) == 0
 
 
 def test_handover_worker_refuses_another_queue(tmp_path: Path) -> None:

@@ -1,0 +1,111 @@
+"""A step Google keeps failing (429/5xx past the client's own retries) is put off and runs
+again by itself; only after a few such attempts is it left failed for a person."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from service import create_app
+from service.demo import example_handover
+from service.store import handovers as repo
+from service.store.models import AuditRow
+from service.workflows import kickoff
+from tests.conftest import close_app, make_settings
+from tests.fakes import FakeGoogle, Fault
+
+CLIENT_ATTEMPTS = 8  # integrations.google.execute.RetryPolicy.max_attempts
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[Flask]:
+    made = create_app(
+        make_settings(
+            tmp_path,
+            database_url=database_url,
+            workspace_backend="google",
+            google_api_endpoint=fake_google.url,
+            google_auth="anonymous",
+            google_retry_base=0.001,
+            lease_seconds=1,  # a put-off step comes back after a second
+        )
+    )
+    yield made
+    close_app(made)
+
+
+def run_handover(app: Flask) -> tuple[str, dict[str, tuple[str, int, str | None]]]:
+    services = app.extensions["handover"]
+    handover_id = kickoff.submit_handover(
+        example_handover(), idempotency_key=None, actor="t", db=services.db, tasks=services.tasks
+    ).handover_id
+    for _ in range(40):  # put-off jobs come back on a timer: wait them out
+        assert services.tasks.wait_idle(timeout=30)
+        with services.db.transaction() as session:
+            row = repo.get_handover(session, handover_id)
+            assert row is not None
+            steps = {s.name: (s.state, s.attempts, s.error) for s in row.steps}
+        states = {state for state, _, _ in steps.values()}
+        if states == {"done"} or "failed" in states:
+            return handover_id, steps
+        time.sleep(0.5)
+    raise AssertionError(f"the handover did not settle: {steps}")
+
+
+def postponed(app: Flask, handover_id: str) -> list[dict[str, object]]:
+    with app.extensions["handover"].db.transaction() as session:
+        rows = session.scalars(
+            select(AuditRow).where(
+                AuditRow.subject == handover_id, AuditRow.action == "step.postponed"
+            )
+        )
+        return [dict(row.detail) for row in rows]
+
+
+def test_a_step_google_fails_past_the_client_retries_runs_again_and_completes(
+    app: Flask, fake_google: FakeGoogle
+) -> None:
+    fault = fake_google.faults.add(
+        Fault(status=503, method_id="drive.files.create", times=CLIENT_ATTEMPTS)
+    )
+
+    handover_id, steps = run_handover(app)
+
+    assert fault.fired == CLIENT_ATTEMPTS
+    assert {state for state, _, _ in steps.values()} == {"done"}, steps
+    [entry] = postponed(app, handover_id)
+    assert entry["step"] == "client_folder" and entry["attempt"] == 1
+    assert steps["client_folder"][:2] == ("done", 2)
+    assert "503" in str(entry["error"])
+    folders = [f["name"] for f in fake_google.drive.files.values()]
+    assert sorted(folders) == [
+        "Acme Corp",
+        "Contracts",
+        "Project Brief - Acme Corp Commerce Platform",
+    ]
+    assert len(fake_google.gmail.sent) == 1
+
+
+def test_a_step_google_keeps_failing_is_left_failed_after_a_few_attempts(
+    app: Flask, fake_google: FakeGoogle
+) -> None:
+    fake_google.faults.add(Fault(status=429, method_id="drive.permissions.create"))
+
+    handover_id, steps = run_handover(app)
+
+    state, attempts, error = steps["share_brief"]
+    assert (state, attempts) == ("failed", kickoff.TRANSIENT_ATTEMPTS)
+    assert error is not None and "429" in error
+    assert [e["attempt"] for e in postponed(app, handover_id)] == list(
+        range(1, kickoff.TRANSIENT_ATTEMPTS)
+    )
+    later = list(steps)[list(steps).index("share_brief") + 1 :]
+    assert {steps[name][0] for name in later} == {"pending"}  # nothing ran past it
+    answer = app.test_client().get(f"/api/handovers/{handover_id}").get_json()
+    assert answer["status"] == "failed"  # for a person to retry, with Google's reason shown
+    assert any("429" in (step.get("error") or "") for step in answer["steps"])
