@@ -301,6 +301,12 @@ class Channel:
     expires_at: datetime
 
 
+class ChannelUnconfirmed(Exception):  # noqa: N818 - a state, not a failure of ours
+    """A watch call's answer was lost and its retry found the channel id taken: the channel
+    was probably made, but what Drive said of it (its resource id) is unknown. Open another
+    with a new id; the lost one is stopped when its first notification comes."""
+
+
 class ChangeFeed(Protocol):
     """Drive's change feed, and push channels on it."""
 
@@ -313,7 +319,8 @@ class ChangeFeed(Protocol):
         ...
 
     def watch(self, *, channel_id: str, token: str, address: str, start_token: str) -> Channel:
-        """Open a push channel that posts to address when the feed changes."""
+        """Open a push channel that posts to address when the feed changes; raise
+        ChannelUnconfirmed when it cannot say whether the channel was made."""
         ...
 
     def stop(self, channel: Channel) -> None:

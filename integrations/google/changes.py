@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrations.google.auth import Clients
-from integrations.google.errors import NotFound
+from integrations.google.errors import InvalidRequest, NotFound
 from integrations.google.execute import RetryPolicy, run
-from integrations.ports import Change, ChangePage, Channel
+from integrations.ports import Change, ChangePage, Channel, ChannelUnconfirmed
 
 PAGE_SIZE = 1000  # the most changes.list gives in one page
 MAX_TTL = timedelta(days=7)  # Drive refuses longer-lived channels on the change feed
@@ -126,7 +126,13 @@ class GoogleChangeFeed:
             "expiration": str(int(expires.timestamp() * 1000)),
         }
         request = self._changes().watch(pageToken=start_token, body=body, **self._feed())
-        answer = run(request, policy=self._policy)
+        try:
+            answer = run(request, policy=self._policy)
+        except InvalidRequest as exc:
+            if exc.reason != "channelIdNotUnique":
+                raise
+            # Only our own earlier attempt can hold this fresh id: its answer was lost.
+            raise ChannelUnconfirmed(f"channel {channel_id}: {exc}") from exc
         expiration = answer.get("expiration")
         return Channel(
             id=str(answer.get("id", channel_id)),

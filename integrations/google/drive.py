@@ -23,7 +23,7 @@ from googleapiclient.http import MediaIoBaseUpload
 from integrations.google.auth import Clients
 from integrations.google.drive_files import ALL_DRIVES, FIELDS, file_url, to_drive_file
 from integrations.google.drive_ids import IdPool
-from integrations.google.drive_sharing import Chain
+from integrations.google.drive_sharing import LIST_FIELDS, Chain, holds
 from integrations.google.drive_templates import TemplatesMixin
 from integrations.google.errors import Conflict, NotFound
 from integrations.google.execute import RetryPolicy, run, run_batch
@@ -184,10 +184,10 @@ class GoogleDrive(TemplatesMixin):
             while True:
                 api = self._permissions_api()
                 calls = {str(n): (c, c.next_request(api)) for n, c in enumerate(chains)}
-                requests = {key: r for key, (_c, r) in calls.items() if r is not None}
-                if not requests:
+                calls = {key: (c, r) for key, (c, r) in calls.items() if r is not None}
+                if not calls:
                     break
-                for key, answer in self._run_round(requests).items():
+                for key, answer in self._run_round(calls).items():
                     calls[key][0].took(answer)
         return {c.file_id: c.added for c in chains}
 
@@ -202,15 +202,44 @@ class GoogleDrive(TemplatesMixin):
     def _run(self, request: Any) -> Any:
         return run(request, policy=self._policy)
 
-    def _run_round(self, requests: Mapping[str, Any]) -> dict[str, Any]:
-        """Run one round of calls on different files: alone, or together in one batch."""
-        if len(requests) == 1:
-            ((key, request),) = requests.items()
-            return {key: self._run(request)}
+    def _run_round(self, calls: Mapping[str, tuple[Chain, Any]]) -> dict[str, Any]:
+        """Run one round of calls on different files: together in one batch, or one by one
+        when a call is alone or emails someone (a create that must not be sent twice)."""
+        if len(calls) == 1 or any(chain.notifying_grant() for chain, _r in calls.values()):
+            return {key: self._run_call(chain, r) for key, (chain, r) in calls.items()}
+        requests = {key: r for key, (_chain, r) in calls.items()}
         outcome = run_batch(self._clients.get("drive", "v3"), requests, policy=self._policy)
         if outcome.errors:
             raise next(iter(outcome.errors.values()))
         return outcome.results
+
+    def _run_call(self, chain: Chain, request: Any) -> Any:
+        """Run a chain's call; before retrying a create that emails, look whether it landed."""
+        grant = chain.notifying_grant()
+        if grant is None:
+            return self._run(request)
+        return run(request, policy=self._policy, already_done=lambda: self._held(chain, grant))
+
+    def _held(self, chain: Chain, grant: Grant) -> dict[str, Any] | None:
+        """Return the file's permission for the grant's person if it is there already."""
+        token = None
+        while True:
+            answer = self._run(
+                self._permissions_api().list(
+                    fileId=chain.file_id,
+                    pageToken=token,
+                    pageSize=100,
+                    fields=LIST_FIELDS,
+                    **ALL_DRIVES,
+                )
+            )
+            for permission in answer.get("permissions", []):
+                same = str(permission.get("emailAddress", "")).lower() == grant.email.lower()
+                if same and holds(permission, grant):
+                    return dict(permission)
+            token = answer.get("nextPageToken")
+            if not token:
+                return None
 
     def _generate_ids(self, count: int) -> list[str]:
         answer = self._run(self._files().generateIds(count=count, space="drive", type="files"))

@@ -82,6 +82,17 @@ class Chain:
             **ALL_DRIVES,
         )
 
+    def notifying_grant(self) -> Grant | None:
+        """The grant whose create comes next if that create emails the person, else None.
+
+        Drive sends its share email on every create that asks for one, so such a create is
+        never repeated blindly: the caller looks for the permission before a retry.
+        """
+        if self.listing or not self.todo or not self.notify:
+            return None
+        grant = self.todo[0]
+        return None if grant.email.lower() in self.have else grant
+
     def took(self, answer: Mapping[str, Any]) -> None:
         """Take the answer to the call `next_request` returned."""
         if not self.listing:
@@ -96,5 +107,9 @@ class Chain:
             self.todo = [g for key, g in self.wanted.items() if self._lacks(key, g)]
 
     def _lacks(self, key: str, grant: Grant) -> bool:
-        current = self.have.get(key)
-        return current is None or rank(str(current.get("role", ""))) < rank(grant.role)
+        return not holds(self.have.get(key), grant)
+
+
+def holds(permission: Mapping[str, Any] | None, grant: Grant) -> bool:
+    """True when the permission gives the grant's person at least the grant's role."""
+    return permission is not None and rank(str(permission.get("role", ""))) >= rank(grant.role)

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from integrations.ports import ChangeFeed, Channel
+from integrations.ports import ChangeFeed, Channel, ChannelUnconfirmed
 from service.store import channels as repo
 from service.store import reviews as reviews_repo
 from service.store.db import Database
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 HOOK_PATH = "/hooks/drive"
 TTL = timedelta(days=7)  # what we ask for; Drive's answer is what we keep
+OPEN_ATTEMPTS = 3  # channels opened before giving up, when watch answers keep getting lost
 RENEW_WITHIN = timedelta(days=1)
 # A channel still without a resource id after this long was never opened (a crash or a
 # failure between storing it and Drive's answer): it covers nothing.
@@ -48,10 +49,27 @@ def hook_address(public_base_url: str) -> str:
 def open_channel(
     *, db: Database, feed: ChangeFeed, address: str, now: datetime, start_token: str | None = None
 ) -> Channel:
-    """Open a push channel on the change feed and remember its id and secret token."""
+    """Open a push channel on the change feed and remember its id and secret token.
+
+    A watch whose answer was lost (ChannelUnconfirmed) is given up, and a channel with a
+    new id opened instead; the lost one is refused and stopped when it first posts.
+    """
+    start_token = start_token or feed.start_token()
+    for attempt in range(1, OPEN_ATTEMPTS + 1):
+        try:
+            return _open(db=db, feed=feed, address=address, now=now, start_token=start_token)
+        except ChannelUnconfirmed as exc:
+            if attempt == OPEN_ATTEMPTS:
+                raise
+            log.warning("drive channel not confirmed, opening another: %s", exc)
+    raise AssertionError("unreachable")
+
+
+def _open(
+    *, db: Database, feed: ChangeFeed, address: str, now: datetime, start_token: str
+) -> Channel:
     channel_id = uuid.uuid4().hex
     token = secrets.token_urlsafe(32)
-    start_token = start_token or feed.start_token()
     with db.transaction() as session:
         repo.add_channel(
             session, channel_id=channel_id, token=token, expires_at=now + TTL, created_at=now

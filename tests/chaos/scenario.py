@@ -204,6 +204,7 @@ class Chaos:
             "API_TOKENS": f"{API_TOKEN}:sales",
             "TASKS_SECRET": TASKS_SECRET,
             "REVIEW_SETTLE_SECONDS": "0",
+            "SHARE_NOTIFY": "true",  # Drive emails each person shared: twice would show
             "SECRET_KEY": "chaos-secret-key",
         }
 
@@ -259,12 +260,18 @@ class Chaos:
         recorded = self.fake.requests[requests_before:]
         with self.services.db.transaction() as session:
             attempts = Counter(session.scalars(select(StepRow.attempts)))
+            postponed = session.scalar(
+                select(func.count())
+                .select_from(AuditRow)
+                .where(AuditRow.action == "step.postponed")
+            )
         return Figures(
             {
                 "handovers": len(self.handover_ids),
                 "clients": min(self.plan.clients, self.plan.handovers),
                 "steps done": total,
                 "step attempts (attempts: steps)": dict(sorted(attempts.items())),
+                "steps put off after Google kept failing": postponed,
                 "worker kills": kills,
                 "steps running when killed": in_flight,
                 "google requests": len(recorded),
@@ -541,6 +548,7 @@ def fake_totals(fake: FakeGoogle) -> dict[str, int]:
             "folders": sum(1 for f in fake.drive.files.values() if f.get("mimeType") == FOLDER),
             "files": sum(1 for f in fake.drive.files.values() if f.get("mimeType") != FOLDER),
             "permissions": sum(len(v) for v in fake.drive.permissions.values()),
+            "share emails": len(fake.drive.share_emails),
             "events": len(fake.calendar.events),
             "emails": len(fake.gmail.sent),
         }

@@ -459,6 +459,37 @@ def test_a_channel_is_renewed_before_it_expires_and_pushes_keep_coming(agency: A
     assert post_hook(agency.server.url, stale) == 403  # a late post on the stopped channel
 
 
+def test_a_renewal_whose_watch_answer_is_lost_opens_another_and_stops_the_lost_one(
+    agency: Agency,
+) -> None:
+    old_id = agency.live_channel()[0]
+    # The watch takes effect, then its answer is lost; the retry finds the id taken (400).
+    agency.fake.faults.add(Fault(reset=True, after=True, method_id="drive.changes.watch", times=1))
+    agency.clock.offset = timedelta(days=6, hours=12)
+
+    run_job(agency.services, "renew_channels", {})
+
+    watched = [
+        (r.body or {})["id"] for r in agency.fake.requests if r.method_id == "drive.changes.watch"
+    ]
+    lost, new_id = watched[-3], watched[-1]  # the lost one, its retry, then a new id
+    assert watched[-2] == lost and new_id != lost
+    assert agency.live_channel()[0] == new_id
+    assert set(agency.fake.drive.channels) == {lost, new_id}  # the old one stopped
+    assert old_id not in agency.fake.drive.channels
+
+    draft = agency.upload("SOW - Acme v7.docx", agency.contracts)
+    assert agency.routed(draft["id"]).state == rules.OPEN
+    statuses = {
+        d.headers["X-Goog-Channel-ID"]: d.status
+        for d in agency.fake.drive.notifications
+        if d.headers["X-Goog-Resource-State"] == "change"
+    }
+    assert (statuses[lost], statuses[new_id]) == (403, 200)
+    wait_until(lambda: lost not in agency.fake.drive.channels)  # stopped at its first post
+    assert len(agency.reviews()) == 1 and len(agency.mails()) == 1
+
+
 # --- sharing, intake and approvals ---------------------------------------------------------
 
 

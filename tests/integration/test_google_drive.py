@@ -277,6 +277,26 @@ def test_share_under_faults_adds_each_person_once(
     assert sorted(e for e in emails if e in {g.email for g in grants}) == [g.email for g in grants]
 
 
+def test_a_share_that_emails_is_not_sent_twice_when_its_answer_is_lost(
+    fake_google: Any, drive: GoogleDrive, folder_id: str
+) -> None:
+    doc = drive.write_document("Brief", HTML, parent_id=folder_id, properties=BRIEF)
+    create = "drive.permissions.create"
+    # Each create takes effect (Drive emails the person), then its answer is lost.
+    fake_google.faults.add(Fault(status=500, after=True, method_id=create, times=2))
+    fake_google.faults.add(Fault(reset=True, after=True, method_id=create, times=1))
+    grants = [Grant(f"p{n}@agency.example", "reader") for n in range(3)]
+    shares = {doc.id: grants, folder_id: [Grant("ada@agency.example", "writer")]}
+
+    added = drive.share_files(shares, notify=True)
+
+    assert added == shares
+    emailed = [(e["fileId"], e["emailAddress"]) for e in fake_google.drive.share_emails]
+    assert sorted(emailed) == sorted((f, g.email) for f, gs in shares.items() for g in gs)
+    lost = [r for r in fake_google.requests if r.method_id == create and r.status != 200]
+    assert len(lost) == 3  # the three lost answers happened, and were not sent again
+
+
 def test_share_of_a_missing_file_raises_not_found(drive: GoogleDrive) -> None:
     with pytest.raises(NotFound):
         drive.share("nope", [Grant("a@agency.example", "reader")], notify=False)
