@@ -27,16 +27,15 @@ import logging
 import os
 import sys
 import tempfile
-import uuid
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
 from tests.chaos.scenario import Chaos, ChaosPlan, fake_totals  # noqa: E402
+from tests.conftest import fresh_schema  # noqa: E402
 
 
 def main() -> int:
@@ -71,37 +70,18 @@ def main() -> int:
         seed=args.seed,
         timeout=3600,
     )
-    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
-        url, drop_schema = database_url(args.database_url, Path(tmp))
-        try:
-            return run(plan, Path(tmp), url)
-        finally:
-            drop_schema()
-
-
-def database_url(given: str | None, tmp: Path) -> tuple[str, callable]:  # type: ignore[valid-type]
-    if given:
-        return given, lambda: None
-    base = os.environ.get("TEST_POSTGRES_URL")
-    if not base:
-        return f"sqlite:///{tmp / 'handover.db'}", lambda: None
-    schema = "chaos_bench_" + uuid.uuid4().hex[:8]
-    engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-
-    def drop() -> None:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
-
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}", drop
+    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp, ExitStack() as stack:
+        url = args.database_url or os.environ.get("TEST_POSTGRES_URL")
+        if url and not args.database_url:
+            url = stack.enter_context(fresh_schema(url, prefix="chaos_bench_"))
+        return run(plan, Path(tmp), url or f"sqlite:///{Path(tmp) / 'handover.db'}")
 
 
 def run(plan: ChaosPlan, workdir: Path, url: str) -> int:
     print(f"database: {url.split('?')[0]}{' (fresh schema)' if '?' in url else ''}")
     with Chaos(plan, workdir, url) as chaos:
+        for name in ("service", "integrations", "werkzeug"):  # the figures, not the logs
+            logging.getLogger(name).setLevel(logging.ERROR)
         print("1. handovers under Google faults and a killed worker")
         print(*chaos.run_handovers().lines(), sep="\n")
         twice_after_handovers = chaos.duplicates()

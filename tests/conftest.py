@@ -8,6 +8,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,10 @@ def postgres_url() -> str | None:
     return os.environ.get("TEST_POSTGRES_URL") or None
 
 
-@pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    """Yield a URL to a fresh PostgreSQL schema, dropped afterwards."""
-    base = postgres_url()
-    if base is None:
-        pytest.skip("TEST_POSTGRES_URL is not set")
-    schema = "t_" + secrets.token_hex(6)
+@contextmanager
+def fresh_schema(base: str, prefix: str = "t_") -> Iterator[str]:
+    """Yield a URL to a new schema on the PostgreSQL server at base; drop it after."""
+    schema = prefix + secrets.token_hex(6)
     engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
@@ -47,6 +45,16 @@ def pg_schema_url() -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """Yield a URL to a fresh PostgreSQL schema, dropped afterwards."""
+    base = postgres_url()
+    if base is None:
+        pytest.skip("TEST_POSTGRES_URL is not set")
+    with fresh_schema(base) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -71,6 +79,17 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     }
     base.update(overrides)
     return Settings(**base)
+
+
+def on_the_fake(fake: Any, **overrides: Any) -> dict[str, Any]:
+    """Return settings for the Google backend against the loopback Google, fast retries."""
+    return {
+        "workspace_backend": "google",
+        "google_api_endpoint": fake.url,
+        "google_auth": "anonymous",
+        "google_retry_base": 0.01,
+        **overrides,
+    }
 
 
 def close_app(app: Flask) -> None:

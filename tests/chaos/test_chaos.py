@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.chaos.scenario import Chaos, ChaosPlan, Figures, fake_totals
-from tests.conftest import postgres_url
+from tests.conftest import fresh_schema, postgres_url
 
 pytestmark = pytest.mark.slow
 PLAN = ChaosPlan(handovers=200, clients=50, drafts=1000)
@@ -30,18 +29,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if base is None:
         yield f"sqlite:///{tmp_path_factory.mktemp('chaos-db') / 'handover.db'}"
         return
-    schema = "chaos_" + str(abs(hash(tmp_path_factory.getbasetemp())) % 10**8)
-    engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+    with fresh_schema(base, prefix="chaos_") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

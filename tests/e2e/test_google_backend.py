@@ -13,7 +13,7 @@ from flask import Flask
 from service import create_app
 from service.demo import example_handover
 from service.workflows import kickoff
-from tests.conftest import close_app, make_settings
+from tests.conftest import close_app, make_settings, on_the_fake
 from tests.fakes import FakeGoogle, Fault
 
 FOLDER = "application/vnd.google-apps.folder"
@@ -26,11 +26,7 @@ def google_app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> An
         make_settings(
             tmp_path,
             database_url=database_url,
-            workspace_backend="google",
-            google_api_endpoint=fake_google.url,
-            google_auth="anonymous",
-            google_impersonate="handover@agency.example",
-            google_retry_base=0.01,
+            **on_the_fake(fake_google, google_impersonate="handover@agency.example"),
         )
     )
     yield app

@@ -18,7 +18,7 @@ from service.store import handovers as repo
 from service.workflows import kickoff
 from service.workflows.brief_template import check_template
 from service.workflows.context import StepFailed
-from tests.conftest import close_app, make_settings
+from tests.conftest import close_app, make_settings, on_the_fake
 from tests.fakes import FakeGoogle, Fault
 
 DOC = "application/vnd.google-apps.document"
@@ -36,11 +36,7 @@ def google_app(tmp_path: Path, database_url: str, fake: FakeGoogle, template_id:
         make_settings(
             tmp_path,
             database_url=database_url,
-            workspace_backend="google",
-            google_api_endpoint=fake.url,
-            google_auth="anonymous",
-            google_retry_base=0.01,
-            brief_template_doc_id=template_id,
+            **on_the_fake(fake, brief_template_doc_id=template_id),
         )
     )
 

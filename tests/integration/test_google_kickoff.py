@@ -21,7 +21,7 @@ from service import create_app
 from service.demo import example_handover
 from service.store import handovers as repo
 from service.workflows import kickoff
-from tests.conftest import close_app, make_settings
+from tests.conftest import close_app, make_settings, on_the_fake
 from tests.fakes import FakeGoogle, Fault
 
 FOLDER = "application/vnd.google-apps.folder"
@@ -73,10 +73,7 @@ def app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[
         make_settings(
             tmp_path,
             database_url=database_url,
-            workspace_backend="google",
-            google_api_endpoint=fake_google.url,
-            google_auth="anonymous",
-            google_retry_base=0.01,
+            **on_the_fake(fake_google),
         )
     )
     yield made

@@ -16,7 +16,7 @@ from service.demo import example_handover
 from service.store import handovers as repo
 from service.store.models import AuditRow
 from service.workflows import kickoff
-from tests.conftest import close_app, make_settings
+from tests.conftest import close_app, make_settings, on_the_fake
 from tests.fakes import FakeGoogle, Fault
 
 CLIENT_ATTEMPTS = 8  # integrations.google.execute.RetryPolicy.max_attempts
@@ -28,11 +28,8 @@ def app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[
         make_settings(
             tmp_path,
             database_url=database_url,
-            workspace_backend="google",
-            google_api_endpoint=fake_google.url,
-            google_auth="anonymous",
-            google_retry_base=0.001,
-            lease_seconds=1,  # a put-off step comes back after a second
+            # a put-off step comes back after a second
+            **on_the_fake(fake_google, google_retry_base=0.001, lease_seconds=1),
         )
     )
     yield made
