@@ -78,10 +78,13 @@ def create_app(
     if settings.is_local and not settings.testing:
         _watch_local_drive(services)
 
-    from service.web import audit, signin
+    from service.web import audit, people, signin
 
     signin.init_app(app, settings)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(people.bp)
+    app.register_blueprint(people.api_bp)
+    csrf.exempt(people.api_bp)
 
     from service.web.errors import register as register_errors
 

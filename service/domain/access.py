@@ -22,9 +22,35 @@ DEFAULT_ROLE = SALES
 EVERYWHERE = frozenset({OPERATIONS, ADMIN})
 
 
-def role_of(email: str, roles: Mapping[str, str]) -> str:
-    """Return the person's role from the configured map; people not in it are Sales."""
-    return roles.get(email.strip().lower(), DEFAULT_ROLE)
+def role_of(email: str, roles: Mapping[str, str], assigned: str | None = None) -> str:
+    """Return the person's role: the ROLES setting first (so the admins it names cannot be
+    locked out from a page), then the role an admin assigned in the service, else Sales."""
+    return roles.get(email.strip().lower()) or assigned or DEFAULT_ROLE
+
+
+def assignment_errors(
+    email: str, role: str | None, *, allowed_domain: str | None, configured: Mapping[str, str]
+) -> dict[str, str]:
+    """Return what is wrong with giving the person the role (role None: removing it), by
+    field; empty when it may be done."""
+    errors: dict[str, str] = {}
+    address = email.strip().lower()
+    name, at, host = address.rpartition("@")
+    if (
+        not (name and at and host)
+        or len(address) > 254
+        or any(not c.isprintable() or c.isspace() for c in address)
+    ):
+        errors["email"] = "must be an email address"
+    elif allowed_domain and host != allowed_domain.lower():
+        errors["email"] = f"must be an address of {allowed_domain.lower()}"
+    elif address in configured:
+        errors["email"] = (
+            f"has the role {configured[address]} from the ROLES setting; change it there"
+        )
+    if role is not None and role not in ROLES:
+        errors["role"] = f"must be one of {', '.join(ROLES)}"
+    return errors
 
 
 def _email(person: Any) -> str:
@@ -44,9 +70,7 @@ def named_on(payload: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     }
 
 
-def may_see_handover(
-    email: str, role: str, payload: Mapping[str, Any], submitted_by: str
-) -> bool:
+def may_see_handover(email: str, role: str, payload: Mapping[str, Any], submitted_by: str) -> bool:
     """Return whether this person may see the handover (and its audit lines)."""
     if role in EVERYWHERE:
         return True

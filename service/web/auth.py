@@ -21,6 +21,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 
 from service.config import Settings
 from service.domain.access import ADMIN, role_of
+from service.store import roles as roles_repo
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,8 +62,11 @@ def current_user() -> User | None:
     email = str(data.get("email", ""))
     if not in_domain(email, settings.allowed_domain):
         return None
-    # The role is read from the settings on every request, so a change applies at once.
-    return User(email.lower(), role_of(email, settings.roles))
+    # The role is read on every request (ROLES, then what an admin assigned on
+    # /admin/people), so a change applies at once.
+    with current_app.extensions["handover"].db.transaction() as db_session:
+        assigned = roles_repo.assigned_role(db_session, email)
+    return User(email.lower(), role_of(email, settings.roles, assigned))
 
 
 def token_user() -> User | None:

@@ -1,9 +1,11 @@
-"""The OpenAPI paths beyond kicking off and reading a handover: change, cancel, reviews, audit."""
+"""The OpenAPI paths beyond kicking off and reading a handover: change, cancel, reviews,
+roles, audit."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from service.domain.access import ROLES
 from service.domain.contracts import DECISIONS, MAX_COMMENT, STATES
 
 
@@ -31,6 +33,11 @@ def more_paths(errors: dict[str, Any]) -> dict[str, Any]:
             "decision": {"enum": list(DECISIONS)},
             "comment": {"type": "string", "maxLength": MAX_COMMENT},
         },
+    }
+    role = {
+        "type": "object",
+        "required": ["role"],
+        "properties": {"role": {"enum": list(ROLES)}},
     }
     return {
         "/api/handovers/{handover_id}": {
@@ -95,6 +102,43 @@ def more_paths(errors: dict[str, Any]) -> dict[str, Any]:
                     **_pick(errors, "400", "401", "403", "404", "409", "413", "415", "422"),
                 },
             }
+        },
+        "/api/roles": {
+            "get": {
+                "operationId": "listRoles",
+                "summary": "Who has which role by name, from the ROLES setting or assigned here",
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "properties": {"roles": {"type": "array"}}},
+                        "Roles by name; everyone else of the agency is Sales",
+                    ),
+                    **_pick(errors, "401", "403"),
+                },
+            }
+        },
+        "/api/roles/{email}": {
+            "put": {
+                "operationId": "assignRole",
+                "summary": "Give a person of the agency a role (admins only)",
+                "parameters": [_path_id("email")],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": role}},
+                },
+                "responses": {
+                    "200": _json({"type": "object"}, "The role is in force"),
+                    **_pick(errors, "400", "401", "403", "413", "415", "422"),
+                },
+            },
+            "delete": {
+                "operationId": "removeRole",
+                "summary": "Take back a role assigned here: the person is Sales again",
+                "parameters": [_path_id("email")],
+                "responses": {
+                    "200": _json({"type": "object"}, "The role was taken back"),
+                    **_pick(errors, "401", "403", "404", "422"),
+                },
+            },
         },
         "/api/audit": {
             "get": {

@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from service.config import Settings
 from service.domain.access import role_of
 from service.store import handovers as audit
+from service.store import roles as roles_repo
 from service.web.auth import current_user, in_domain, safe_next
 from service.wiring import Services
 
@@ -115,9 +116,10 @@ def callback() -> WerkzeugResponse | tuple[str, int]:
     target = safe_next(session.get("next"))
     session.clear()  # a new session: nothing from before sign-in (state, CSRF) carries over
     session.permanent = True
-    session["user"] = {"email": email, "role": role_of(email, settings.roles)}
     with _services().db.transaction() as db_session:
-        audit.record(db_session, actor=email, action="user.signed_in", subject=email)
+        role = role_of(email, settings.roles, roles_repo.assigned_role(db_session, email))
+        audit.record(db_session, actor=email, action="user.signed_in", subject=email, role=role)
+    session["user"] = {"email": email, "role": role}
     return redirect(target)
 
 

@@ -242,6 +242,7 @@ def page_forms(target: Target) -> dict[str, list[str]]:
         f"/handovers/{target.handover_id}",
         f"/handovers/{target.handover_id}/edit",
         f"/reviews/{target.review_id}",
+        "/admin/people",
     ]
     forms: dict[str, list[str]] = {}
     for page in pages:
