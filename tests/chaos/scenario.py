@@ -236,7 +236,7 @@ class Chaos:
         requests_before = len(self.fake.requests)
         self.handover_ids = self._submit_all()
         total = len(self.handover_ids) * self._steps_each()
-        kills, in_flight = [], []
+        kills, in_flight, orphaned = [], [], set()
         deadline = time.monotonic() + self.plan.timeout
         while True:
             states = self._step_states()
@@ -247,7 +247,9 @@ class Chaos:
             if len(kills) < self.plan.kills and states["done"] >= total * (
                 (len(kills) + 1) / (self.plan.kills + 1)
             ):
-                in_flight.append(states["running"])
+                running = self._running_steps()
+                in_flight.append(len(running - orphaned))  # held by this worker, not a dead one
+                orphaned |= running
                 self.worker.kill()
                 kills.append(f"{states['done'] / total:.0%} of steps done")
                 self.worker.start()
@@ -273,7 +275,7 @@ class Chaos:
                 "step attempts (attempts: steps)": dict(sorted(attempts.items())),
                 "steps put off after Google kept failing": postponed,
                 "worker kills": kills,
-                "steps running when killed": in_flight,
+                "steps the killed worker held": in_flight,
                 "google requests": len(recorded),
                 "google answers": dict(sorted(Counter(r.status for r in recorded).items())),
                 "faults fired": self._faults_fired(),
@@ -338,6 +340,10 @@ class Chaos:
         with self.services.db.transaction() as session:
             rows = session.execute(select(StepRow.state, func.count()).group_by(StepRow.state))
             return Counter({state: count for state, count in rows})
+
+    def _running_steps(self) -> set[int]:
+        with self.services.db.transaction() as session:
+            return set(session.scalars(select(StepRow.id).where(StepRow.state == "running")))
 
     def _failed_steps(self) -> list[tuple[str, str, str | None]]:
         with self.services.db.transaction() as session:

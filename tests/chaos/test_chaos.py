@@ -53,7 +53,7 @@ def test_every_handover_completes_under_faults_and_a_killed_worker(
 ) -> None:
     assert handovers["handovers"] == PLAN.handovers
     assert len(handovers["worker kills"]) == PLAN.kills and chaos.worker.starts == PLAN.kills + 1
-    assert sum(handovers["steps running when killed"]) > 0, "the kill hit no step in flight"
+    assert sum(handovers["steps the killed worker held"]) > 0, "the kill hit no step in flight"
     fired = handovers["faults fired"]
     requests = handovers["google requests"]
     # The faults really were there, near their stated shares of all requests.
