@@ -194,7 +194,7 @@ class RetryLater(Exception):  # noqa: N818 - it is an answer, not an error
     """Raised by a job that cannot do its work yet (another worker holds it).
 
     The database queue and the in-process queue run it again after `seconds`; the task
-    endpoint answers 503 so that Cloud Tasks retries it with the queue's backoff.
+    endpoint queues a task for then and answers 200.
     """
 
     def __init__(self, reason: str, seconds: float) -> None:

@@ -6,6 +6,7 @@ and hands the result to whatever needs it.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -96,6 +97,8 @@ def _number(name: str, value: str) -> float:
         number = float(value)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a number, got {value!r}") from exc
+    if not math.isfinite(number):
+        raise SettingsError(f"{name} must be a finite number, got {value!r}")
     if number < 0:
         raise SettingsError(f"{name} must not be negative, got {value!r}")
     return number
@@ -103,8 +106,8 @@ def _number(name: str, value: str) -> float:
 
 def _lease(value: str) -> float:
     seconds = _number("LEASE_SECONDS", value)
-    if seconds < 1:
-        raise SettingsError(f"LEASE_SECONDS must be at least 1, got {value!r}")
+    if not 1 <= seconds <= 86400:
+        raise SettingsError(f"LEASE_SECONDS must be from 1 to 86400 (a day), got {value!r}")
     return seconds
 
 

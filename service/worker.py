@@ -94,7 +94,7 @@ class Worker:
                     job_queue.finish_job(session, job.id)
                 else:
                     at = s.clock() + timedelta(seconds=later.seconds)
-                    job_queue.retry_job(session, job.id, at=at)
+                    job_queue.retry_job(session, job.id, at=at, attempts=job.attempts)
         except Exception:
             log.exception("job %s failed (attempt %d)", job.job, job.attempts, extra=job.payload)
             with s.db.transaction() as session:
@@ -102,7 +102,7 @@ class Worker:
                     job_queue.finish_job(session, job.id)
                 else:
                     at = s.clock() + timedelta(seconds=min(300, 2**job.attempts))
-                    job_queue.retry_job(session, job.id, at=at)
+                    job_queue.retry_job(session, job.id, at=at, attempts=job.attempts)
         else:
             with s.db.transaction() as session:
                 job_queue.finish_job(session, job.id)

@@ -96,7 +96,8 @@ def claim_step(session: Session, step_id: int, *, now: datetime, lease: timedelt
         .where(
             StepRow.id == step_id,
             or_(
-                StepRow.state == "pending",
+                (StepRow.state == "pending")
+                & or_(StepRow.lease_until.is_(None), StepRow.lease_until < now),
                 (StepRow.state == "running") & (StepRow.lease_until < now),
             ),
         )
@@ -117,7 +118,7 @@ def finish_step(session: Session, step_id: int, *, generation: int, now: datetim
     result = session.execute(
         update(StepRow)
         .where(StepRow.id == step_id, StepRow.generation == generation, StepRow.state == "running")
-        .values(state="done", lease_until=None, updated_at=now)
+        .values(state="done", lease_until=None, transient_failures=0, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
@@ -132,22 +133,34 @@ def finish_step(session: Session, step_id: int, *, generation: int, now: datetim
     return True
 
 
-def fail_step(session: Session, step_id: int, *, error: str, now: datetime) -> None:
-    """Mark a running step failed with the error a person can act on."""
+def fail_step(
+    session: Session, step_id: int, *, error: str, now: datetime, generation: int
+) -> None:
+    """Mark a running step failed with the error a person can act on (unless another worker
+    took it over, or it was reset, meanwhile)."""
     session.execute(
         update(StepRow)
-        .where(StepRow.id == step_id)
+        .where(StepRow.id == step_id, StepRow.state == "running", StepRow.generation == generation)
         .values(state="failed", error=error[:4000], lease_until=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
 
 
-def postpone_step(session: Session, step_id: int, *, error: str, now: datetime) -> None:
-    """Put a running step back to pending after a transient failure; keep why, for the page."""
+def postpone_step(
+    session: Session, step_id: int, *, error: str, now: datetime, until: datetime, generation: int
+) -> None:
+    """Put a running step back to pending after a transient failure, not to run before
+    `until`; count the failure and keep why, for the page."""
     session.execute(
         update(StepRow)
-        .where(StepRow.id == step_id, StepRow.state == "running")
-        .values(state="pending", error=error[:4000], lease_until=None, updated_at=now)
+        .where(StepRow.id == step_id, StepRow.state == "running", StepRow.generation == generation)
+        .values(
+            state="pending",
+            error=error[:4000],
+            lease_until=until,
+            transient_failures=StepRow.transient_failures + 1,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -164,6 +177,7 @@ def reset_steps(
             state="pending",
             error=None,
             lease_until=None,
+            transient_failures=0,
             generation=StepRow.generation + 1,
             updated_at=now,
         )
@@ -178,7 +192,9 @@ def handovers_needing_work(session: Session, *, now: datetime, idle: timedelta) 
         select(StepRow.handover_id)
         .where(
             or_(
-                (StepRow.state == "pending") & (StepRow.updated_at < now - idle),
+                (StepRow.state == "pending")
+                & (StepRow.updated_at < now - idle)
+                & or_(StepRow.lease_until.is_(None), StepRow.lease_until < now),
                 (StepRow.state == "running") & (StepRow.lease_until < now),
             )
         )

@@ -90,11 +90,12 @@ def finish_job(session: Session, job_id: int) -> None:
     session.execute(delete(QueuedJobRow).where(QueuedJobRow.id == job_id))
 
 
-def retry_job(session: Session, job_id: int, *, at: datetime) -> None:
-    """Let a job that raised run again at `at`."""
+def retry_job(session: Session, job_id: int, *, at: datetime, attempts: int) -> None:
+    """Let a job that raised run again at `at`; only its holder may (`attempts` is the count
+    it was taken with: a worker whose lease ran out and was taken over changes nothing)."""
     session.execute(
         update(QueuedJobRow)
-        .where(QueuedJobRow.id == job_id)
+        .where(QueuedJobRow.id == job_id, QueuedJobRow.attempts == attempts)
         .values(lease_until=None, run_at=at)
         .execution_options(synchronize_session=False)
     )

@@ -85,6 +85,9 @@ class StepRow(Base):
     position: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Transient failures (Google still failing) since the step last started afresh; a
+    # postponed step is pending with `lease_until` as the time it may run again.
+    transient_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column()
     generation: Mapped[int] = mapped_column(Integer, default=0)

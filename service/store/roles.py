@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.store.role_models import RoleAssignmentRow
@@ -22,13 +23,16 @@ def assignments(session: Session) -> list[RoleAssignmentRow]:
 
 
 def assign(session: Session, email: str, role: str, *, by: str, now: datetime) -> str | None:
-    """Give the person the role; return the role they had here before (None: none)."""
-    row = session.get(RoleAssignmentRow, email, with_for_update=True)
-    if row is None:
-        session.add(RoleAssignmentRow(email=email, role=role, assigned_by=by, assigned_at=now))
-        return None
-    before = row.role
-    row.role, row.assigned_by, row.assigned_at = role, by, now
+    """Give the person the role; return the role they had here before (None: none).
+
+    An upsert: two admins giving a new person a role at once both succeed (the later wins).
+    """
+    before = assigned_role(session, email)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"role": role, "assigned_by": by, "assigned_at": now}
+    statement = insert(RoleAssignmentRow).values(email=email, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=["email"], set_=values))
     return before
 
 

@@ -58,7 +58,7 @@ def platform_only(view: F) -> F:
 
 @bp.post("/run/<job>")
 @platform_only
-def run(job: str) -> Response | tuple[Response, int]:
+def run(job: str) -> Response:
     """Run one queued job with its JSON payload."""
     if job not in JOBS:
         abort(404)
@@ -67,10 +67,12 @@ def run(job: str) -> Response | tuple[Response, int]:
         abort(400)
     try:
         run_job(_services(), job, payload)
-    except RetryLater as later:  # Cloud Tasks retries a task that answered 5xx
-        answer = jsonify({"ok": False, "retry": str(later)})
-        answer.headers["Retry-After"] = str(max(1, round(later.seconds)))
-        return answer, 503
+    except RetryLater as later:
+        # Not a failure: a task for then is queued, and this one ends well (an App Engine
+        # target answering 5xx would also make Cloud Tasks throttle the whole queue).
+        again = "-".join([f"later-{job}", *(f"{k}={v}" for k, v in sorted(payload.items()))])
+        _services().tasks.enqueue(job, payload, key=again[:200], delay_seconds=later.seconds)
+        return jsonify({"ok": True, "again_in_seconds": later.seconds, "why": str(later)})
     return jsonify({"ok": True})
 
 

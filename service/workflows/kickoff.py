@@ -113,16 +113,18 @@ def advance_handover(
             if not repo.claim_step(session, step.id, now=clock(), lease=lease):
                 return "running"  # another worker holds it
             step_id, name, generation = step.id, step.name, step.generation
-            attempt, payload = step.attempts + 1, dict(row.payload)
+            # This run's number among the runs since the step last started afresh.
+            attempt, payload = step.transient_failures + 1, dict(row.payload)
         log.info("step %s started", name, extra={"handover_id": handover_id, "step": name})
         try:
             run_step(name, handover_id, load_handover(payload), ctx=ctx, db=db)
         except StepFailed as exc:
             if exc.transient and attempt < TRANSIENT_ATTEMPTS:
-                _postpone(handover_id, step_id, name, exc, attempt, db=db, clock=clock)
+                step_ref = (step_id, generation, name)
+                _postpone(handover_id, step_ref, exc, attempt, db=db, now=clock(), lease=lease)
                 return "postponed"
             with db.transaction() as session:
-                repo.fail_step(session, step_id, error=str(exc), now=clock())
+                repo.fail_step(session, step_id, error=str(exc), now=clock(), generation=generation)
                 repo.record(
                     session,
                     actor="service",
@@ -145,17 +147,26 @@ def advance_handover(
 
 def _postpone(
     handover_id: str,
-    step_id: int,
-    name: str,
+    step: tuple[int, int, str],
     exc: StepFailed,
     attempt: int,
     *,
     db: Database,
-    clock: Clock,
+    now: datetime,
+    lease: timedelta,
 ) -> None:
-    """Leave a transiently failed step pending, to run again when its job comes back."""
+    """Leave a transiently failed step pending for `lease`, when its job comes back."""
+    step_id, generation, name = step
+    until = now + lease
     with db.transaction() as session:
-        repo.postpone_step(session, step_id, error=f"will try again: {exc}", now=clock())
+        repo.postpone_step(
+            session,
+            step_id,
+            error=f"will try again: {exc}",
+            now=now,
+            until=until,
+            generation=generation,
+        )
         repo.record(
             session,
             actor="service",
@@ -163,11 +174,13 @@ def _postpone(
             subject=handover_id,
             step=name,
             attempt=attempt,
+            until=until.isoformat(timespec="seconds"),
             error=str(exc),
         )
     log.warning(
-        "step %s postponed after attempt %d: %s",
+        "step %s put off until %s after attempt %d: %s",
         name,
+        until.isoformat(timespec="seconds"),
         attempt,
         exc,
         extra={"handover_id": handover_id, "step": name},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from service.domain.access import assignment_errors
+from service.domain.access import ADMIN, assignment_errors
 from service.store import handovers as audit
 from service.store import roles as repo
 from service.store.db import Database
@@ -21,6 +21,13 @@ class RoleRefused(Exception):  # noqa: N818 - a refusal with its reasons, by fie
         self.errors = dict(errors)
 
 
+def _not_yourself(email: str, actor: str) -> dict[str, str]:
+    """An admin does not take away their own role: another admin must (no lock-out)."""
+    if email.strip().lower() == actor.strip().lower():
+        return {"email": "is you: another admin must change your own role"}
+    return {}
+
+
 def assign_role(
     email: str,
     role: str,
@@ -33,6 +40,8 @@ def assign_role(
 ) -> str | None:
     """Give the person the role from their next request on; return their previous one."""
     errors = assignment_errors(email, role, allowed_domain=allowed_domain, configured=configured)
+    if not errors and role != ADMIN:
+        errors = _not_yourself(email, actor)
     if errors:
         raise RoleRefused(errors)
     address = email.strip().lower()
@@ -60,6 +69,7 @@ def remove_role(
 ) -> str | None:
     """Take back the role assigned here (the person is Sales again); return it, or None."""
     errors = assignment_errors(email, None, allowed_domain=allowed_domain, configured=configured)
+    errors = errors or _not_yourself(email, actor)
     if errors:
         raise RoleRefused(errors)
     address = email.strip().lower()

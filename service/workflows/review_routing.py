@@ -70,7 +70,7 @@ def route_review(
     if claimed:
         _route(review, db=db, ctx=ctx, clock=clock)
         outcome = "routed"
-    _alert(review_id, db=db, ctx=ctx, clock=clock)
+    _alert(review_id, db=db, ctx=ctx, clock=clock, lease=lease)
     return outcome
 
 
@@ -123,7 +123,9 @@ def _route(review: ReviewRow, *, db: Database, ctx: ReviewContext, clock: Clock)
         review.state = row.state
 
 
-def _alert(review_id: str, *, db: Database, ctx: ReviewContext, clock: Clock) -> None:
+def _alert(
+    review_id: str, *, db: Database, ctx: ReviewContext, clock: Clock, lease: timedelta = LEASE
+) -> None:
     """Alert the AM and PM once to a share outside the agency, if one was flagged.
 
     Two jobs for one review can run side by side (a sync queues one while another runs),
@@ -132,7 +134,7 @@ def _alert(review_id: str, *, db: Database, ctx: ReviewContext, clock: Clock) ->
     """
     now = clock()
     with db.transaction() as session:
-        if not _claim_alert(session, review_id, now):
+        if not _claim_alert(session, review_id, now, lease):
             return
         review = _row(session, review_id)
     try:
@@ -147,7 +149,7 @@ def _alert(review_id: str, *, db: Database, ctx: ReviewContext, clock: Clock) ->
         audit.record(session, actor="service", action="review.alerted", subject=review_id)
 
 
-def _claim_alert(session: Session, review_id: str, now: datetime) -> bool:
+def _claim_alert(session: Session, review_id: str, now: datetime, lease: timedelta) -> bool:
     """Take the review's lease to alert; False if not due or another worker holds it."""
     result = session.execute(
         update(ReviewRow)
@@ -159,7 +161,7 @@ def _claim_alert(session: Session, review_id: str, now: datetime) -> bool:
             ReviewRow.state != rules.UNMATCHED,
             or_(ReviewRow.route_lease_until.is_(None), ReviewRow.route_lease_until < now),
         )
-        .values(route_lease_until=now + LEASE)
+        .values(route_lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

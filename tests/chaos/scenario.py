@@ -483,12 +483,14 @@ class Chaos:
                 session.scalars(select(AuditRow.subject).where(AuditRow.action == "review.routed"))
             )
         file_of = {r.id: r.file_id for r in reviews}
+        file_named = {name: file_id for file_id, name in self.drafts.items()}
         mails: Counter[str] = Counter()
         for record in self.fake.gmail.sent:
             subject = " ".join(str(record["message"]["Subject"]).split())
-            for file_id, name in self.drafts.items():
-                if subject.startswith(f"Contract review: {name} "):
-                    mails[file_id] += 1
+            if subject.startswith("Contract review: "):  # "...: <name> (<client>)..."
+                name = subject.removeprefix("Contract review: ").partition(" (")[0]
+                if name in file_named:
+                    mails[file_named[name]] += 1
         return {
             "reviews": Counter(r.file_id for r in reviews if r.file_id in self.drafts),
             "emails": mails,

@@ -61,9 +61,7 @@ def test_a_role_given_on_the_page_applies_at_the_next_request_and_can_be_taken_b
     taken = admin.post("/admin/people/remove", data={"csrf_token": csrf, "email": NEW_OPS})
     assert taken.status_code == 303
     assert nora.get(f"/handovers/{handover_id}").status_code == 403
-    assert audit(app, "role.removed") == [
-        ("boss@agency.example", NEW_OPS, {"role": "operations"})
-    ]
+    assert audit(app, "role.removed") == [("boss@agency.example", NEW_OPS, {"role": "operations"})]
 
 
 def test_a_role_is_given_through_the_api_and_listed_with_its_source(app: Flask) -> None:
@@ -93,6 +91,8 @@ def test_bad_assignments_name_the_field_and_change_nothing(
         (NEW_OPS, {"role": None}, "role", "must be one of"),
         ("someone@gmail.com", {"role": "admin"}, "email", "must be an address of agency.example"),
         ("not-an-email", {"role": "admin"}, "email", "must be an email address"),
+        ("a/b@agency.example", {"role": "admin"}, "email", "must be an email address"),
+        ("x@y@agency.example", {"role": "admin"}, "email", "must be an email address"),
         # The setting wins: an admin named in ROLES cannot be demoted from the API.
         ("boss@agency.example", {"role": "sales"}, "email", "from the ROLES setting"),
     ]
@@ -130,3 +130,20 @@ def give_blind(client: Any, email: str) -> Any:
     """Post the form with a CSRF token from a page the person may see (not the people page)."""
     csrf = csrf_of(client.get("/handovers/new").get_data(as_text=True))
     return client.post("/admin/people", data={"csrf_token": csrf, "email": email, "role": "admin"})
+
+
+def test_an_admin_cannot_take_away_their_own_role(app: Flask, google: FakeGoogleSignIn) -> None:
+    boss = client_as(app, google, "boss@agency.example")
+    assert give(boss, NEW_OPS, "admin").status_code == 303
+    nora = client_as(app, google, NEW_OPS)  # an admin by the database only
+
+    refused = give(nora, NEW_OPS, "sales")
+    page = nora.get("/admin/people").get_data(as_text=True)
+    removed = nora.post(
+        "/admin/people/remove", data={"csrf_token": csrf_of(page), "email": NEW_OPS}
+    )
+
+    assert refused.status_code == removed.status_code == 422
+    assert "is you: another admin must change your own role" in refused.get_data(as_text=True)
+    assert nora.get("/admin/people").status_code == 200  # still an admin
+    assert give(nora, "sue@agency.example", "operations").status_code == 303  # and acts as one

@@ -41,6 +41,14 @@ def run_handover(app: Flask) -> tuple[str, dict[str, tuple[str, int, str | None]
     handover_id = kickoff.submit_handover(
         example_handover(), idempotency_key=None, actor="t", db=services.db, tasks=services.tasks
     ).handover_id
+    return wait_settled(app, handover_id)
+
+
+def wait_settled(
+    app: Flask, handover_id: str
+) -> tuple[str, dict[str, tuple[str, int, str | None]]]:
+    """Wait until the handover is done or has a failed step; return its steps."""
+    services = app.extensions["handover"]
     for _ in range(40):  # put-off jobs come back on a timer: wait them out
         assert services.tasks.wait_idle(timeout=30)
         with services.db.transaction() as session:
@@ -106,3 +114,37 @@ def test_a_step_google_keeps_failing_is_left_failed_after_a_few_attempts(
     answer = app.test_client().get(f"/api/handovers/{handover_id}").get_json()
     assert answer["status"] == "failed"  # for a person to retry, with Google's reason shown
     assert any("429" in (step.get("error") or "") for step in answer["steps"])
+
+
+def test_a_person_retrying_a_failed_step_gives_it_fresh_tries(
+    app: Flask, fake_google: FakeGoogle
+) -> None:
+    rule = fake_google.faults.add(Fault(status=429, method_id="drive.permissions.create"))
+    handover_id, steps = run_handover(app)
+    assert steps["share_brief"][0] == "failed"
+    services = app.extensions["handover"]
+    fired = rule.fired
+
+    kickoff.retry_handover(
+        handover_id,
+        actor="ola@agency.example",
+        db=services.db,
+        tasks=services.tasks,
+        clock=services.clock,
+    )
+    _, steps = wait_settled(app, handover_id)
+
+    # Put off four times again, then failed: not failed at the first 429 after the retry.
+    attempts = [e["attempt"] for e in postponed(app, handover_id)]
+    assert attempts == 2 * list(range(1, kickoff.TRANSIENT_ATTEMPTS))
+    assert steps["share_brief"][0] == "failed" and rule.fired > fired
+    fake_google.faults.remove(rule)
+    kickoff.retry_handover(
+        handover_id,
+        actor="ola@agency.example",
+        db=services.db,
+        tasks=services.tasks,
+        clock=services.clock,
+    )
+    _, steps = wait_settled(app, handover_id)
+    assert {state for state, _, _ in steps.values()} == {"done"}

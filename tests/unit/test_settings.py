@@ -16,8 +16,19 @@ def test_the_lease_defaults_to_five_minutes_and_is_read_from_lease_seconds() -> 
 
 @pytest.mark.parametrize(
     ("value", "words"),
-    [("soon", "LEASE_SECONDS must be a number"), ("0.5", "LEASE_SECONDS must be at least 1")],
+    [
+        ("soon", "LEASE_SECONDS must be a number"),
+        ("0.5", "LEASE_SECONDS must be from 1 to 86400"),
+        ("1e9", "LEASE_SECONDS must be from 1 to 86400"),
+        ("nan", "LEASE_SECONDS must be a finite number"),
+        ("inf", "LEASE_SECONDS must be a finite number"),
+    ],
 )
 def test_a_bad_lease_is_refused_naming_the_variable(value: str, words: str) -> None:
     with pytest.raises(SettingsError, match=words):
         Settings.from_env({"LEASE_SECONDS": value})
+
+
+def test_every_number_setting_refuses_nan_and_infinity() -> None:
+    with pytest.raises(SettingsError, match="GOOGLE_RETRY_DEADLINE must be a finite number"):
+        Settings.from_env({"GOOGLE_RETRY_DEADLINE": "inf"})
