@@ -62,6 +62,19 @@ def wait_settled(
     raise AssertionError(f"the handover did not settle: {steps}")
 
 
+def retried(app: Flask, handover_id: str) -> dict[str, tuple[str, int, str | None]]:
+    """Operations presses Retry; wait until the handover settles again."""
+    services = app.extensions["handover"]
+    kickoff.retry_handover(
+        handover_id,
+        actor="ola@agency.example",
+        db=services.db,
+        tasks=services.tasks,
+        clock=services.clock,
+    )
+    return wait_settled(app, handover_id)[1]
+
+
 def postponed(app: Flask, handover_id: str) -> list[dict[str, object]]:
     with app.extensions["handover"].db.transaction() as session:
         rows = session.scalars(
@@ -122,29 +135,14 @@ def test_a_person_retrying_a_failed_step_gives_it_fresh_tries(
     rule = fake_google.faults.add(Fault(status=429, method_id="drive.permissions.create"))
     handover_id, steps = run_handover(app)
     assert steps["share_brief"][0] == "failed"
-    services = app.extensions["handover"]
     fired = rule.fired
 
-    kickoff.retry_handover(
-        handover_id,
-        actor="ola@agency.example",
-        db=services.db,
-        tasks=services.tasks,
-        clock=services.clock,
-    )
-    _, steps = wait_settled(app, handover_id)
+    steps = retried(app, handover_id)
 
     # Put off four times again, then failed: not failed at the first 429 after the retry.
     attempts = [e["attempt"] for e in postponed(app, handover_id)]
     assert attempts == 2 * list(range(1, kickoff.TRANSIENT_ATTEMPTS))
     assert steps["share_brief"][0] == "failed" and rule.fired > fired
     fake_google.faults.remove(rule)
-    kickoff.retry_handover(
-        handover_id,
-        actor="ola@agency.example",
-        db=services.db,
-        tasks=services.tasks,
-        clock=services.clock,
-    )
-    _, steps = wait_settled(app, handover_id)
+    steps = retried(app, handover_id)
     assert {state for state, _, _ in steps.values()} == {"done"}
