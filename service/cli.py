@@ -68,14 +68,14 @@ def _show(app: Flask, handover_id: str, *, quiet: bool) -> dict[str, object]:
 
 @main.command()
 def sweep() -> None:
-    """Queue again the handovers a crash left half-done, and wait for them."""
-    from service.workflows import kickoff
+    """Queue again the handovers and draft routings a crash left half-done; wait for them."""
+    from service.jobs import sweep as sweep_all
 
     app = _app()
     s = app.extensions["handover"]
-    stuck = kickoff.sweep(db=s.db, tasks=s.tasks, clock=s.clock, idle=timedelta(0))
+    stuck, reviews = sweep_all(s, idle=timedelta(0))
     s.tasks.wait_idle(timeout=300)
-    click.echo(f"re-queued {len(stuck)} handovers")
+    click.echo(f"re-queued {len(stuck)} handovers and {len(reviews)} draft routings")
 
 
 @main.command()
@@ -126,6 +126,16 @@ def reminders() -> None:
     s = _app().extensions["handover"]
     sent = review_routing.send_reminders(s.clock(), db=s.db, ctx=s.reviews)
     click.echo(f"sent {len(sent)} reminder(s)")
+
+
+@main.command("extend-syncs")
+def extend_syncs() -> None:
+    """Keep the account syncs off holidays for the next months (run weekly)."""
+    from service.workflows import sync_horizon
+
+    s = _app().extensions["handover"]
+    extended = sync_horizon.extend_syncs(db=s.db, ctx=s.steps, actor="cli:extend-syncs")
+    click.echo(f"extended the syncs of {len(extended)} account(s)")
 
 
 @main.command()

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 from integrations.ports import RetryLater
 from service.wiring import Services
 from service.workflows import kickoff
+
+
+def sweep(services: Services, idle: timedelta | None = None) -> tuple[list[str], list[str]]:
+    """Queue again what a crash or a lost task left: handovers' steps (pending and idle, or
+    running past their lease) and drafts' routing; return both lists of ids."""
+    from service.workflows import contracts
+
+    s = services
+    kw = {} if idle is None else {"idle": idle}
+    stuck = kickoff.sweep(db=s.db, tasks=s.tasks, clock=s.clock, **kw)
+    return stuck, contracts.requeue_reviews(db=s.db, tasks=s.tasks)
 
 
 def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
@@ -25,7 +37,7 @@ def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
         if status == "postponed":  # Google kept failing: give it a while
             raise RetryLater("a step failed transiently and runs again", later)
     elif job == "sweep":
-        kickoff.sweep(db=services.db, tasks=services.tasks, clock=services.clock)
+        sweep(services)
     elif job == "cancel_meetings":
         from service.workflows.meeting_steps import cancel_meetings
 
@@ -39,6 +51,10 @@ def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
             feed=services.change_feed,
             address=channels.hook_address(services.settings.public_base_url),
         )
+    elif job == "extend_syncs":
+        from service.workflows import sync_horizon
+
+        sync_horizon.extend_syncs(db=services.db, ctx=services.steps)
     elif job in REVIEW_JOBS:
         _run_review_job(services, job, payload)
     else:
@@ -61,6 +77,7 @@ def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) ->
             policy=services.review_policy,
             intake_folder_id=services.settings.drive_intake_folder,
             allowed_domain=services.settings.allowed_domain,
+            stale=services.settings.lease,
         )
     elif job == "route_review":
         review_routing.route_review(
@@ -74,4 +91,7 @@ def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) ->
         review_routing.send_reminders(services.clock(), db=services.db, ctx=services.reviews)
 
 
-JOBS = frozenset({"advance_handover", "sweep", "renew_channels", "cancel_meetings"}) | REVIEW_JOBS
+JOBS = (
+    frozenset({"advance_handover", "sweep", "renew_channels", "cancel_meetings", "extend_syncs"})
+    | REVIEW_JOBS
+)

@@ -14,11 +14,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from integrations.ports import RetryLater
-from service.jobs import run_job
+from service.jobs import run_job, sweep
 from service.store import job_queue
 from service.store.db import Database
 from service.wiring import Services
-from service.workflows import kickoff
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +114,7 @@ class Worker:
         while not stop.is_set():
             if sweeper and time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + self.sweep_every
-                s = self.services
-                kickoff.sweep(db=s.db, tasks=s.tasks, clock=s.clock)
+                sweep(self.services)
             try:
                 busy = self.run_one()
             except Exception:  # the database went away: wait and try again

@@ -98,7 +98,7 @@ def meeting_zone(kind: str, request: PlanRequest) -> str:
     return request.client_timezone if kind in CLIENT_KINDS else organiser(kind, request).timezone
 
 
-def _rules(kind: str, request: PlanRequest, busy: BusyLists) -> SlotRules:
+def slot_rules(kind: str, request: PlanRequest, busy: BusyLists) -> SlotRules:
     """Return the slot rules of a meeting kind."""
     return SlotRules(
         expected_attendees(kind, request),
@@ -141,6 +141,7 @@ def _meeting(
         recurrence=spec.recurrence,
         exceptions=spec.exceptions,
         kept=kept,
+        handled_until=spec.handled_until,
     )
 
 
@@ -260,7 +261,7 @@ def plan_meetings(request: PlanRequest) -> Plan:
     busy_notes: dict[str, list[str]] = {}
     lower = request.earliest
     for kind in ONE_OFF_KINDS:
-        rules = _rules(kind, request, busy)
+        rules = slot_rules(kind, request, busy)
         length = request.durations.of(kind)
         start, _ = best_slot(rules, lower, lower + horizon, length)
         busy_notes[kind] = _busy_warning(rules, start, start + length, request.horizon_days)
@@ -269,8 +270,8 @@ def plan_meetings(request: PlanRequest) -> Plan:
         for person in expected_attendees(kind, request):
             busy.setdefault(person.key, []).append((start, start + length))
         lower = start + length
-    exec_rules = _rules(MeetingKind.EXECUTIVE_SPONSOR_SYNC, request, busy)
-    internal_rules = _rules(MeetingKind.INTERNAL_ACCOUNT_SYNC, request, busy)
+    exec_rules = slot_rules(MeetingKind.EXECUTIVE_SPONSOR_SYNC, request, busy)
+    internal_rules = slot_rules(MeetingKind.INTERNAL_ACCOUNT_SYNC, request, busy)
     drafts: tuple[SyncDraft, SyncDraft] = SyncPlanner(request, exec_rules, internal_rules).plan(
         lower
     )

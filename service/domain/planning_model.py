@@ -93,13 +93,18 @@ class MovedOccurrence:
 
 @dataclass(frozen=True)
 class SeriesSpec:
-    """A stored recurring series: first occurrence, zone, RRULE/EXDATE lines, moves."""
+    """A stored recurring series: first occurrence, zone, RRULE/EXDATE lines, moves.
+
+    handled_until: occurrences whose rule instant is before it were checked and moved
+    where needed (holidays); later ones are not yet (None: unknown, an older plan).
+    """
 
     start: datetime
     end: datetime
     timezone: str
     recurrence: tuple[str, ...]
     exceptions: tuple[MovedOccurrence, ...] = ()
+    handled_until: datetime | None = None
 
     @property
     def duration(self) -> timedelta:
@@ -131,6 +136,7 @@ class PlannedMeeting:
     constraints: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     kept: bool = False
+    handled_until: datetime | None = None  # a series: how far its occurrences are checked
 
     @property
     def duration(self) -> timedelta:
@@ -139,7 +145,14 @@ class PlannedMeeting:
 
     def series(self) -> SeriesSpec:
         """Return this meeting's series, to store as an account's existing series."""
-        return SeriesSpec(self.start, self.end, self.timezone, self.recurrence, self.exceptions)
+        return SeriesSpec(
+            self.start,
+            self.end,
+            self.timezone,
+            self.recurrence,
+            self.exceptions,
+            self.handled_until,
+        )
 
 
 @dataclass(frozen=True)

@@ -86,10 +86,11 @@ class _Series:
     spec: SeriesSpec
     moves: list[tuple[datetime, MovedOccurrence]]
 
-    def with_moves(self) -> SeriesSpec:
+    def with_moves(self, handled_until: datetime) -> SeriesSpec:
         """Return the spec with the new moves as EXDATE lines and exceptions.
 
-        A new move of an occurrence that an earlier plan had already moved replaces it.
+        A new move of an occurrence that an earlier plan had already moved replaces it;
+        the series is handled until the later of its old and new window ends.
         """
         lines = list(self.spec.recurrence)
         for wall, _ in self.moves:
@@ -99,7 +100,18 @@ class _Series:
         moved = {m.original_start: m for m in self.spec.exceptions}
         moved.update((m.original_start, m) for _, m in self.moves)
         by_original = sorted(moved.values(), key=lambda m: m.original_start)
-        return replace(self.spec, recurrence=tuple(lines), exceptions=tuple(by_original))
+        handled = max(handled_until, self.spec.handled_until or handled_until)
+        return replace(
+            self.spec,
+            recurrence=tuple(lines),
+            exceptions=tuple(by_original),
+            handled_until=handled,
+        )
+
+
+def horizon(since: datetime, months: int) -> datetime:
+    """Return where the checked window of a series checked from `since` ends."""
+    return since + timedelta(days=31 * months + 31)
 
 
 class SyncPlanner:
@@ -295,6 +307,25 @@ class SyncPlanner:
         internal = SeriesSpec(internal_local, internal_end, self.internal_tz, (internal_line,))
         return self._repair(internal, executive, kickoff_end, kept=False)
 
+    def extend(self, since: datetime, until: datetime) -> tuple[SyncDraft, SyncDraft]:
+        """Return the existing series checked and repaired on, for occurrences in [since, until).
+
+        Occurrences before `since` were handled by an earlier plan and stay as sent. The
+        new ones follow the rules of a new series: holidays always, and working hours
+        too when the series' usual time keeps them.
+        """
+        existing = self.request.existing_sync_series
+        if existing is None:
+            raise ValueError("only an existing sync series can be extended")
+        return self._repair(
+            existing.internal,
+            existing.executive,
+            self.request.earliest,
+            kept=True,
+            window=(since, until),
+            strict_hours=True,
+        )
+
     # -- repairing occurrences ----------------------------------------------------
 
     def _repair(
@@ -304,22 +335,32 @@ class SyncPlanner:
         lower: datetime,
         *,
         kept: bool,
+        window: tuple[datetime, datetime] | None = None,
+        strict_hours: bool | None = None,
     ) -> tuple[SyncDraft, SyncDraft]:
         """Move every occurrence that breaks a rule; return both drafts.
 
         A kept series is only repaired from now on (occurrences before `earliest` are
-        history); a new one from its first occurrence.
+        history); a new one from its first occurrence; `window` (executive rule instants)
+        replaces both, the internal syncs following their executive ones. Occurrences
+        outside hours move only when `strict_hours` (default: a new series) and the
+        series' usual time keeps everyone inside them.
         """
         internal, executive = _Series(internal_spec, []), _Series(exec_spec, [])
         earliest = self.request.earliest
         since = max(exec_spec.start, earliest) if kept else exec_spec.start
         internal_since = max(internal_spec.start, earliest) if kept else internal_spec.start
-        until = since + timedelta(days=31 * self.request.plan_months + 31)
+        until = horizon(since, self.request.plan_months)
+        if window is not None:
+            since, until = window
         execs = occurrences(exec_spec, since=exec_spec.start, until=until)
         internals = occurrences(internal_spec, since=internal_spec.start, until=until)
+        if window is not None:
+            internal_since = _paired_since(execs, internals, since)
         exec_len, internal_len = exec_spec.duration, internal_spec.duration
-        strict_exec = not kept and not any(self._hours(self.exec_rules, exec_spec.start, exec_len))
-        strict_internal = not kept and not any(
+        strict = not kept if strict_hours is None else strict_hours
+        strict_exec = strict and not any(self._hours(self.exec_rules, exec_spec.start, exec_len))
+        strict_internal = strict and not any(
             self._hours(self.internal_rules, internal_spec.start, internal_len)
         )
         previous_end = lower
@@ -350,7 +391,10 @@ class SyncPlanner:
                             (sync.wall, _moved(sync, moved, internal_len, reason, self.internal_tz))
                         )
             previous_end = exec_start + exec_len
-        return SyncDraft(internal.with_moves(), kept), SyncDraft(executive.with_moves(), kept)
+        return (
+            SyncDraft(internal.with_moves(until), kept),
+            SyncDraft(executive.with_moves(until), kept),
+        )
 
     def _hours(self, rules: SlotRules, start: datetime, length: timedelta) -> tuple[int, int]:
         """Return the minutes outside hours (internal, external) of one occurrence."""
@@ -445,6 +489,16 @@ class SyncPlanner:
                 f"on {when:%Y-%m-%d %H:%M} ({self.exec_tz})"
             )
         return self.internal_rules.explain(sync.start, sync.start + length)
+
+
+def _paired_since(
+    execs: Sequence[Occurrence], internals: Sequence[Occurrence], since: datetime
+) -> datetime:
+    """Return where the internal syncs paired with the executive ones from `since` begin."""
+    for i, ex in enumerate(execs):
+        if ex.original >= since:
+            return internals[i].original if i < len(internals) else since
+    return since
 
 
 def _moved(

@@ -243,6 +243,28 @@ def reviews_needing_work(session: Session) -> list[str]:
     return sorted(session.scalars(query))
 
 
+def reviews_to_route_now(
+    session: Session, opened: list[str], *, now: datetime, stale: timedelta
+) -> list[str]:
+    """Return what a sync queues: the reviews it opened, those whose routing failed (the
+    error is shown; try again), those waiting longer than `stale` (their job was probably
+    lost with a crash), and outside shares not alerted yet. Reviews whose route waits in
+    the queue are otherwise left there: a bulk move queues thousands, and re-queuing all of
+    them on every sync would cost each sync as much as the backlog."""
+    free = or_(ReviewRow.route_lease_until.is_(None), ReviewRow.route_lease_until < now)
+    query = select(ReviewRow.id).where(
+        or_(
+            ReviewRow.id.in_(opened),
+            (ReviewRow.state == ROUTING) & ReviewRow.route_error.is_not(None),
+            (ReviewRow.state == ROUTING) & free & (ReviewRow.arrived_at < now - stale),
+            (ReviewRow.flagged_external_at.is_not(None))
+            & ReviewRow.external_alerted_at.is_(None)
+            & (ReviewRow.state != UNMATCHED),
+        )
+    )
+    return sorted(session.scalars(query))
+
+
 def claim_routing(session: Session, review_id: str, *, now: datetime, lease: timedelta) -> bool:
     """Take the routing of a review for a while; False if another worker holds it."""
     result = session.execute(

@@ -16,13 +16,15 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from integrations.ports import RetryLater
 from service.jobs import JOBS, run_job
+from service.jobs import sweep as sweep_all
 from service.wiring import Services
-from service.workflows import kickoff
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 appengine_bp = Blueprint("appengine", __name__, url_prefix="/_ah")
 # Jobs cron may start (cron.yaml): App Engine cron sends GET with X-Appengine-Cron: true.
-CRON_JOBS = frozenset({"sync_drive", "renew_channels", "sweep", "review_reminders"})
+CRON_JOBS = frozenset(
+    {"sync_drive", "renew_channels", "sweep", "review_reminders", "extend_syncs"}
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -79,10 +81,9 @@ def run(job: str) -> Response:
 @bp.route("/sweep", methods=["GET", "POST"])
 @platform_only
 def sweep() -> Response:
-    """Queue again the handovers whose steps a crash left behind (cron)."""
-    s = _services()
-    stuck = kickoff.sweep(db=s.db, tasks=s.tasks, clock=s.clock)
-    return jsonify({"requeued": stuck})
+    """Queue again the handovers and draft routings a crash left behind (cron)."""
+    stuck, reviews = sweep_all(_services())
+    return jsonify({"requeued": stuck, "reviews_requeued": reviews})
 
 
 @bp.get("/cron/<job>")

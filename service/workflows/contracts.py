@@ -51,6 +51,15 @@ def queue_route(tasks: Tasks, review_id: str) -> None:
     tasks.enqueue("route_review", {"review_id": review_id}, key=f"route_review:{review_id}")
 
 
+def requeue_reviews(*, db: Database, tasks: Tasks) -> list[str]:
+    """Queue the routing of every review not done yet (the sweep: a job lost with a crash)."""
+    with db.transaction() as session:
+        waiting = repo.reviews_needing_work(session)
+    for review_id in waiting:
+        queue_route(tasks, review_id)
+    return waiting
+
+
 def sync_drive(
     *,
     db: Database,
@@ -61,8 +70,11 @@ def sync_drive(
     intake_folder_id: str | None = None,
     allowed_domain: str | None = None,
     attempts: int = 5,
+    stale: timedelta = timedelta(minutes=5),
 ) -> SyncResult:
-    """Read every page of the change feed from the stored token and open the reviews."""
+    """Read every page of the change feed from the stored token and open the reviews;
+    queue the routing of those it opened (and of any whose routing failed or waited
+    longer than `stale`)."""
     for _ in range(attempts):
         with db.transaction() as session:
             state = repo.sync_state(session)
@@ -87,7 +99,7 @@ def sync_drive(
                 intake=intake_folder_id,
                 allowed_domain=allowed_domain,
             )
-            to_route = repo.reviews_needing_work(session)
+            to_route = repo.reviews_to_route_now(session, opened, now=now, stale=stale)
         for review_id in to_route:
             queue_route(tasks, review_id)
         if unsettled:

@@ -161,6 +161,7 @@ def _send(
         "recurrence": meeting["recurrence"],
         "moved": meeting.get("moved", []),
         "meet_url": ref.meet_url,
+        **({"handled_until": meeting["handled_until"]} if "handled_until" in meeting else {}),
     }
     with db.transaction() as session:
         repo.put_artifact(

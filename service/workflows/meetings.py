@@ -15,6 +15,7 @@ from typing import Any
 
 from integrations.ports import Calendar
 from service.config import Settings
+from service.domain.business_days import zone
 from service.domain.model import Handover, account_key
 from service.domain.planning import plan_meetings, request_from_handover
 from service.domain.planning_model import (
@@ -121,10 +122,29 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "constraints": list(m.constraints),
                 "warnings": list(m.warnings),
                 "kept": m.kept,
+                **_handled_json(m.handled_until),
             }
             for m in plan.meetings
         ],
     }
+
+
+def series_json(spec: SeriesSpec) -> dict[str, Any]:
+    """Return a series' fields as a stored meeting holds them (the inverse of series_from_json)."""
+    tzinfo = zone(spec.timezone)
+    return {
+        "start": spec.start.astimezone(tzinfo).isoformat(),
+        "end": spec.end.astimezone(tzinfo).isoformat(),
+        "timezone": spec.timezone,
+        "recurrence": list(spec.recurrence),
+        "moved": [_moved_json(x) for x in spec.exceptions],
+        **_handled_json(spec.handled_until),
+    }
+
+
+def _handled_json(until: datetime | None) -> dict[str, str]:
+    """Return how far a series is handled, for a series that says."""
+    return {"handled_until": until.isoformat()} if until is not None else {}
 
 
 def _moved_json(moved: MovedOccurrence) -> dict[str, str]:
@@ -151,6 +171,11 @@ def series_from_json(meeting: dict[str, Any]) -> SeriesSpec:
                 m["reason"],
             )
             for m in meeting.get("moved", ())
+        ),
+        handled_until=(
+            datetime.fromisoformat(meeting["handled_until"])
+            if meeting.get("handled_until")
+            else None
         ),
     )
 

@@ -27,7 +27,7 @@ def test_untrusted_callers_are_refused(client: Any, headers: dict[str, str]) -> 
 def test_the_queue_with_the_secret_runs_a_sweep(client: Any) -> None:
     answer = client.post("/tasks/sweep", headers={"X-Tasks-Secret": TASKS_SECRET})
     assert answer.status_code == 200
-    assert answer.get_json() == {"requeued": []}
+    assert answer.get_json() == {"requeued": [], "reviews_requeued": []}
 
 
 def test_an_unknown_job_is_404_even_for_the_queue(client: Any) -> None:

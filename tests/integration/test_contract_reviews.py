@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from integrations.local.changes import LocalChangeFeed
 from integrations.local.watcher import LocalWatcher
 from integrations.ports import ApprovalRequest, ChangePage, Grant
+from service import jobs
 from service.demo import example_handover
 from service.domain import contracts as rules
 from service.jobs import run_job
@@ -436,6 +437,7 @@ def test_the_watcher_picks_up_a_dropped_draft_within_seconds(reviews: Any) -> No
 
 def test_a_routing_lost_in_a_crash_is_queued_again_by_the_next_sync(reviews: Any) -> None:
     contracts_dir = kickoff_acme(reviews)
+    reviews.clock = Clock(FRIDAY_4PM)
     drop(contracts_dir, "SOW - Acme Corp.pdf")
     contracts.sync_drive(  # the process dies before its queue runs the routing
         db=reviews.db, feed=reviews.change_feed, tasks=QueueBook(), clock=reviews.clock,
@@ -444,9 +446,28 @@ def test_a_routing_lost_in_a_crash_is_queued_again_by_the_next_sync(reviews: Any
     [review] = all_reviews(reviews)
     assert review.state == rules.ROUTING and mails(reviews, "Contract review:") == []
 
-    sync(reviews)  # nothing new in the feed, but the routing is not done: it is queued again
+    sync(reviews)  # a moment later: its job may just be waiting in the queue
+    assert all_reviews(reviews)[0].state == rules.ROUTING
+    reviews.clock.now += timedelta(minutes=6)
+    sync(reviews)  # nothing new in the feed, but the routing waited too long: queued again
 
     [review] = all_reviews(reviews)
+    assert review.state == rules.OPEN and len(mails(reviews, "Contract review:")) == 1
+
+
+def test_the_sweep_queues_again_every_routing_left_undone(reviews: Any) -> None:
+    contracts_dir = kickoff_acme(reviews)
+    drop(contracts_dir, "SOW - Acme Corp.pdf")
+    contracts.sync_drive(  # the process dies before its queue runs the routing
+        db=reviews.db, feed=reviews.change_feed, tasks=QueueBook(), clock=reviews.clock,
+        policy=reviews.review_policy,
+    )
+
+    stuck, requeued = jobs.sweep(reviews)
+    reviews.tasks.wait_idle()
+
+    [review] = all_reviews(reviews)
+    assert (stuck, requeued) == ([], [review.id])
     assert review.state == rules.OPEN and len(mails(reviews, "Contract review:")) == 1
 
 
