@@ -280,6 +280,9 @@ class Change:
     web_url: str = ""
     can_start_approval: bool = False
     shared_with: tuple[str, ...] = ()  # emails (and domains) the file is shared with, if known
+    # False when the feed could not say who it is shared with (Drive leaves permissions out
+    # of files in shared drives): ask ChangeFeed.shared_with for those that matter.
+    sharing_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -325,6 +328,10 @@ class ChangeFeed(Protocol):
 
     def stop(self, channel: Channel) -> None:
         """Close a push channel; an unknown one is fine."""
+        ...
+
+    def shared_with(self, file_id: str) -> tuple[str, ...]:
+        """Return who the file is shared with now, as Change.shared_with says it."""
         ...
 
 

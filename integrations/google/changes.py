@@ -20,8 +20,9 @@ PAGE_SIZE = 1000  # the most changes.list gives in one page
 MAX_TTL = timedelta(days=7)  # Drive refuses longer-lived channels on the change feed
 FILE_FIELDS = (
     "id,name,mimeType,parents,modifiedTime,version,md5Checksum,trashed,webViewLink,"
-    "capabilities/canStartApproval,permissions(emailAddress,domain,type,role)"
+    "capabilities/canStartApproval,permissions(emailAddress,domain,type,role),driveId"
 )
+PERMISSION_FIELDS = "nextPageToken,permissions(emailAddress,domain,type,role)"
 LIST_FIELDS = (
     f"nextPageToken,newStartPageToken,changes(changeType,fileId,removed,file({FILE_FIELDS}))"
 )
@@ -60,6 +61,8 @@ def to_change(item: Mapping[str, Any]) -> Change:
     if item.get("removed") or not isinstance(file, Mapping):
         return Change(file_id=str(item["fileId"]), removed=True)
     capabilities = file.get("capabilities") or {}
+    # Drive never puts permissions in a file resource of a shared drive.
+    known = "permissions" in file or not file.get("driveId")
     return Change(
         file_id=str(item["fileId"]),
         removed=False,
@@ -74,6 +77,7 @@ def to_change(item: Mapping[str, Any]) -> Change:
         web_url=str(file.get("webViewLink", "")),
         can_start_approval=bool(capabilities.get("canStartApproval", False)),
         shared_with=shared_with(file.get("permissions")),
+        sharing_known=known,
     )
 
 
@@ -150,6 +154,28 @@ class GoogleChangeFeed:
         # 404: expired, stopped already, or never made; the goal is reached either way.
         with contextlib.suppress(NotFound):
             run(request, policy=self._policy)
+
+    def shared_with(self, file_id: str) -> tuple[str, ...]:
+        """Return who the file is shared with: its permissions, inherited ones included (in
+        a shared drive, its members)."""
+        permissions = self._clients.collection("drive", "v3", "permissions")
+        found: list[dict[str, Any]] = []
+        token = None
+        while True:
+            answer = run(
+                permissions.list(
+                    fileId=file_id,
+                    pageToken=token,
+                    pageSize=100,
+                    fields=PERMISSION_FIELDS,
+                    supportsAllDrives=True,
+                ),
+                policy=self._policy,
+            )
+            found.extend(answer.get("permissions") or [])
+            token = answer.get("nextPageToken")
+            if not token:
+                return shared_with(found)
 
     def _changes(self) -> Any:
         return self._clients.collection("drive", "v3", "changes")

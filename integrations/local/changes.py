@@ -90,6 +90,13 @@ class LocalChangeFeed:
     def stop(self, channel: Channel) -> None:
         """Nothing to close locally."""
 
+    def shared_with(self, file_id: str) -> tuple[str, ...]:
+        """Return who the file is shared with, as the local drive's grants say."""
+        with self._locked():
+            live = self._scan()
+        state = live.get(file_id)
+        return state.grants if state is not None else ()
+
     # --- internals ------------------------------------------------------------------
 
     @contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -143,8 +143,16 @@ def _read_feed(
         if page.next_token:
             token = page.next_token
             continue
-        return kept, read, page.new_start_token or token
+        return [_with_sharing(feed, c) for c in kept], read, page.new_start_token or token
     raise RuntimeError("the change feed did not end after 10000 pages")
+
+
+def _with_sharing(feed: ChangeFeed, change: Change) -> Change:
+    """Ask who a file is shared with when the feed could not say (Drive leaves permissions
+    out of files in shared drives): an outside share must be seen there too."""
+    if change.sharing_known or change.removed or change.trashed:
+        return change
+    return replace(change, shared_with=feed.shared_with(change.file_id), sharing_known=True)
 
 
 def _apply(

@@ -512,6 +512,56 @@ def test_a_draft_shared_outside_before_approval_alerts_the_am_and_pm(agency: Age
     assert "MSA - Acme v1.pdf" in alert["subject"] and "someone@gmail.com" in alert["text"]
 
 
+def in_a_shared_drive(agency: Agency, members: list[tuple[str, str]]) -> str:
+    """Move Acme Corp's client folder into a shared drive with these members."""
+    drive = agency.fake.drive.add_shared_drive("Clients", members)
+    with agency.services.db.transaction() as session:
+        account = session.scalar(select(AccountRow).where(AccountRow.client_name == "Acme Corp"))
+        assert account is not None and account.folder_id
+        folder = account.folder_id
+    agency.fake.drive.move_file(folder, [drive], [agency.fake.drive.root_id])
+    agency.quiet()
+    return drive
+
+
+def permission_lists(agency: Agency, file_id: str) -> int:
+    return sum(
+        1
+        for r in agency.fake.requests
+        if r.method_id == "drive.permissions.list" and f"/files/{file_id}/" in r.path
+    )
+
+
+def test_a_draft_in_a_shared_drive_the_client_is_a_member_of_alerts_the_am_and_pm(
+    agency: Agency,
+) -> None:
+    # Drive leaves permissions out of files in shared drives: the change feed cannot say
+    # who sees the draft, so the service asks (the drive's members included).
+    in_a_shared_drive(agency, [(PM, "organizer"), ("cleo@acmecorp.example", "reader")])
+    draft = agency.upload("SOW - Acme v9.docx", agency.contracts)
+
+    wait_until(lambda: len(agency.mails("Alert:")) == 1)
+    agency.quiet()
+
+    review = agency.review_of(draft["id"])
+    assert review is not None and review.external_recipients == ["cleo@acmecorp.example"]
+    assert "driveId" in agency.fake.drive.view(agency.fake.drive.files[draft["id"]])
+    assert permission_lists(agency, draft["id"]) >= 1
+    assert len(agency.mails()) == 1  # routed once as well
+
+
+def test_a_draft_in_a_shared_drive_of_agency_people_only_is_routed_without_alert(
+    agency: Agency,
+) -> None:
+    in_a_shared_drive(agency, [(PM, "organizer"), (AM, "writer")])
+    draft = agency.upload("SOW - Acme v10.docx", agency.contracts)
+
+    review = agency.routed(draft["id"])
+
+    assert review.flagged_external_at is None and agency.mails("Alert:") == []
+    assert permission_lists(agency, draft["id"]) >= 1
+
+
 def test_an_intake_draft_naming_no_client_waits_in_the_unmatched_queue(agency: Agency) -> None:
     draft = agency.upload("SOW - new prospect.docx", agency.intake)
     wait_until(lambda: agency.review_of(draft["id"]) is not None)

@@ -77,6 +77,7 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
         self.non_google_accounts: set[str] = set()  # need sendNotificationEmail to share
         self.root_id = drive_id()
         self.root = self._resource(self.root_id, "My Drive", FOLDER, [], self.clock.stamp())
+        self.shared_drives: dict[str, str] = {}  # id -> name; its members are its permissions
         self._visible_at: dict[str, float] = {}
         self.reset_sharing()
         self.reset_changes()
@@ -130,6 +131,42 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
                 text=text if text is not None else ("\n" if mime_type == DOC else None),
             )
             return file
+
+    def add_shared_drive(self, name: str, members: Iterable[tuple[str, str]] = ()) -> str:
+        """Add a shared drive with (email, role) members; return its id (its root folder's).
+
+        As in Drive, files in it carry `driveId`, and their `permissions` are never in a
+        file resource (files.get, files.list, changes.list): permissions.list gives them,
+        the drive's members included (inherited).
+        """
+        with self.lock:
+            file = self._create(name, FOLDER, [], file_id=drive_id())
+            file["parents"] = []
+            self.shared_drives[file["id"]] = name
+            self.permissions[file["id"]] = [
+                {
+                    "kind": "drive#permission",
+                    "id": permission_id(email),
+                    "type": "user",
+                    "emailAddress": email,
+                    "role": role,
+                }
+                for email, role in members
+            ]
+            return str(file["id"])
+
+    def drive_of(self, file_id: str) -> str | None:
+        """Return the shared drive a file is in, or None for My Drive."""
+        seen, frontier = set(), [file_id]
+        while frontier:
+            current = frontier.pop()
+            if current in self.shared_drives:
+                return current
+            if current in seen:
+                continue
+            seen.add(current)
+            frontier.extend(self.files.get(current, {}).get("parents", []))
+        return None
 
     def move_file(
         self, file_id: str, add_parents: Iterable[str] = (), remove_parents: Iterable[str] = ()
@@ -423,7 +460,10 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
         for key in ("appProperties", "properties"):
             if not out.get(key):
                 out.pop(key, None)
-        if fields and _WANTS_PERMISSIONS.search(fields) and file is not self.root:
+        drive = self.drive_of(file["id"]) if file is not self.root else None
+        if drive is not None:
+            out["driveId"] = drive
+        if fields and _WANTS_PERMISSIONS.search(fields) and file is not self.root and not drive:
             permissions = self.effective_permissions(file["id"])
             out["permissions"] = permissions
             out["permissionIds"] = [p["id"] for p in permissions]

@@ -263,3 +263,27 @@ def test_the_watch_asks_for_a_web_hook_for_at_most_a_week(
     assert sent.body["type"] == "web_hook" and sent.body["address"] == receiver.url
     assert int(sent.body["expiration"]) == int((now + timedelta(days=7)).timestamp() * 1000)
     assert abs(channel.expires_at - (now + timedelta(days=7))) < timedelta(seconds=1)
+
+
+def test_in_a_shared_drive_the_feed_says_sharing_is_unknown_and_asks_for_it(
+    fake_google: FakeGoogle, feed: GoogleChangeFeed
+) -> None:
+    drive = fake_google.drive.add_shared_drive(
+        "Clients", [("pat@agency.example", "organizer"), ("cleo@acme.example", "reader")]
+    )
+    token = feed.start_token()
+    draft = fake_google.drive.add_file("SOW.pdf", [drive], content=b"%PDF sow")
+    fake_google.drive.share_file(draft["id"], email="Someone@Gmail.com")
+    mine = fake_google.drive.add_file("Notes.pdf", content=b"%PDF notes")  # My Drive
+
+    changes, _, _ = read_all(feed, token)
+    by_id = {c.file_id: c for c in changes}
+
+    assert (by_id[draft["id"]].sharing_known, by_id[draft["id"]].shared_with) == (False, ())
+    assert by_id[mine["id"]].sharing_known
+    assert set(feed.shared_with(draft["id"])) == {
+        "handover@agency.example",
+        "pat@agency.example",
+        "cleo@acme.example",
+        "someone@gmail.com",
+    }
