@@ -42,6 +42,7 @@ class ReviewRow(Base):
     routed_at: Mapped[datetime | None] = mapped_column()
     deadline: Mapped[datetime | None] = mapped_column()
     route_lease_until: Mapped[datetime | None] = mapped_column()
+    route_queued_at: Mapped[datetime | None] = mapped_column()  # a sync last queued it
     route_error: Mapped[str | None] = mapped_column(Text)
     notified_at: Mapped[datetime | None] = mapped_column()
     chat_posted_at: Mapped[datetime | None] = mapped_column()

@@ -247,22 +247,29 @@ def reviews_to_route_now(
     session: Session, opened: list[str], *, now: datetime, stale: timedelta
 ) -> list[str]:
     """Return what a sync queues: the reviews it opened, those whose routing failed (the
-    error is shown; try again), those waiting longer than `stale` (their job was probably
-    lost with a crash), and outside shares not alerted yet. Reviews whose route waits in
-    the queue are otherwise left there: a bulk move queues thousands, and re-queuing all of
-    them on every sync would cost each sync as much as the backlog."""
+    error is shown; try again), those queued longer than `stale` ago (their job was
+    probably lost with a crash), and outside shares not alerted yet; mark them queued now.
+    Reviews whose route waits in the queue are otherwise left there: a bulk move queues
+    thousands, and re-queuing all of them on every sync would cost each sync as much as
+    the backlog."""
     free = or_(ReviewRow.route_lease_until.is_(None), ReviewRow.route_lease_until < now)
+    long_ago = or_(ReviewRow.route_queued_at.is_(None), ReviewRow.route_queued_at < now - stale)
     query = select(ReviewRow.id).where(
         or_(
             ReviewRow.id.in_(opened),
             (ReviewRow.state == ROUTING) & ReviewRow.route_error.is_not(None),
-            (ReviewRow.state == ROUTING) & free & (ReviewRow.arrived_at < now - stale),
+            (ReviewRow.state == ROUTING) & free & long_ago & (ReviewRow.arrived_at < now - stale),
             (ReviewRow.flagged_external_at.is_not(None))
             & ReviewRow.external_alerted_at.is_(None)
             & (ReviewRow.state != UNMATCHED),
         )
     )
-    return sorted(session.scalars(query))
+    found = sorted(session.scalars(query))
+    if found:
+        session.execute(
+            update(ReviewRow).where(ReviewRow.id.in_(found)).values(route_queued_at=now)
+        )
+    return found
 
 
 def claim_routing(session: Session, review_id: str, *, now: datetime, lease: timedelta) -> bool:
