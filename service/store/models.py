@@ -46,6 +46,10 @@ class AccountRow(Base):
     client_name: Mapped[str] = mapped_column(String(200))
     folder_id: Mapped[str | None] = mapped_column(String(200))
     contracts_folder_id: Mapped[str | None] = mapped_column(String(200))
+    # When Drive's change feed showed the folder trashed or deleted (None: it is there); the
+    # next handover of the client then looks for it again or makes a new one.
+    folder_lost_at: Mapped[datetime | None] = mapped_column()
+    contracts_lost_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from integrations.ports import Change, ChangeFeed, Tasks
 from service.domain import contracts as rules
+from service.store import accounts
 from service.store import handovers as audit
 from service.store import reviews as repo
 from service.store.db import Database
@@ -91,6 +92,7 @@ def sync_drive(
                 session, token=token, serial=serial, new_token=new_token, now=now
             ):
                 continue  # another worker applied this page first: read on from its token
+            _mark_account_folders(session, changes, now=now)
             opened, unsettled = _apply(
                 session,
                 changes,
@@ -132,10 +134,12 @@ def _read_feed(
         with db.transaction() as session:
             watched = repo.watched_folders(session, intake).keys()
             seen = repo.seen_file_ids(session, [c.file_id for c in page.changes])
+            folders = accounts.account_folders(session).keys()
         for change in page.changes:
             if (
                 change.file_id in kept_ids
                 or change.file_id in seen
+                or change.file_id in folders
                 or not watched.isdisjoint(change.parents)
             ):
                 kept.append(change)
@@ -145,6 +149,29 @@ def _read_feed(
             continue
         return [_with_sharing(feed, c) for c in kept], read, page.new_start_token or token
     raise RuntimeError("the change feed did not end after 10000 pages")
+
+
+def _mark_account_folders(session: Session, changes: Sequence[Change], *, now: datetime) -> None:
+    """Mark an account folder trashed or deleted in Drive as lost, or found again when it is
+    back: the client's next handover then looks for its folders or makes new ones, rather
+    than filing its brief into the trash."""
+    folders = accounts.account_folders(session)
+    for change in {c.file_id: c for c in changes}.values():
+        if change.file_id not in folders:
+            continue
+        key, which = folders[change.file_id]
+        lost = change.removed or change.trashed
+        if accounts.mark_folder(session, key, which, lost=lost, now=now):
+            action = "account.folder_lost" if lost else "account.folder_back"
+            audit.record(
+                session,
+                actor="drive",
+                action=action,
+                subject=key,
+                folder=which,
+                file_id=change.file_id,
+            )
+            log.warning("the %s of account %s: %s", which, key, action.rpartition("_")[2])
 
 
 def _with_sharing(feed: ChangeFeed, change: Change) -> Change:

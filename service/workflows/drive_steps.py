@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 
 from integrations.ports import FOLDER_MIME, DriveFile, DriveIds, Grant, SharesFiles
 from service.domain.model import Handover, account_key
+from service.store import accounts
 from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import AccountRow, ArtifactRow, HandoverRow
@@ -109,7 +110,7 @@ def _recorded_folders(db: Database, key: str) -> dict[str, DriveFile] | None:
         if account is None:
             raise StepFailed(f"the account {key} is missing")
         ids = {"folder": account.folder_id, "contracts_folder": account.contracts_folder_id}
-        if None in ids.values():
+        if None in ids.values() or account.folder_lost_at or account.contracts_lost_at:
             return None
         rows = session.execute(
             select(ArtifactRow.kind, ArtifactRow.external_id, ArtifactRow.url)
@@ -130,25 +131,39 @@ def _reserve_folders(
     """Return the ids of the account's folders, stored before they are made, and those found.
 
     Only an account with no id stored looks first: its folders may exist from before this
-    database (or from a version that did not store ids first).
+    database (or from a version that did not store ids first). So does one whose folder
+    Drive showed trashed or deleted (lost): a folder of the account's that is not in the
+    trash is taken, else a new one is made; the Contracts folder of a lost client folder is
+    lost with it.
     """
     with db.transaction() as session:
         account = session.get(AccountRow, key)
         assert account is not None
         folder_id, contracts_id = account.folder_id, account.contracts_folder_id
+        folder_lost = account.folder_lost_at is not None
+        contracts_lost = folder_lost or account.contracts_lost_at is not None
     found: dict[str, DriveFile] = {}
-    if folder_id is None:
+    if folder_id is None or folder_lost:
         item = ctx.drive.find({"accountKey": key, "kind": "client_folder"})
-        folder_id = _reserve(db, key, "folder_id", item.id if item else drive.new_id())
+        folder_id = _keep(db, key, "folder", item.id if item else drive.new_id(), folder_lost)
         if item is not None and item.id == folder_id:
             found["folder"] = item
-    if contracts_id is None:
+    if contracts_id is None or contracts_lost:
         look = "folder" in found
         item = ctx.drive.find({"accountKey": key, "kind": "contracts_folder"}) if look else None
-        contracts_id = _reserve(db, key, "contracts_folder_id", item.id if item else drive.new_id())
+        new = item.id if item else drive.new_id()
+        contracts_id = _keep(db, key, "contracts_folder", new, contracts_lost)
         if item is not None and item.id == contracts_id:
             found["contracts_folder"] = item
     return folder_id, contracts_id, found
+
+
+def _keep(db: Database, key: str, which: str, new_id: str, lost: bool) -> str:
+    """Store new_id as the account's folder (in place of a lost one); return the one kept."""
+    if not lost:
+        return _reserve(db, key, f"{which}_id", new_id)
+    with db.transaction() as session:
+        return accounts.replace_lost_folder(session, key, which, new_id)
 
 
 def client_folder(

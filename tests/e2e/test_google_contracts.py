@@ -562,6 +562,84 @@ def test_a_draft_in_a_shared_drive_of_agency_people_only_is_routed_without_alert
     assert permission_lists(agency, draft["id"]) >= 1
 
 
+def acme(agency: Agency) -> AccountRow:
+    with agency.services.db.transaction() as session:
+        account = session.scalar(select(AccountRow).where(AccountRow.client_name == "Acme Corp"))
+        assert account is not None
+        session.expunge(account)
+        return account
+
+
+def second_project(agency: Agency) -> str:
+    """Kick off another project of Acme Corp and wait for its steps."""
+    data = example_handover()
+    data["project"]["name"] = "Acme Corp Loyalty App"
+    handover_id = kickoff.submit_handover(
+        data, idempotency_key=None, actor="test", db=agency.services.db,
+        tasks=agency.services.tasks,
+    ).handover_id
+    assert agency.services.tasks.wait_idle(timeout=60)
+    agency.quiet()
+    return handover_id
+
+
+def brief_parent(agency: Agency, project: str) -> str:
+    [brief] = [
+        f for f in agency.fake.drive.files.values() if f["name"] == f"Project Brief - {project}"
+    ]
+    return str(brief["parents"][0])
+
+
+def test_a_client_folder_trashed_in_drive_is_made_again_for_the_next_project(
+    agency: Agency,
+) -> None:
+    old = acme(agency)
+    agency.fake.drive.trash_file(old.folder_id)
+    wait_until(lambda: acme(agency).folder_lost_at is not None)  # seen through the feed
+    assert acme(agency).contracts_lost_at is not None  # the Contracts folder went with it
+
+    second_project(agency)
+
+    new = acme(agency)
+    assert new.folder_id != old.folder_id and new.contracts_folder_id != old.contracts_folder_id
+    assert (new.folder_lost_at, new.contracts_lost_at) == (None, None)
+    folder = agency.fake.drive.files[new.folder_id]
+    assert (folder["name"], folder.get("trashed", False)) == ("Acme Corp", False)
+    assert agency.fake.drive.files[new.contracts_folder_id]["parents"] == [new.folder_id]
+    assert brief_parent(agency, "Acme Corp Loyalty App") == new.folder_id
+    assert agency.fake.drive.files[old.folder_id]["trashed"]  # the old one left in the trash
+    draft = agency.upload("SOW - Acme v11.docx", new.contracts_folder_id)
+    assert agency.routed(draft["id"]).folder_id == new.contracts_folder_id
+
+
+def test_a_client_folder_restored_from_the_trash_is_used_again(agency: Agency) -> None:
+    old = acme(agency)
+    agency.fake.drive.trash_file(old.folder_id)
+    wait_until(lambda: acme(agency).folder_lost_at is not None)
+    agency.fake.drive.trash_file(old.folder_id, trashed=False)
+    wait_until(lambda: acme(agency).folder_lost_at is None)
+
+    second_project(agency)
+
+    new = acme(agency)
+    assert (new.folder_id, new.contracts_folder_id) == (old.folder_id, old.contracts_folder_id)
+    assert brief_parent(agency, "Acme Corp Loyalty App") == old.folder_id
+    folders = [f for f in agency.fake.drive.files.values() if f["name"] == "Acme Corp"]
+    assert len(folders) == 1
+    actions = [row[1] for row in audit_of(agency, old.key)]
+    assert actions == ["account.folder_lost", "account.folder_back"]
+
+
+def audit_of(agency: Agency, subject: str) -> list[tuple[str, str]]:
+    from service.store.models import AuditRow
+
+    with agency.services.db.transaction() as session:
+        rows = session.scalars(
+            select(AuditRow).where(AuditRow.subject == subject).order_by(AuditRow.id)
+        )
+        return [(r.actor, r.action) for r in rows]
+
+
 def test_an_intake_draft_naming_no_client_waits_in_the_unmatched_queue(agency: Agency) -> None:
     draft = agency.upload("SOW - new prospect.docx", agency.intake)
     wait_until(lambda: agency.review_of(draft["id"]) is not None)
