@@ -1,7 +1,8 @@
 """A filesystem watcher on the local drive folder: the local stand-in for Drive push.
 
 Any created, moved, modified or deleted path under the root (a draft dropped into a
-`Contracts` folder, a share recorded in the index) calls the callback once things have
+`Contracts` folder, a share recorded in the index), but not the service's own lock files
+and temporaries, calls the callback once things have
 been quiet for `debounce` seconds, and at least every `max_delay` seconds while they are
 not. The callback only queues a sync; the sync compares with its journal, so a missed or
 extra call costs nothing.
@@ -23,13 +24,27 @@ log = logging.getLogger(__name__)
 _KINDS = frozenset({"created", "moved", "modified", "deleted", "closed"})
 
 
+def _bookkeeping(path: bytes | str) -> bool:
+    """True for the service's own lock files and half-written temporaries: opening a lock
+    file to take it is a "closed" event too, and a sync takes one, so they must not wake a
+    sync (which would take the lock again, and again)."""
+    name = Path(str(path)).name
+    return name.endswith(".lock") or (name.startswith(".") and name.endswith(".tmp"))
+
+
 class _Handler(FileSystemEventHandler):
     def __init__(self, poke: Callable[[], None]) -> None:
         self._poke = poke
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in _KINDS:
-            self._poke()
+        if event.event_type not in _KINDS:
+            return
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder "modified" only echoes its child's own event (seen below)
+        paths = [event.src_path, getattr(event, "dest_path", "")]
+        if all(_bookkeeping(path) for path in paths if path):
+            return
+        self._poke()
 
 
 class LocalWatcher:

@@ -435,6 +435,24 @@ def test_the_watcher_picks_up_a_dropped_draft_within_seconds(reviews: Any) -> No
         assert session.scalar(select(func.count()).select_from(ReviewRow)) == 1
 
 
+def test_a_sync_taking_its_locks_does_not_wake_the_watcher_again(reviews: Any) -> None:
+    kickoff_acme(reviews)
+    calls: list[float] = []
+
+    def queue_sync() -> None:
+        calls.append(time.monotonic())
+        sync(reviews)  # takes the drive's and the feed's lock files: "closed" events
+
+    with LocalWatcher(reviews.drive.root, queue_sync, debounce=0.1):
+        (reviews.drive.root / "Acme Corp" / "Contracts" / "SOW - Acme Corp.pdf").write_bytes(b"x")
+        time.sleep(1.5)
+        settled = len(calls)
+        time.sleep(1.5)  # a loop would call back every debounce: about 15 more times
+
+    # The drop, and the sync's own index write (it recorded the new file's id): then quiet.
+    assert settled <= 2 and len(calls) == settled
+
+
 def test_a_routing_lost_in_a_crash_is_queued_again_by_the_next_sync(reviews: Any) -> None:
     contracts_dir = kickoff_acme(reviews)
     reviews.clock = Clock(FRIDAY_4PM)
