@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrations.google.auth import Clients
+from integrations.google.drive_sharing import all_permissions
 from integrations.google.errors import InvalidRequest, NotFound
 from integrations.google.execute import RetryPolicy, run
 from integrations.ports import Change, ChangePage, Channel, ChannelUnconfirmed
@@ -22,7 +23,6 @@ FILE_FIELDS = (
     "id,name,mimeType,parents,modifiedTime,version,md5Checksum,trashed,webViewLink,"
     "capabilities/canStartApproval,permissions(emailAddress,domain,type,role),driveId"
 )
-PERMISSION_FIELDS = "nextPageToken,permissions(emailAddress,domain,type,role)"
 LIST_FIELDS = (
     f"nextPageToken,newStartPageToken,changes(changeType,fileId,removed,file({FILE_FIELDS}))"
 )
@@ -120,7 +120,8 @@ class GoogleChangeFeed:
         )
 
     def watch(self, *, channel_id: str, token: str, address: str, start_token: str) -> Channel:
-        """Open a push channel that posts to address when the feed changes."""
+        """Open a push channel that posts to address when the feed changes; raise
+        ChannelUnconfirmed when a lost answer leaves it unknown whether it was made."""
         expires = self._clock() + MAX_TTL
         body = {
             "id": channel_id,
@@ -158,24 +159,11 @@ class GoogleChangeFeed:
     def shared_with(self, file_id: str) -> tuple[str, ...]:
         """Return who the file is shared with: its permissions, inherited ones included (in
         a shared drive, its members)."""
-        permissions = self._clients.collection("drive", "v3", "permissions")
-        found: list[dict[str, Any]] = []
-        token = None
-        while True:
-            answer = run(
-                permissions.list(
-                    fileId=file_id,
-                    pageToken=token,
-                    pageSize=100,
-                    fields=PERMISSION_FIELDS,
-                    supportsAllDrives=True,
-                ),
-                policy=self._policy,
-            )
-            found.extend(answer.get("permissions") or [])
-            token = answer.get("nextPageToken")
-            if not token:
-                return shared_with(found)
+        api = self._clients.collection("drive", "v3", "permissions")
+        return shared_with(list(all_permissions(api, file_id, self._run)))
+
+    def _run(self, request: Any) -> Any:
+        return run(request, policy=self._policy)
 
     def _changes(self) -> Any:
         return self._clients.collection("drive", "v3", "changes")

@@ -23,7 +23,7 @@ from googleapiclient.http import MediaIoBaseUpload
 from integrations.google.auth import Clients
 from integrations.google.drive_files import ALL_DRIVES, FIELDS, file_url, to_drive_file
 from integrations.google.drive_ids import IdPool
-from integrations.google.drive_sharing import LIST_FIELDS, Chain, holds
+from integrations.google.drive_sharing import Chain, all_permissions, holds
 from integrations.google.drive_templates import TemplatesMixin
 from integrations.google.errors import Conflict, NotFound
 from integrations.google.execute import RetryPolicy, run, run_batch
@@ -222,24 +222,11 @@ class GoogleDrive(TemplatesMixin):
 
     def _held(self, chain: Chain, grant: Grant) -> dict[str, Any] | None:
         """Return the file's permission for the grant's person if it is there already."""
-        token = None
-        while True:
-            answer = self._run(
-                self._permissions_api().list(
-                    fileId=chain.file_id,
-                    pageToken=token,
-                    pageSize=100,
-                    fields=LIST_FIELDS,
-                    **ALL_DRIVES,
-                )
-            )
-            for permission in answer.get("permissions", []):
-                same = str(permission.get("emailAddress", "")).lower() == grant.email.lower()
-                if same and holds(permission, grant):
-                    return dict(permission)
-            token = answer.get("nextPageToken")
-            if not token:
-                return None
+        for permission in all_permissions(self._permissions_api(), chain.file_id, self._run):
+            same = str(permission.get("emailAddress", "")).lower() == grant.email.lower()
+            if same and holds(permission, grant):
+                return dict(permission)
+        return None
 
     def _generate_ids(self, count: int) -> list[str]:
         answer = self._run(self._files().generateIds(count=count, space="drive", type="files"))

@@ -7,7 +7,7 @@ one round at a time, their calls of a round sent in one batch request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from integrations.google.drive_files import ALL_DRIVES
@@ -22,7 +22,24 @@ ROLE_RANK = {
     "organizer": 5,
     "owner": 6,
 }
-LIST_FIELDS = "nextPageToken,permissions(id,type,role,emailAddress)"
+LIST_FIELDS = "nextPageToken,permissions(id,type,role,emailAddress,domain)"
+
+
+def list_request(api: Any, file_id: str, token: str | None = None) -> Any:
+    """Return the permissions.list call for one page of the file's permissions (inherited
+    ones included: in a shared drive, its members)."""
+    return api.list(fileId=file_id, pageToken=token, pageSize=100, fields=LIST_FIELDS, **ALL_DRIVES)
+
+
+def all_permissions(api: Any, file_id: str, run_call: Callable[[Any], Any]) -> Iterator[Any]:
+    """Yield every permission of the file, page by page, each page run by run_call."""
+    token = None
+    while True:
+        answer = run_call(list_request(api, file_id, token))
+        yield from answer.get("permissions") or ()
+        token = answer.get("nextPageToken")
+        if not token:
+            return
 
 
 def rank(role: str) -> int:
@@ -56,13 +73,7 @@ class Chain:
     def next_request(self, api: Any) -> Any | None:
         """Return the file's next call on the permissions collection, or None when done."""
         if self.listing:
-            return api.list(
-                fileId=self.file_id,
-                pageToken=self.token,
-                pageSize=100,
-                fields=LIST_FIELDS,
-                **ALL_DRIVES,
-            )
+            return list_request(api, self.file_id, self.token)
         if not self.todo:
             return None
         grant = self.todo[0]
