@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.store.models import AccountRow
+from service.store.models import AccountRow, ArtifactRow, HandoverRow
 
 # Which folder: the client folder, or its Contracts folder (the account's columns).
 COLUMNS = {
@@ -47,6 +47,37 @@ def mark_folder(session: Session, key: str, which: str, *, lost: bool, now: date
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reserve_folder(session: Session, key: str, which: str, new_id: str) -> str:
+    """Store new_id as the account's folder unless one is stored; return the one stored
+    (ids are kept before the folder is made, so a repeat makes the same one)."""
+    column, _ = COLUMNS[which]
+    session.execute(
+        update(AccountRow)
+        .where(AccountRow.key == key, column.is_(None))
+        .values({column.key: new_id})
+        .execution_options(synchronize_session=False)
+    )
+    return str(session.scalar(select(column).where(AccountRow.key == key)))
+
+
+def recorded_folders(session: Session, key: str) -> dict[str, tuple[str, str]] | None:
+    """Return the account's two folders (which -> id, url) if an earlier handover made and
+    recorded them and neither is lost; None otherwise. LookupError: no such account."""
+    account = session.get(AccountRow, key)
+    if account is None:
+        raise LookupError(key)
+    ids = {"folder": account.folder_id, "contracts_folder": account.contracts_folder_id}
+    if None in ids.values() or account.folder_lost_at or account.contracts_lost_at:
+        return None
+    rows = session.execute(
+        select(ArtifactRow.kind, ArtifactRow.external_id, ArtifactRow.url)
+        .join(HandoverRow, HandoverRow.id == ArtifactRow.handover_id)
+        .where(HandoverRow.account_key == key, ArtifactRow.kind.in_(list(ids)))
+    )
+    found = {kind: (file_id, url) for kind, file_id, url in rows if ids[kind] == file_id}
+    return found if len(found) == 2 else None
 
 
 def replace_lost_folder(session: Session, key: str, which: str, new_id: str) -> str:

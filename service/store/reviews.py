@@ -15,6 +15,13 @@ from service.domain.contracts import OPEN, ROUTING, UNMATCHED
 from service.store.models import AccountRow, HandoverRow
 from service.store.review_models import DriveSyncRow, ReviewRow, SeenFileRow
 
+# A draft shared outside whose AM and PM have not been alerted yet.
+ALERT_DUE = (
+    ReviewRow.flagged_external_at.is_not(None)
+    & ReviewRow.external_alerted_at.is_(None)
+    & (ReviewRow.state != UNMATCHED)
+)
+
 FEED = "changes"
 
 
@@ -235,9 +242,7 @@ def reviews_needing_work(session: Session) -> list[str]:
     query = select(ReviewRow.id).where(
         or_(
             ReviewRow.state == ROUTING,
-            (ReviewRow.flagged_external_at.is_not(None))
-            & ReviewRow.external_alerted_at.is_(None)
-            & (ReviewRow.state != UNMATCHED),
+            ALERT_DUE,
         )
     )
     return sorted(session.scalars(query))
@@ -252,16 +257,14 @@ def reviews_to_route_now(
     Reviews whose route waits in the queue are otherwise left there: a bulk move queues
     thousands, and re-queuing all of them on every sync would cost each sync as much as
     the backlog."""
-    free = or_(ReviewRow.route_lease_until.is_(None), ReviewRow.route_lease_until < now)
+    free = _lease_free(now)
     long_ago = or_(ReviewRow.route_queued_at.is_(None), ReviewRow.route_queued_at < now - stale)
     query = select(ReviewRow.id).where(
         or_(
             ReviewRow.id.in_(opened),
             (ReviewRow.state == ROUTING) & ReviewRow.route_error.is_not(None),
             (ReviewRow.state == ROUTING) & free & long_ago & (ReviewRow.arrived_at < now - stale),
-            (ReviewRow.flagged_external_at.is_not(None))
-            & ReviewRow.external_alerted_at.is_(None)
-            & (ReviewRow.state != UNMATCHED),
+            ALERT_DUE,
         )
     )
     found = sorted(session.scalars(query))
@@ -272,19 +275,28 @@ def reviews_to_route_now(
     return found
 
 
-def claim_routing(session: Session, review_id: str, *, now: datetime, lease: timedelta) -> bool:
-    """Take the routing of a review for a while; False if another worker holds it."""
+def _lease_free(now: datetime) -> Any:
+    return or_(ReviewRow.route_lease_until.is_(None), ReviewRow.route_lease_until < now)
+
+
+def _claim(session: Session, review_id: str, due: Any, now: datetime, lease: timedelta) -> bool:
     result = session.execute(
         update(ReviewRow)
-        .where(
-            ReviewRow.id == review_id,
-            ReviewRow.state == ROUTING,
-            or_(ReviewRow.route_lease_until.is_(None), ReviewRow.route_lease_until < now),
-        )
+        .where(ReviewRow.id == review_id, due, _lease_free(now))
         .values(route_lease_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_routing(session: Session, review_id: str, *, now: datetime, lease: timedelta) -> bool:
+    """Take the routing of a review for a while; False if another worker holds it."""
+    return _claim(session, review_id, ReviewRow.state == ROUTING, now, lease)
+
+
+def claim_alert(session: Session, review_id: str, *, now: datetime, lease: timedelta) -> bool:
+    """Take the review's lease to alert an outside share; False if not due or held."""
+    return _claim(session, review_id, ALERT_DUE & ReviewRow.am_email.is_not(None), now, lease)
 
 
 def reviews_to_remind(session: Session, *, before: datetime) -> list[ReviewRow]:

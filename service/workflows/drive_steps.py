@@ -21,14 +21,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import select, update
-
 from integrations.ports import FOLDER_MIME, DriveFile, DriveIds, Grant, SharesFiles
 from service.domain.model import Handover, account_key
 from service.store import accounts
 from service.store import handovers as repo
 from service.store.db import Database
-from service.store.models import AccountRow, ArtifactRow, HandoverRow
+from service.store.models import AccountRow
 from service.workflows.context import StepContext, StepFailed
 
 log = logging.getLogger(__name__)
@@ -88,41 +86,19 @@ def planned_id(db: Database, handover_id: str, name: str, drive: DriveIds) -> st
 # --- client_folder ------------------------------------------------------------------
 
 
-def _reserve(db: Database, key: str, column: str, value: str) -> str:
-    """Store value in the account's column unless one is there; return the one stored."""
-    with db.transaction() as session:
-        session.execute(
-            update(AccountRow)
-            .where(AccountRow.key == key, getattr(AccountRow, column).is_(None))
-            .values({column: value})
-            .execution_options(synchronize_session=False)
-        )
-    with db.transaction() as session:
-        account = session.get(AccountRow, key)
-        assert account is not None
-        return str(getattr(account, column))
-
-
 def _recorded_folders(db: Database, key: str) -> dict[str, DriveFile] | None:
     """Return the account's two folders if an earlier handover recorded them made."""
     with db.transaction() as session:
-        account = session.get(AccountRow, key)
-        if account is None:
-            raise StepFailed(f"the account {key} is missing")
-        ids = {"folder": account.folder_id, "contracts_folder": account.contracts_folder_id}
-        if None in ids.values() or account.folder_lost_at or account.contracts_lost_at:
-            return None
-        rows = session.execute(
-            select(ArtifactRow.kind, ArtifactRow.external_id, ArtifactRow.url)
-            .join(HandoverRow, HandoverRow.id == ArtifactRow.handover_id)
-            .where(HandoverRow.account_key == key, ArtifactRow.kind.in_(list(ids)))
-        )
-        found = {
-            kind: DriveFile(id=file_id, name="", url=url, mime_type=FOLDER_MIME)
-            for kind, file_id, url in rows
-            if ids[kind] == file_id
-        }
-    return found if len(found) == 2 else None
+        try:
+            recorded = accounts.recorded_folders(session, key)
+        except LookupError:
+            raise StepFailed(f"the account {key} is missing") from None
+    if recorded is None:
+        return None
+    return {
+        kind: DriveFile(id=file_id, name="", url=url, mime_type=FOLDER_MIME)
+        for kind, (file_id, url) in recorded.items()
+    }
 
 
 def _reserve_folders(
@@ -160,10 +136,10 @@ def _reserve_folders(
 
 def _keep(db: Database, key: str, which: str, new_id: str, lost: bool) -> str:
     """Store new_id as the account's folder (in place of a lost one); return the one kept."""
-    if not lost:
-        return _reserve(db, key, f"{which}_id", new_id)
     with db.transaction() as session:
-        return accounts.replace_lost_folder(session, key, which, new_id)
+        if lost:
+            return accounts.replace_lost_folder(session, key, which, new_id)
+        return accounts.reserve_folder(session, key, which, new_id)
 
 
 def client_folder(

@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlalchemy.orm import Session
-
 from integrations.ports import ApprovalRequest, Approvals, Chat, Drive, Email, Grant, Mail
 from service.domain import contracts as rules
 from service.domain.business_days import review_deadline
@@ -134,7 +131,7 @@ def _alert(
     """
     now = clock()
     with db.transaction() as session:
-        if not _claim_alert(session, review_id, now, lease):
+        if not repo.claim_alert(session, review_id, now=now, lease=lease):
             return
         review = _row(session, review_id)
     try:
@@ -147,24 +144,6 @@ def _alert(
         row = _row(session, review_id)
         row.external_alerted_at, row.route_lease_until = clock(), None
         audit.record(session, actor="service", action="review.alerted", subject=review_id)
-
-
-def _claim_alert(session: Session, review_id: str, now: datetime, lease: timedelta) -> bool:
-    """Take the review's lease to alert; False if not due or another worker holds it."""
-    result = session.execute(
-        update(ReviewRow)
-        .where(
-            ReviewRow.id == review_id,
-            ReviewRow.flagged_external_at.is_not(None),
-            ReviewRow.external_alerted_at.is_(None),
-            ReviewRow.am_email.is_not(None),
-            ReviewRow.state != rules.UNMATCHED,
-            or_(ReviewRow.route_lease_until.is_(None), ReviewRow.route_lease_until < now),
-        )
-        .values(route_lease_until=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def send_reminders(now: datetime, *, db: Database, ctx: ReviewContext) -> list[str]:
