@@ -203,6 +203,23 @@ def handovers_needing_work(session: Session, *, now: datetime, idle: timedelta) 
     return sorted(set(rows))
 
 
+def running_account_keys(session: Session) -> list[str]:
+    """Return the accounts with at least one handover not cancelled."""
+    query = select(HandoverRow.account_key).where(HandoverRow.cancelled_at.is_(None))
+    return sorted(set(session.scalars(query)))
+
+
+def running_handovers(session: Session, account_key: str) -> list[HandoverRow]:
+    """Return the account's handovers that are not cancelled."""
+    return list(
+        session.scalars(
+            select(HandoverRow).where(
+                HandoverRow.account_key == account_key, HandoverRow.cancelled_at.is_(None)
+            )
+        )
+    )
+
+
 def artifact(session: Session, handover_id: str, kind: str) -> ArtifactRow | None:
     """Return the artifact of this kind made for the handover, if any."""
     return session.scalar(

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from service.domain import planning_horizon
 from service.domain.model import Handover
 from service.domain.planning import request_from_handover
@@ -55,13 +53,7 @@ def extend_syncs(*, db: Database, ctx: StepContext, actor: str = "cron") -> list
     sending its meetings waits for the next run.
     """
     with db.transaction() as session:
-        keys = sorted(
-            set(
-                session.scalars(
-                    select(HandoverRow.account_key).where(HandoverRow.cancelled_at.is_(None))
-                )
-            )
-        )
+        keys = repo.running_account_keys(session)
     extended = []
     for key in keys:
         try:
@@ -144,11 +136,7 @@ def _account_syncs(db: Database, key: str) -> _Syncs | None:
     meetings (its own steps write the plan and the events: this job must not race them).
     """
     with db.transaction() as session:
-        rows = session.scalars(
-            select(HandoverRow).where(
-                HandoverRow.account_key == key, HandoverRow.cancelled_at.is_(None)
-            )
-        ).all()
+        rows = repo.running_handovers(session, key)
         newest: tuple[datetime, datetime, HandoverRow] | None = None
         for row in rows:
             states = [s.state for s in row.steps]
@@ -190,11 +178,7 @@ def _store(
     }
     same = (syncs.plan.get("cadence"), _first_start(syncs.plan))
     with db.transaction() as session:
-        rows = session.scalars(
-            select(HandoverRow).where(
-                HandoverRow.account_key == key, HandoverRow.cancelled_at.is_(None)
-            )
-        ).all()
+        rows = repo.running_handovers(session, key)
         for row in rows:
             plan = repo.artifact(session, row.id, "plan")
             if plan is None or (plan.data.get("cadence"), _first_start(plan.data)) != same:
