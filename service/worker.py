@@ -88,26 +88,27 @@ class Worker:
             run_job(s, job.job, job.payload)
         except RetryLater as later:  # not a failure: look again when the holder's lease ends
             log.info("job %s again in %.0f s: %s", job.job, later.seconds, later, extra=job.payload)
-            with s.db.transaction() as session:
-                if job.attempts >= MAX_ATTEMPTS:  # the sweep finds the handover again
-                    job_queue.finish_job(session, job.id)
-                else:
-                    at = s.clock() + timedelta(seconds=later.seconds)
-                    job_queue.retry_job(session, job.id, at=at, attempts=job.attempts)
+            self._again(job, later.seconds)
         except Exception:
             log.exception("job %s failed (attempt %d)", job.job, job.attempts, extra=job.payload)
-            with s.db.transaction() as session:
-                if job.attempts >= MAX_ATTEMPTS:  # steps are found again by the sweep
-                    job_queue.finish_job(session, job.id)
-                else:
-                    at = s.clock() + timedelta(seconds=min(300, 2**job.attempts))
-                    job_queue.retry_job(session, job.id, at=at, attempts=job.attempts)
+            self._again(job, min(300, 2**job.attempts))
         else:
             with s.db.transaction() as session:
                 job_queue.finish_job(session, job.id)
         with self._lock:
             self.ran += 1
         return True
+
+    def _again(self, job: job_queue.TakenJob, seconds: float) -> None:
+        """Run the job again in `seconds`, or drop it after MAX_ATTEMPTS (what it was for is
+        in the database: the sweep finds it again)."""
+        s = self.services
+        with s.db.transaction() as session:
+            if job.attempts >= MAX_ATTEMPTS:
+                job_queue.finish_job(session, job.id)
+            else:
+                at = s.clock() + timedelta(seconds=seconds)
+                job_queue.retry_job(session, job.id, at=at, attempts=job.attempts)
 
     def _loop(self, stop: threading.Event, sweeper: bool) -> None:
         next_sweep = time.monotonic()

@@ -55,14 +55,12 @@ def open_channel(
     new id opened instead; the lost one is refused and stopped when it first posts.
     """
     start_token = start_token or feed.start_token()
-    for attempt in range(1, OPEN_ATTEMPTS + 1):
+    for _ in range(OPEN_ATTEMPTS - 1):
         try:
             return _open(db=db, feed=feed, address=address, now=now, start_token=start_token)
         except ChannelUnconfirmed as exc:
-            if attempt == OPEN_ATTEMPTS:
-                raise
             log.warning("drive channel not confirmed, opening another: %s", exc)
-    raise AssertionError("unreachable")
+    return _open(db=db, feed=feed, address=address, now=now, start_token=start_token)
 
 
 def _open(
