@@ -198,7 +198,15 @@ def assign(review_id: str) -> WerkzeugResponse | tuple[str, int]:
     s = _services()
     key = request.form.get("account_key", "")
     try:
-        contracts.assign_unmatched(review_id, key, actor=g.user.email, db=s.db, tasks=s.tasks)
+        contracts.assign_unmatched(
+            review_id,
+            key,
+            actor=g.user.email,
+            db=s.db,
+            tasks=s.tasks,
+            clock=s.clock,
+            allowed_domain=s.settings.allowed_domain,
+        )
     except rules.WrongState as exc:
         return _page(review_id, errors={"account_key": str(exc)}, values={}, status=409)
     except LookupError:
