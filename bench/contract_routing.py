@@ -37,7 +37,7 @@ import time
 import tracemalloc
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,8 +45,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from werkzeug.serving import make_server  # noqa: E402
+from submit_latency import percentile  # noqa: E402
 
 from integrations.ports import Change, ChangePage, Channel  # noqa: E402
 from service import create_app  # noqa: E402
@@ -58,15 +59,11 @@ from service.store.db import Database, make_engine, migrate  # noqa: E402
 from service.store.models import AccountRow  # noqa: E402
 from service.store.review_models import ReviewRow  # noqa: E402
 from service.workflows import channels, contracts, kickoff  # noqa: E402
+from tests.conftest import LiveServer, close_app, free_port, fresh_schema, on_the_fake  # noqa: E402
 from tests.fakes import FakeGoogle  # noqa: E402
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PAGE = 1000
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summary(values: list[float]) -> str:
@@ -120,54 +117,50 @@ class Mailbox:
 def google_service(tmp: Path) -> Iterator[tuple[Any, FakeGoogle, str]]:
     """Yield the app's services on the Google backend, served over HTTP, with its fake."""
     with FakeGoogle() as fake:
-        server_port = _free_port()
+        server_port = free_port()
         settings = Settings(
-            workspace_backend="google",
-            database_url=f"sqlite:///{tmp / 'service.db'}",
-            workspace_dir=tmp / "workspace",
-            google_api_endpoint=fake.url,
-            google_auth="anonymous",
-            google_impersonate="handover@agency.example",
-            google_retry_base=0.01,
-            public_base_url=f"http://127.0.0.1:{server_port}",
-            review_settle_seconds=0,
-            inline_workers=4,
-            secret_key="bench-secret",
+            **on_the_fake(
+                fake,
+                database_url=f"sqlite:///{tmp / 'service.db'}",
+                workspace_dir=tmp / "workspace",
+                google_impersonate="handover@agency.example",
+                public_base_url=f"http://127.0.0.1:{server_port}",
+                review_settle_seconds=0,
+                inline_workers=4,
+                secret_key="bench-secret",
+            )
         )
         logging.getLogger("integrations.local.chat").setLevel(logging.ERROR)  # no Slack: fine
         app = create_app(settings)
         for name in ("service", "integrations", "werkzeug"):
             logging.getLogger(name).setLevel(logging.WARNING)
         services = app.extensions["handover"]
-        server = make_server("127.0.0.1", server_port, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
         try:
-            result = kickoff.submit_handover(
-                example_handover(),
-                idempotency_key=None,
-                actor="bench",
-                db=services.db,
-                tasks=services.tasks,
-            )
-            services.tasks.wait_idle(timeout=120)
-            with services.db.transaction() as session:
-                account = session.get(AccountRow, "acmecorp.example")
-                assert account is not None and account.contracts_folder_id, result
-                folder = account.contracts_folder_id
-            channels.ensure_channel(
-                db=services.db,
-                feed=services.change_feed,
-                address=channels.hook_address(settings.public_base_url),
-                now=services.clock(),
-            )
-            yield services, fake, folder
+            with LiveServer(app, server_port):
+                try:
+                    result = kickoff.submit_handover(
+                        example_handover(),
+                        idempotency_key=None,
+                        actor="bench",
+                        db=services.db,
+                        tasks=services.tasks,
+                    )
+                    services.tasks.wait_idle(timeout=120)
+                    with services.db.transaction() as session:
+                        account = session.get(AccountRow, "acmecorp.example")
+                        assert account is not None and account.contracts_folder_id, result
+                        folder = account.contracts_folder_id
+                    channels.ensure_channel(
+                        db=services.db,
+                        feed=services.change_feed,
+                        address=channels.hook_address(settings.public_base_url),
+                        now=services.clock(),
+                    )
+                    yield services, fake, folder
+                finally:
+                    fake.drive.notify_drop_rate = 1.0  # nothing more for a server going away
         finally:
-            fake.drive.notify_drop_rate = 1.0
-            server.shutdown()
-            server.server_close()
-            thread.join()
-            services.close()
+            close_app(app)
 
 
 def bench_push(args: argparse.Namespace, tmp: Path) -> list[float]:
@@ -224,14 +217,6 @@ def _check_once(services: Any, uploads: int) -> None:
         count = session.query(ReviewRow).count()
     if count != uploads:
         raise AssertionError(f"{count} reviews for {uploads} uploads")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- 3: change-feed throughput ---------------------------------------------------------
@@ -305,17 +290,13 @@ def fresh_database(base_url: str, tmp: Path, accounts: int) -> Iterator[tuple[Da
 
     SQLite: a new file. PostgreSQL: a new schema in base_url's database, dropped afterwards.
     """
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = None
-    if base_url:
-        admin = make_engine(base_url)
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {name}")
-        sep = "&" if "?" in base_url else "?"
-        engine = make_engine(f"{base_url}{sep}options=-csearch_path%3D{name}")
-    else:
-        engine = make_engine(f"sqlite:///{tmp / f'{name}.db'}")
-    try:
+    with ExitStack() as stack:
+        if base_url:
+            url = stack.enter_context(fresh_schema(base_url, prefix="bench_"))
+        else:
+            url = f"sqlite:///{tmp / f'bench_{uuid.uuid4().hex[:10]}.db'}"
+        engine = make_engine(url)
+        stack.callback(engine.dispose)  # before the schema is dropped
         migrate(engine)
         db = Database(engine)
         folders = [f"contracts-{k:04d}" for k in range(accounts)]
@@ -329,12 +310,6 @@ def fresh_database(base_url: str, tmp: Path, accounts: int) -> Iterator[tuple[Da
                     )
                 )
         yield db, folders
-    finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.begin() as connection:
-                connection.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
-            admin.dispose()
 
 
 def filter_only(changes: list[Change], watched: dict[str, str | None]) -> tuple[float, int, int]:

@@ -35,9 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from submit_latency import TOKEN, free_port, percentile  # noqa: E402
+from submit_latency import TOKEN, percentile, service_env, start_gunicorn, wait_healthy  # noqa: E402
 
 from service.demo import example_handover  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 
 
 def engine_for(url: str):  # type: ignore[no-untyped-def]
@@ -67,30 +68,15 @@ def main() -> None:
     database_url = args.postgres.rsplit("/", 1)[0] + "/" + name
     tmp = Path(tempfile.mkdtemp(prefix="handover-load-"))
     port = free_port()
-    env = {
-        **os.environ,
-        "WORKSPACE_DIR": str(tmp / "workspace"),
-        "DATABASE_URL": database_url,
-        "API_TOKENS": TOKEN,
-        "ALLOWED_DOMAIN": "agency.example",
-        "SECRET_KEY": "bench-secret",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "LOG_FORMAT": "json",
-        "TASK_QUEUE": args.queue,
-    }
+    env = service_env(tmp, port, database_url, TASK_QUEUE=args.queue)
     processes: list[subprocess.Popen[bytes]] = []
     log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed in finally
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run `finally` on kill too
     try:
         bin_dir = Path(sys.executable).parent
         subprocess.run([str(bin_dir / "handover"), "migrate"], cwd=ROOT, env=env, check=True, stdout=log, stderr=log)
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers),
-                 "--threads", str(args.threads), "--log-level", "warning", "service:create_app()"],
-                cwd=ROOT, env=env, stdout=log, stderr=log,
-            )
-        )
+        web = start_gunicorn(port, env, workers=args.web_workers, threads=args.threads, stdout=log, stderr=log)
+        processes.append(web)
         if args.queue == "database":
             for _ in range(args.job_workers):
                 processes.append(
@@ -100,12 +86,7 @@ def main() -> None:
                                      cwd=ROOT, env=env, stdout=log, stderr=log)
                 )
         base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+        wait_healthy(base, web)
         headers = {"Authorization": f"Bearer {TOKEN}"}
         bodies = [example_handover(f"Client {n:05d}") for n in range(args.clients * args.per_client)]
         latencies: list[float] = []

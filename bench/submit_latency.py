@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -26,19 +26,62 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.demo import example_handover  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def service_env(tmp: Path, port: int, database_url: str, **extra: str) -> dict[str, str]:
+    """Return the service's environment for a bench: files in tmp, served on port."""
+    return {
+        **os.environ,
+        "WORKSPACE_DIR": str(tmp / "workspace"),
+        "DATABASE_URL": database_url,
+        "API_TOKENS": TOKEN,
+        "ALLOWED_DOMAIN": "agency.example",
+        "SECRET_KEY": "bench-secret",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "LOG_FORMAT": "json",
+        **extra,
+    }
+
+
+def start_gunicorn(
+    port: int,
+    env: dict[str, str],
+    *,
+    workers: int,
+    threads: int = 8,
+    stdout: Any = None,
+    stderr: Any = None,
+) -> subprocess.Popen[bytes]:
+    """Start the service under gunicorn on 127.0.0.1:port, like `bin/serve`."""
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning"]
+    return subprocess.Popen(
+        [*command, "service:create_app()"], cwd=ROOT, env=env, stdout=stdout, stderr=stderr
+    )
+
+
+def wait_healthy(base: str, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Wait until GET base/healthz answers; raise if the server exits or never answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited ({server.returncode}) before it was healthy")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{base}/healthz did not answer within {timeout:g} s")
+        time.sleep(0.1)
 
 
 def main() -> None:
@@ -51,43 +94,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="handover-bench-"))
     port = free_port()
-    env = {
-        **os.environ,
-        "WORKSPACE_DIR": str(tmp / "workspace"),
-        "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}",
-        "API_TOKENS": TOKEN,
-        "ALLOWED_DOMAIN": "agency.example",
-        "SECRET_KEY": "bench-secret",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "LOG_FORMAT": "json",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            "8",
-            "--log-level",
-            "warning",
-            "service:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
+    env = service_env(tmp, port, args.database_url or f"sqlite:///{tmp / 'bench.db'}")
+    server = start_gunicorn(port, env, workers=args.workers, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+        wait_healthy(base, server)
         headers = {"Authorization": f"Bearer {TOKEN}"}
         session_per_thread: dict[int, requests.Session] = {}
 

@@ -7,8 +7,10 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +97,38 @@ def on_the_fake(fake: Any, **overrides: Any) -> dict[str, Any]:
 def close_app(app: Flask) -> None:
     """Stop the app's workers and close its database connections."""
     app.extensions["handover"].close()
+
+
+@contextmanager
+def app_on_the_fake(
+    tmp_path: Path, database_url: str, fake: Any, **overrides: Any
+) -> Iterator[Flask]:
+    """Yield the app on the Google backend against the loopback Google; close it after."""
+    app = create_app(
+        make_settings(tmp_path, database_url=database_url, **on_the_fake(fake, **overrides))
+    )
+    try:
+        yield app
+    finally:
+        close_app(app)
+
+
+class Clock:
+    """A clock a test sets: it says `now` (UTC) until the test moves it."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = (now or datetime.now(UTC)).astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10, interval: float = 0.02) -> None:
+    """Wait until check() is true; fail the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(interval)
 
 
 @pytest.fixture

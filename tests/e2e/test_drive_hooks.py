@@ -3,27 +3,25 @@ only its own channels, queues one sync per change, and renews channels without a
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from integrations.google.auth import Clients
 from integrations.google.changes import GoogleChangeFeed
 from integrations.google.execute import RetryPolicy
-from service import create_app, csrf
+from service import csrf
 from service.jobs import run_job
 from service.store import channels as repo
 from service.store.channel_models import DriveChannelRow
 from service.web import hooks
 from service.workflows import channels
-from tests.conftest import LiveServer, close_app, free_port, make_settings
+from tests.conftest import LiveServer, app_on_the_fake, free_port, wait_until
 from tests.fakes import FakeGoogle, Fault
 
 FAST = RetryPolicy(base=0.01, cap=0.05, deadline=10.0, max_attempts=8)
@@ -78,13 +76,6 @@ class Hooked:
             ]
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def statuses(fake: FakeGoogle, channel_id: str) -> list[int | None]:
     return [
         d.status for d in fake.drive.notifications if d.headers["X-Goog-Channel-ID"] == channel_id
@@ -94,31 +85,25 @@ def statuses(fake: FakeGoogle, channel_id: str) -> list[int | None]:
 @pytest.fixture
 def hooked(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[Hooked]:
     port = free_port()
-    app: Flask = create_app(
-        make_settings(
-            tmp_path,
-            database_url=database_url,
-            public_base_url=f"http://127.0.0.1:{port}",
-            workspace_backend="google",
-            google_api_endpoint=fake_google.url,
-            google_auth="anonymous",
-            google_impersonate="handover@agency.example",
-            google_retry_base=0.01,
-        )
-    )
-    if "hooks" not in app.blueprints:  # until create_app registers it
-        app.register_blueprint(hooks.bp)
-        csrf.exempt(hooks.bp)
-    services = app.extensions["handover"]
-    clients = Clients(credentials=None, endpoint=fake_google.url)
-    feed = GoogleChangeFeed(clients, policy=FAST)
-    services.change_feed = feed
-    services.tasks.close()
-    services.tasks = RecordingTasks()
-    with LiveServer(app, port) as server:
-        yield Hooked(server, services, fake_google, services.tasks, feed)
-    clients.close()
-    close_app(app)
+    with app_on_the_fake(
+        tmp_path,
+        database_url,
+        fake_google,
+        public_base_url=f"http://127.0.0.1:{port}",
+        google_impersonate="handover@agency.example",
+    ) as app:
+        if "hooks" not in app.blueprints:  # until create_app registers it
+            app.register_blueprint(hooks.bp)
+            csrf.exempt(hooks.bp)
+        services = app.extensions["handover"]
+        clients = Clients(credentials=None, endpoint=fake_google.url)
+        feed = GoogleChangeFeed(clients, policy=FAST)
+        services.change_feed = feed
+        services.tasks.close()
+        services.tasks = RecordingTasks()
+        with LiveServer(app, port) as server:
+            yield Hooked(server, services, fake_google, services.tasks, feed)
+        clients.close()
 
 
 def post(hooked: Hooked, **headers: str) -> int:

@@ -4,16 +4,16 @@ against the loopback Google: one folder, one brief, the shares, one email, even 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from service import create_app
 from service.demo import example_handover
 from service.workflows import kickoff
-from tests.conftest import close_app, make_settings, on_the_fake
+from tests.conftest import app_on_the_fake
 from tests.fakes import FakeGoogle, Fault
 
 FOLDER = "application/vnd.google-apps.folder"
@@ -21,16 +21,11 @@ DOC = "application/vnd.google-apps.document"
 
 
 @pytest.fixture
-def google_app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Any:
-    app = create_app(
-        make_settings(
-            tmp_path,
-            database_url=database_url,
-            **on_the_fake(fake_google, google_impersonate="handover@agency.example"),
-        )
-    )
-    yield app
-    close_app(app)
+def google_app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[Flask]:
+    with app_on_the_fake(
+        tmp_path, database_url, fake_google, google_impersonate="handover@agency.example"
+    ) as app:
+        yield app
 
 
 def run_handover(app: Flask, data: dict[str, Any] | None = None) -> dict[str, Any]:

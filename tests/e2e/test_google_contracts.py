@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,16 @@ from service.store.channel_models import DriveChannelRow
 from service.store.models import AccountRow
 from service.store.review_models import ReviewRow, SeenFileRow
 from service.workflows import channels, contracts, kickoff
-from tests.conftest import API_TOKEN, LiveServer, close_app, free_port, make_settings
+from tests.conftest import (
+    API_TOKEN,
+    LiveServer,
+    close_app,
+    free_port,
+    make_settings,
+    on_the_fake,
+    wait_until,
+)
+from tests.e2e.signin_support import OPS_TOKEN  # Operations: sees every review, unmatched too
 from tests.fakes import FakeGoogle, Fault
 
 FOLDER = "application/vnd.google-apps.folder"
@@ -47,7 +56,6 @@ SERVICE_USER = "handover@agency.example"
 PM, AM = "pat@agency.example", "ada@agency.example"
 LONDON = ZoneInfo("Europe/London")  # the example PM's zone (country GB)
 FRIDAY_4PM = datetime(2026, 11, 27, 16, 0, tzinfo=LONDON)
-OPS_TOKEN = "ops-token-0123456789abcdef"  # Operations: sees every review, unmatched too
 
 
 class Clock:
@@ -107,7 +115,7 @@ class Agency:
 
     def routed(self, file_id: str) -> ReviewRow:
         """Wait until the file's review was routed (the PM told); return it."""
-        wait_until(lambda: _state(self.review_of(file_id)) == rules.OPEN)
+        wait_until(lambda: _state(self.review_of(file_id)) == rules.OPEN, timeout=20)
         self.quiet()
         review = self.review_of(file_id)
         assert review is not None
@@ -155,13 +163,6 @@ def _state(review: ReviewRow | None) -> str | None:
     return review.state if review is not None else None
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def post_hook(url: str, headers: dict[str, str]) -> int:
     """POST to /hooks/drive over real HTTP as Drive would; return the status."""
     parsed = urllib.parse.urlsplit(url)
@@ -180,15 +181,14 @@ def google_settings(database_url: str, fake: FakeGoogle, port: int, intake: str)
     return {
         "database_url": database_url,
         "public_base_url": f"http://127.0.0.1:{port}",
-        "workspace_backend": "google",
-        "google_api_endpoint": fake.url,
-        "google_auth": "anonymous",
-        "google_impersonate": SERVICE_USER,
-        "google_retry_base": 0.01,
-        "drive_intake_folder": intake,
-        "review_settle_seconds": 0,
-        "inline_workers": 4,
-        "api_tokens": {API_TOKEN: "sales", OPS_TOKEN: "operations"},
+        **on_the_fake(
+            fake,
+            google_impersonate=SERVICE_USER,
+            drive_intake_folder=intake,
+            review_settle_seconds=0,
+            inline_workers=4,
+            api_tokens={API_TOKEN: "sales", OPS_TOKEN: "operations"},
+        ),
     }
 
 
@@ -237,7 +237,9 @@ def agency(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterat
             database_url,
             tmp_path / "workspace",
         )
-        wait_until(lambda: [d.status for d in fake_google.drive.notifications] == [200])  # sync
+        wait_until(  # the `sync` message
+            lambda: [d.status for d in fake_google.drive.notifications] == [200], timeout=20
+        )
         yield agency
         fake_google.drive.notify_drop_rate = 1.0  # nothing more for a server going away
     close_app(app)
@@ -486,7 +488,8 @@ def test_a_renewal_whose_watch_answer_is_lost_opens_another_and_stops_the_lost_o
         if d.headers["X-Goog-Resource-State"] == "change"
     }
     assert (statuses[lost], statuses[new_id]) == (403, 200)
-    wait_until(lambda: lost not in agency.fake.drive.channels)  # stopped at its first post
+    # stopped at its first post
+    wait_until(lambda: lost not in agency.fake.drive.channels, timeout=20)
     assert len(agency.reviews()) == 1 and len(agency.mails()) == 1
 
 
@@ -499,7 +502,7 @@ def test_a_draft_shared_outside_before_approval_alerts_the_am_and_pm(agency: Age
     assert review.flagged_external_at is None
 
     agency.fake.drive.share_file(draft["id"], email="someone@gmail.com")
-    wait_until(lambda: len(agency.mails("Alert:")) == 1)
+    wait_until(lambda: len(agency.mails("Alert:")) == 1, timeout=20)
     agency.fake.drive.share_file(draft["id"], domain="acme.example")  # one alert is enough
     agency.quiet()
 
@@ -540,7 +543,7 @@ def test_a_draft_in_a_shared_drive_the_client_is_a_member_of_alerts_the_am_and_p
     in_a_shared_drive(agency, [(PM, "organizer"), ("cleo@acmecorp.example", "reader")])
     draft = agency.upload("SOW - Acme v9.docx", agency.contracts)
 
-    wait_until(lambda: len(agency.mails("Alert:")) == 1)
+    wait_until(lambda: len(agency.mails("Alert:")) == 1, timeout=20)
     agency.quiet()
 
     review = agency.review_of(draft["id"])
@@ -595,7 +598,7 @@ def test_a_client_folder_trashed_in_drive_is_made_again_for_the_next_project(
 ) -> None:
     old = acme(agency)
     agency.fake.drive.trash_file(old.folder_id)
-    wait_until(lambda: acme(agency).folder_lost_at is not None)  # seen through the feed
+    wait_until(lambda: acme(agency).folder_lost_at is not None, timeout=20)  # seen through the feed
     assert acme(agency).contracts_lost_at is not None  # the Contracts folder went with it
 
     second_project(agency)
@@ -615,9 +618,9 @@ def test_a_client_folder_trashed_in_drive_is_made_again_for_the_next_project(
 def test_a_client_folder_restored_from_the_trash_is_used_again(agency: Agency) -> None:
     old = acme(agency)
     agency.fake.drive.trash_file(old.folder_id)
-    wait_until(lambda: acme(agency).folder_lost_at is not None)
+    wait_until(lambda: acme(agency).folder_lost_at is not None, timeout=20)
     agency.fake.drive.trash_file(old.folder_id, trashed=False)
-    wait_until(lambda: acme(agency).folder_lost_at is None)
+    wait_until(lambda: acme(agency).folder_lost_at is None, timeout=20)
 
     second_project(agency)
 
@@ -642,7 +645,7 @@ def audit_of(agency: Agency, subject: str) -> list[tuple[str, str]]:
 
 def test_an_intake_draft_naming_no_client_waits_in_the_unmatched_queue(agency: Agency) -> None:
     draft = agency.upload("SOW - new prospect.docx", agency.intake)
-    wait_until(lambda: agency.review_of(draft["id"]) is not None)
+    wait_until(lambda: agency.review_of(draft["id"]) is not None, timeout=20)
     agency.quiet()
 
     review = agency.review_of(draft["id"])
@@ -664,7 +667,7 @@ def test_an_unmatched_draft_shared_outside_alerts_once_it_has_an_account(
     if pm_sees_intake:  # then giving the PM the draft changes nothing in Drive
         agency.fake.drive.share_file(agency.intake, email=PM, role="writer")
     draft = agency.upload("SOW - new prospect.docx", agency.intake)
-    wait_until(lambda: agency.review_of(draft["id"]) is not None)
+    wait_until(lambda: agency.review_of(draft["id"]) is not None, timeout=20)
     agency.fake.drive.share_file(draft["id"], email="cfo@prospect.example")
     agency.quiet()
     assert agency.mails("Alert:") == []  # nobody to alert yet
@@ -709,7 +712,10 @@ def test_a_native_approval_asks_the_pm_by_the_deadline_once_despite_retries(
         Fault(status=400, reason="invalidArgument", method_id="gmail.users.messages.send", times=1)
     )
     draft = agency.upload("MSA - Acme v2.docx", agency.contracts)
-    wait_until(lambda: getattr(agency.review_of(draft["id"]), "route_error", None) is not None)
+    wait_until(
+        lambda: getattr(agency.review_of(draft["id"]), "route_error", None) is not None,
+        timeout=20,
+    )
     agency.quiet()
     assert agency.mails() == []
 

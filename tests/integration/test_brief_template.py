@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service import create_app
 from service.demo import example_handover
 from service.rendering import handover_fields
 from service.schema import validate_handover
@@ -18,7 +17,7 @@ from service.store import handovers as repo
 from service.workflows import kickoff
 from service.workflows.brief_template import check_template
 from service.workflows.context import StepFailed
-from tests.conftest import close_app, make_settings, on_the_fake
+from tests.conftest import app_on_the_fake
 from tests.fakes import FakeGoogle, Fault
 
 DOC = "application/vnd.google-apps.document"
@@ -31,16 +30,6 @@ TEMPLATE = (
 )
 
 
-def google_app(tmp_path: Path, database_url: str, fake: FakeGoogle, template_id: str) -> Flask:
-    return create_app(
-        make_settings(
-            tmp_path,
-            database_url=database_url,
-            **on_the_fake(fake, brief_template_doc_id=template_id),
-        )
-    )
-
-
 @pytest.fixture
 def template_id(fake_google: FakeGoogle) -> str:
     return str(fake_google.drive.add_file("Brief template", mime_type=DOC, text=TEMPLATE)["id"])
@@ -50,9 +39,10 @@ def template_id(fake_google: FakeGoogle) -> str:
 def app(
     tmp_path: Path, database_url: str, fake_google: FakeGoogle, template_id: str
 ) -> Iterator[Flask]:
-    made = google_app(tmp_path, database_url, fake_google, template_id)
-    yield made
-    close_app(made)
+    with app_on_the_fake(
+        tmp_path, database_url, fake_google, brief_template_doc_id=template_id
+    ) as made:
+        yield made
 
 
 def run(app: Flask, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -139,11 +129,8 @@ def test_a_placeholder_no_field_fills_fails_the_step_naming_it_and_copies_nothin
     bad = fake_google.drive.add_file(
         "Bad template", mime_type=DOC, text="{{client.name}} {{unknown_field}} {{budget.total}}"
     )["id"]
-    app = google_app(tmp_path, database_url, fake_google, bad)
-    try:
+    with app_on_the_fake(tmp_path, database_url, fake_google, brief_template_doc_id=bad) as app:
         data = run(app)
-    finally:
-        close_app(app)
     assert data["status"] == "failed"
     failed = next(s for s in data["steps"] if s["state"] == "failed")
     assert failed["name"] == "project_brief"

@@ -33,18 +33,11 @@ from service.store import reviews as repo
 from service.store.models import AccountRow
 from service.store.review_models import ReviewRow, SeenFileRow
 from service.workflows import contracts, kickoff, review_routing
+from tests.conftest import Clock
 
 LONDON = ZoneInfo("Europe/London")
 FRIDAY_4PM = datetime(2026, 11, 27, 16, 0, tzinfo=LONDON)  # the PM is in London, GB
 PM, AM = "pat@agency.example", "ada@agency.example"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def kickoff_acme(services: Any, client: str = "Acme Corp") -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,10 @@ from integrations.google.drive import GoogleDrive
 from integrations.google.execute import RetryPolicy
 from integrations.google.mail import GoogleMail
 from integrations.ports import Email, Made
-from service import create_app
 from service.demo import example_handover
 from service.store import handovers as repo
 from service.workflows import kickoff
-from tests.conftest import close_app, make_settings, on_the_fake
+from tests.conftest import Clock, app_on_the_fake
 from tests.fakes import FakeGoogle, Fault
 
 FOLDER = "application/vnd.google-apps.folder"
@@ -59,25 +58,10 @@ class DyingMail(GoogleMail):
         return sent
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[Flask]:
-    made = create_app(
-        make_settings(
-            tmp_path,
-            database_url=database_url,
-            **on_the_fake(fake_google),
-        )
-    )
-    yield made
-    close_app(made)
+    with app_on_the_fake(tmp_path, database_url, fake_google) as made:
+        yield made
 
 
 @pytest.fixture

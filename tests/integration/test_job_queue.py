@@ -19,15 +19,9 @@ from service.store import handovers as repo
 from service.store import job_queue
 from service.worker import MAX_ATTEMPTS, Worker
 from service.workflows import kickoff
-from tests.conftest import close_app, make_settings
+from tests.conftest import Clock, close_app, make_settings
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+CLOCK_START = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # where the tests' clock starts
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def queued(tmp_path: Path, database_url: str) -> Iterator[Any]:
         make_settings(tmp_path, database_url=database_url, task_queue="database")
     )
     services = app.extensions["handover"]
-    services.clock = Clock()
+    services.clock = Clock(CLOCK_START)
     yield services
     close_app(app)
 

@@ -11,7 +11,7 @@ from integrations.ports import DriveFile
 from service.demo import example_handover
 from service.store import handovers as repo
 from service.workflows import kickoff
-from tests.conftest import outbox_subjects
+from tests.conftest import Clock, outbox_subjects
 
 
 class ProcessDied(BaseException):
@@ -53,12 +53,7 @@ class FlakyDrive(LocalDrive):
         return super().share(file_id, grants, notify=notify)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+CLOCK_START = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # where the tests' clock starts
 
 
 def steps_of(services: Any, handover_id: str) -> dict[str, tuple[str, int]]:
@@ -70,7 +65,7 @@ def steps_of(services: Any, handover_id: str) -> dict[str, tuple[str, int]]:
 def test_a_crash_after_the_brief_was_written_is_resumed_by_the_sweep_without_a_second_brief(
     services: Any,
 ) -> None:
-    clock = Clock()
+    clock = Clock(CLOCK_START)
     services.clock = clock
     services.drive = DyingDrive(services.settings.workspace_dir / "drive")
     DyingDrive.died = False

@@ -17,13 +17,12 @@ import pytest
 import recurring_ical_events
 from flask import Flask
 
-from service import create_app
 from service.demo import example_handover
 from service.jobs import run_job
 from service.store import handovers as repo
 from service.web.present import handover_json
 from service.workflows import kickoff
-from tests.conftest import close_app, make_settings, on_the_fake, outbox_subjects
+from tests.conftest import Clock, app_on_the_fake, outbox_subjects
 from tests.fakes import FakeGoogle, Fault
 
 PLANNED = datetime(2026, 1, 12, 15, 0, tzinfo=UTC)
@@ -31,14 +30,6 @@ LATER = PLANNED + timedelta(days=335)  # about 11 months on
 SYNCS = ("internal_account_sync", "executive_sponsor_sync")
 # The AM (the agency's default zone and country) and the PM: where and whose holidays.
 PAIR = (("America/New_York", "US"), ("Asia/Kolkata", "IN"))
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def submit(services: Any, client: str = "Acme Corp") -> dict[str, Any]:
@@ -196,11 +187,8 @@ def test_not_due_yet_changes_nothing(services: Any) -> None:
 
 @pytest.fixture
 def google_app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[Flask]:
-    made = create_app(
-        make_settings(tmp_path, database_url=database_url, **on_the_fake(fake_google))
-    )
-    yield made
-    close_app(made)
+    with app_on_the_fake(tmp_path, database_url, fake_google) as made:
+        yield made
 
 
 def test_on_google_the_same_events_gain_the_moves_once(

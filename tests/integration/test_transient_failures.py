@@ -11,12 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from service import create_app
 from service.demo import example_handover
 from service.store import handovers as repo
 from service.store.models import AuditRow
 from service.workflows import kickoff
-from tests.conftest import close_app, make_settings, on_the_fake
+from tests.conftest import app_on_the_fake
 from tests.fakes import FakeGoogle, Fault
 
 CLIENT_ATTEMPTS = 8  # integrations.google.execute.RetryPolicy.max_attempts
@@ -24,16 +23,11 @@ CLIENT_ATTEMPTS = 8  # integrations.google.execute.RetryPolicy.max_attempts
 
 @pytest.fixture
 def app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[Flask]:
-    made = create_app(
-        make_settings(
-            tmp_path,
-            database_url=database_url,
-            # a put-off step comes back after a second
-            **on_the_fake(fake_google, google_retry_base=0.001, lease_seconds=1),
-        )
-    )
-    yield made
-    close_app(made)
+    # a put-off step comes back after a second
+    with app_on_the_fake(
+        tmp_path, database_url, fake_google, google_retry_base=0.001, lease_seconds=1
+    ) as made:
+        yield made
 
 
 def run_handover(app: Flask) -> tuple[str, dict[str, tuple[str, int, str | None]]]:
