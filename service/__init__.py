@@ -119,8 +119,3 @@ def _watch_local_drive(services: Services) -> None:
     services.closers.append(watcher.stop)
     atexit.register(watcher.stop)
     sync()  # what arrived while the service was down
-
-
-def services_of(app: Flask) -> Services:
-    """Return the app's wired services."""
-    return app.extensions["handover"]  # type: ignore[no-any-return]

@@ -5,26 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from flask import Blueprint, Response, abort, g, jsonify, request
 
 from service.domain.access import EVERYONE, OPERATIONS, SALES
 from service.schema import InvalidHandover, validate_handover
 from service.store import handovers as repo
 from service.web import guards
+from service.web import services as _services
 from service.web.auth import api_auth, require
 from service.web.errors import error_response
 from service.web.openapi import openapi_document
 from service.web.present import handover_json
-from service.wiring import Services
 from service.workflows import kickoff, meetings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
-
-def _services() -> Services:
-    return current_app.extensions["handover"]  # type: ignore[no-any-return]
 
 
 def _json_body() -> dict[str, Any]:

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request
 
 from service.domain.access import ADMIN
 from service.store import handovers as repo
 from service.store.models import AuditRow
+from service.web import services as _services
 from service.web.auth import api_auth, login_required, require
 from service.web.errors import error_response
-from service.wiring import Services
 
 bp = Blueprint("audit", __name__)
 
 MAX_LIMIT = 1000
 
-
-def _services() -> Services:
-    return current_app.extensions["handover"]  # type: ignore[no-any-return]
 
 
 def audit_json(row: AuditRow) -> dict[str, Any]:

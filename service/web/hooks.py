@@ -8,18 +8,15 @@ bursts collapse into one queued sync through the job's key.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from service.wiring import Services
+from service.web import services as _services
 from service.workflows.channels import HOOK_PATH, verify_notification
 
 bp = Blueprint("hooks", __name__)
 
 SYNC_JOB = "sync_drive"
 
-
-def _services() -> Services:
-    return current_app.extensions["handover"]  # type: ignore[no-any-return]
 
 
 @bp.post(HOOK_PATH)

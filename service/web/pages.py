@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     g,
     jsonify,
     redirect,
@@ -26,11 +25,11 @@ from service.domain.model import Person
 from service.schema import InvalidHandover, PersonIn, validate_handover
 from service.store import handovers as repo
 from service.web import guards
+from service.web import services as _services
 from service.web.auth import login_required, require
 from service.web.formdata import LIST_FIELDS, flatten, nest
 from service.web.present import handover_json
 from service.web.timeline import layout
-from service.wiring import Services
 from service.workflows import kickoff, meetings
 
 bp = Blueprint("pages", __name__)
@@ -39,9 +38,6 @@ _FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CADENCES = ("fortnightly", "monthly", "quarterly")
 CONTACT_ROLES = ("buyer", "executive_sponsor", "champion", "influencer", "detractor")
 
-
-def _services() -> Services:
-    return current_app.extensions["handover"]  # type: ignore[no-any-return]
 
 
 @bp.get("/healthz")

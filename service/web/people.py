@@ -13,7 +13,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     g,
     jsonify,
     redirect,
@@ -24,17 +23,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain.access import ADMIN, DEFAULT_ROLE, ROLES
 from service.store import roles as repo
+from service.web import services as _services
 from service.web.auth import api_auth, login_required, require
 from service.web.errors import error_response
-from service.wiring import Services
 from service.workflows import people
 
 bp = Blueprint("people", __name__)
 api_bp = Blueprint("people_api", __name__, url_prefix="/api")
 
-
-def _services() -> Services:
-    return current_app.extensions["handover"]  # type: ignore[no-any-return]
 
 
 def roles_json() -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     g,
     jsonify,
     redirect,
@@ -28,9 +27,9 @@ from service.domain.business_days import zone
 from service.store import handovers as audit
 from service.store import reviews as repo
 from service.store.review_models import ReviewRow
+from service.web import services as _services
 from service.web.auth import api_auth, ensure, login_required, require
 from service.web.errors import error_response
-from service.wiring import Services
 from service.workflows import contracts
 
 bp = Blueprint("reviews", __name__)
@@ -44,9 +43,6 @@ STATE_LABELS = {
     rules.CHANGES_REQUESTED: "changes requested",
 }
 
-
-def _services() -> Services:
-    return current_app.extensions["handover"]  # type: ignore[no-any-return]
 
 
 def review_json(row: ReviewRow, *, base_url: str, agency_timezone: str) -> dict[str, Any]:

@@ -32,8 +32,8 @@ from service.config import Settings
 from service.domain.access import role_of
 from service.store import handovers as audit
 from service.store import roles as roles_repo
+from service.web import services as _services
 from service.web.auth import current_user, in_domain, safe_next
-from service.wiring import Services
 
 bp = Blueprint("signin", __name__)
 log = logging.getLogger(__name__)
@@ -66,9 +66,6 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
     app.extensions[EXTENSION] = oauth
 
-
-def _services() -> Services:
-    return current_app.extensions["handover"]  # type: ignore[no-any-return]
 
 
 def _client() -> Any:

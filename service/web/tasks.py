@@ -12,12 +12,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from integrations.ports import RetryLater
 from service.jobs import JOBS, run_job
 from service.jobs import sweep as sweep_all
-from service.wiring import Services
+from service.web import services as _services
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 appengine_bp = Blueprint("appengine", __name__, url_prefix="/_ah")
@@ -27,9 +27,6 @@ CRON_JOBS = frozenset(
 )
 F = TypeVar("F", bound=Callable[..., Any])
 
-
-def _services() -> Services:
-    return current_app.extensions["handover"]  # type: ignore[no-any-return]
 
 
 def trusted_caller() -> bool:
