@@ -1,7 +1,7 @@
 """Every setting of the service, read once from a mapping (the environment in production).
 
-No other module reads `os.environ`: `create_app()` calls `Settings.from_env(os.environ)`
-and hands the result to whatever needs it.
+No other module reads `os.environ`: `create_app()` calls
+`Settings.from_env(process_environment())` and hands the result to whatever needs it.
 """
 
 from __future__ import annotations
