@@ -49,6 +49,8 @@ sys.path.insert(0, str(ROOT))
 from googleapiclient.http import MediaInMemoryUpload  # noqa: E402
 
 from integrations.google.discovery import build_client  # noqa: E402
+from integrations.google.execute import RetryPolicy  # noqa: E402
+from integrations.google.execute import run as execute  # noqa: E402
 from service import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.demo import example_handover  # noqa: E402
@@ -268,48 +270,59 @@ def baseline(fake: FakeGoogle, spans: Spans) -> list[Run]:
     return runs
 
 
+# The baseline retries nothing, as a naive workflow tool; its calls go through execute.run.
+ONE_TRY = RetryPolicy(max_attempts=1)
+
+
 def step_by_step(data: dict[str, Any], files: Any, permissions: Any, messages: Any) -> None:
     """One call after another, each waiting for the one before, as a workflow tool runs."""
     client = "Baseline Corp"
+
+    def call(request: Any) -> Any:
+        return execute(request, policy=ONE_TRY)
 
     def folder(name: str, parent: str | None) -> str:
         q = f"name = '{name}' and mimeType = '{FOLDER}' and trashed = false"
         if parent:
             q += f" and '{parent}' in parents"
-        found = files.list(q=q, fields="files(id)").execute()["files"]
+        found = call(files.list(q=q, fields="files(id)"))["files"]
         if found:
             return str(found[0]["id"])
         body: dict[str, Any] = {"name": name, "mimeType": FOLDER}
         if parent:
             body["parents"] = [parent]
-        return str(files.create(body=body, fields="id").execute()["id"])
+        return str(call(files.create(body=body, fields="id"))["id"])
 
     client_folder = folder(client, None)
     folder("Contracts", client_folder)
     title = f"Project Brief - {data['project']['name']}"
-    doc = files.create(
-        body={"name": title, "mimeType": DOC, "parents": [client_folder]}, fields="id"
-    ).execute()
+    doc = call(
+        files.create(body={"name": title, "mimeType": DOC, "parents": [client_folder]}, fields="id")
+    )
     html = f"<h1>{title}</h1><p>{data['success']['why_bought']}</p>".encode()
-    files.update(
-        fileId=doc["id"], media_body=MediaInMemoryUpload(html, "text/html"), fields="id"
-    ).execute()
+    call(
+        files.update(
+            fileId=doc["id"], media_body=MediaInMemoryUpload(html, "text/html"), fields="id"
+        )
+    )
     people = [(data["account_manager"]["email"], "writer")]
     people += [(data["project_manager"]["email"], "writer")]
     people += [(p["email"], "writer") for p in data["sales"]]
     people += [(p["email"], "commenter") for p in data["delivery_team"]]
     for email, role in people:
-        permissions.create(
-            fileId=doc["id"],
-            body={"type": "user", "role": role, "emailAddress": email},
-            sendNotificationEmail=False,
-        ).execute()
+        call(
+            permissions.create(
+                fileId=doc["id"],
+                body={"type": "user", "role": role, "emailAddress": email},
+                sendNotificationEmail=False,
+            )
+        )
     message = EmailMessage()
     message["To"] = ", ".join(email for email, _ in people)
     message["Subject"] = f"Handover: {title}"
     message.set_content(f"The brief: https://docs.google.com/document/d/{doc['id']}/edit")
     raw = base64.urlsafe_b64encode(message.as_bytes()).decode()
-    messages.send(userId="me", body={"raw": raw}).execute()
+    call(messages.send(userId="me", body={"raw": raw}))
 
 
 # --- report -------------------------------------------------------------------------------
