@@ -41,14 +41,13 @@ def _summary(settings: Settings) -> str:
 def _database(settings: Settings) -> Finding:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from service.store.db import make_engine
+    from service.store.db import make_engine, ping
 
     url = settings.database_url
     try:
         engine = make_engine(url)
         try:
-            with engine.connect() as connection:
-                answer = connection.exec_driver_sql("SELECT 1").scalar()
+            answer = ping(engine)
         finally:
             engine.dispose()
     except (SQLAlchemyError, ValueError, OSError) as error:

@@ -7,7 +7,6 @@ returns the domain `Handover` or a list of `FieldError`s, one per field path
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +28,7 @@ from pydantic import (
     field_validator,
 )
 
+from service.domain.contracts import CONTROL as _CONTROL
 from service.domain.model import (
     Cadence,
     Client,
@@ -91,8 +91,7 @@ Country = Annotated[str, StringConstraints(max_length=3), AfterValidator(_check_
 
 
 # Control characters (tabs and line breaks aside) and lone surrogates: no field needs them,
-# and PostgreSQL refuses NUL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# and PostgreSQL refuses NUL (service.domain.contracts.CONTROL).
 
 
 class _Strict(BaseModel):

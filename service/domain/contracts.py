@@ -28,7 +28,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_COMMENT = 5000
 # Control characters (tabs and line breaks aside) and lone surrogates: no text needs them,
 # and databases refuse some of them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class ReviewError(Exception):
@@ -170,7 +170,7 @@ def check_decision(decision: object, comment: object) -> tuple[str, str]:
         errors["comment"] = "must be text"
     elif len(comment) > MAX_COMMENT:
         errors["comment"] = f"must be at most {MAX_COMMENT} characters"
-    elif _CONTROL.search(comment):
+    elif CONTROL.search(comment):
         errors["comment"] = "must not contain control characters"
     elif decision == CHANGES_REQUESTED and not comment.strip():
         errors["comment"] = "say what has to change"

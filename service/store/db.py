@@ -10,6 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,6 +37,17 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def ping(engine: Engine) -> Any:
+    """Open a connection and ask the database the simplest thing; return its answer (1)."""
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT 1").scalar()
+
+
+def dialect_insert(session: Session) -> Any:
+    """Return the INSERT construct of the session's database (for ON CONFLICT upserts)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def migrate(engine: Engine) -> None:

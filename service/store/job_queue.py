@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, cast, delete, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from service.store.db import dialect_insert
 from service.store.queue_models import QueuedJobRow
 
 
@@ -38,8 +38,7 @@ def add_job(
     run_at: datetime,
 ) -> bool:
     """Queue a job unless one with the same key waits; return True when added."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     statement = (
         insert(QueuedJobRow)
         .values(job=job, payload=payload, key=key, run_at=run_at, attempts=0, created_at=now)

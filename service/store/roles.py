@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from service.store.db import dialect_insert
 from service.store.role_models import RoleAssignmentRow
 
 
@@ -28,8 +28,7 @@ def assign(session: Session, email: str, role: str, *, by: str, now: datetime) -
     An upsert: two admins giving a new person a role at once both succeed (the later wins).
     """
     before = assigned_role(session, email)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     values = {"role": role, "assigned_by": by, "assigned_at": now}
     statement = insert(RoleAssignmentRow).values(email=email, **values)
     session.execute(statement.on_conflict_do_update(index_elements=["email"], set_=values))

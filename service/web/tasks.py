@@ -17,6 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from integrations.ports import RetryLater
 from service.jobs import JOBS, run_job
 from service.jobs import sweep as sweep_all
+from service.store.db import ping
 from service.web import services as _services
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -96,6 +97,5 @@ def cron(job: str) -> Response:
 @appengine_bp.get("/warmup")
 def warmup() -> tuple[str, int]:
     """Open a database connection before App Engine sends the instance real traffic."""
-    with _services().db.engine.connect() as connection:
-        connection.exec_driver_sql("SELECT 1")
+    ping(_services().db.engine)
     return "", 200
