@@ -128,7 +128,11 @@ def log_item(
                 urgent=item.urgent, severity=item.severity,
             )  # fmt: skip
         item_id = row.id
-    send_notices(item_id, ctx=ctx)
+    try:
+        send_notices(item_id, ctx=ctx)
+    except Exception:  # noqa: BLE001 - stored already; the reminders job sends it later
+        log.warning("the notice of %s %s waits for the next reminders run", kind, item_id,
+                    exc_info=True)  # fmt: skip
     return Logged(item_id, created)
 
 
