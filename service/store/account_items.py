@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -217,6 +217,30 @@ def ensure_agenda(
         return found
 
 
+def claim_agenda(session: Session, agenda_id: int, *, now: datetime, until: datetime) -> bool:
+    """Hold the agenda for one worker until `until`; False when another holds it."""
+    result = session.execute(
+        update(AgendaRow)
+        .where(
+            AgendaRow.id == agenda_id,
+            or_(AgendaRow.lease_until.is_(None), AgendaRow.lease_until < now),
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_agenda(session: Session, agenda_id: int) -> None:
+    """Let the agenda go (its work is recorded)."""
+    session.execute(
+        update(AgendaRow)
+        .where(AgendaRow.id == agenda_id)
+        .values(lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def agendas(session: Session, key: str) -> list[AgendaRow]:
     """Return the account's agendas, newest occurrence first."""
     return list(
@@ -273,3 +297,35 @@ def account_keys_with_syncs(session: Session) -> list[str]:
             .distinct()
         )
     )
+
+
+def overview(
+    session: Session,
+) -> list[tuple[str, str, list[dict[str, Any]], set[str], int]]:
+    """Return each account with its handovers' payloads, submitters and open item count."""
+    from sqlalchemy import func
+
+    open_counts = dict(
+        session.execute(
+            select(AccountItemRow.account_key, func.count())
+            .where(AccountItemRow.state.in_(["new", "awaiting_pm", "open", "acknowledged",
+                                             "discussed_with_pm", "with_client",
+                                             "handed_to_sales"]))
+            .group_by(AccountItemRow.account_key)
+        ).all()
+    )  # fmt: skip
+    found: dict[str, tuple[str, list[dict[str, Any]], set[str]]] = {}
+    rows = session.execute(
+        select(AccountRow.key, AccountRow.client_name, HandoverRow.payload,
+               HandoverRow.submitted_by)
+        .join(HandoverRow, HandoverRow.account_key == AccountRow.key)
+        .order_by(AccountRow.client_name)
+    )  # fmt: skip
+    for key, client, payload, submitter in rows:
+        entry = found.setdefault(key, (client, [], set()))
+        entry[1].append(dict(payload))
+        entry[2].add(str(submitter).lower())
+    return [
+        (key, client, payloads, submitters, int(open_counts.get(key, 0)))
+        for key, (client, payloads, submitters) in found.items()
+    ]

@@ -73,6 +73,8 @@ class AgendaRow(Base):
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     described_at: Mapped[datetime | None] = mapped_column()
     emailed_at: Mapped[datetime | None] = mapped_column()
+    # A worker making the agenda holds it until then (two cron runs never both write it).
+    lease_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

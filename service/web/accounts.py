@@ -12,7 +12,8 @@ from flask import Blueprint, Response, abort, g, jsonify, redirect, render_templ
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain import account_rhythm as rules
-from service.domain.access import EVERYONE
+from service.domain.access import EVERYONE, SALES, named_on
+from service.store import account_items as accounts_repo
 from service.web import services as _services
 from service.web.auth import api_auth, login_required, require
 from service.web.errors import error_response
@@ -219,9 +220,17 @@ def health(account_id: str) -> tuple[Response, int]:
 
 def _page(account_id: str, errors: dict[str, str] | None = None, form: str = "",
           status: int = 200) -> tuple[str, int]:  # fmt: skip
+    who = _guarded(lambda: use_cases.standing_of(_ctx(), account_id, g.user.email, g.user.role))
+    if who == SALES:  # Sales may log opportunities, and see nothing else of the account
+        with _services().db.transaction() as session:
+            account = accounts_repo.account(session, account_id)
+            client = account.client_name if account else account_id
+        return render_template(
+            "account_sales.html", key=account_id, client=client, errors=errors or {},
+            values=request.form if errors else {}, done=request.args.get("logged") == "1",
+        ), status  # fmt: skip
     _may_see(account_id)
     view = _guarded(lambda: account_json(_ctx(), account_id))
-    who = use_cases.standing_of(_ctx(), account_id, g.user.email, g.user.role)
     can = {action: rules.may(action, who) for action in rules.ACTIONS}
     return render_template(
         "account.html", a=view, can=can, errors=errors or {}, form=form,
@@ -230,6 +239,26 @@ def _page(account_id: str, errors: dict[str, str] | None = None, form: str = "",
         questions=rules.HEALTH_QUESTIONS, chart=chart(view["health"]),
         agenda=agenda_json(_ctx(), account_id), user=g.user,
     ), status  # fmt: skip
+
+
+@bp.get("/accounts")
+@login_required
+@require(*EVERYONE)
+def index() -> str:
+    """List the accounts the person works on, with how many items are open."""
+    user = g.user
+    with _services().db.transaction() as session:
+        listed = []
+        for key, client, payloads, submitters, open_items in accounts_repo.overview(session):
+            people = rules.account_people(payloads)
+            who = rules.standing(user.email, user.role, people)
+            mine = rules.may("see", who) or (
+                who == SALES and user.email.lower() in submitters
+                | {e for p in payloads for e in named_on(p)[SALES]}
+            )
+            if mine:
+                listed.append({"key": key, "client": client, "open": open_items})
+    return render_template("accounts.html", accounts=listed, user=user)
 
 
 @bp.get("/accounts/<account_id>")
@@ -273,6 +302,8 @@ def add_from_form(account_id: str, collection: str) -> Any:
             request_key=_form_key(), ctx=_ctx()))  # fmt: skip
     except rules.InvalidItem as exc:
         return _page(account_id, exc.errors, form=kind, status=422)
+    if g.user.role == SALES:
+        return redirect(f"/accounts/{account_id}?logged=1", code=303)
     return _back(account_id, collection)
 
 

@@ -9,7 +9,7 @@ from service.domain.contracts import OPEN
 from service.store import account_items as repo
 from service.store import handovers as handover_repo
 from service.workflows.account_items import RhythmContext, item_json, people_of
-from service.workflows.agendas import EXECUTIVE, INTERNAL, agenda_due, next_sync
+from service.workflows.agendas import EXECUTIVE, INTERNAL, due_at, next_sync
 from service.workflows.kickoff import handover_status
 
 
@@ -24,11 +24,7 @@ def account_json(ctx: RhythmContext, key: str) -> dict[str, Any]:
         occurrence = next_sync(ctx, key, kind, now)
         if occurrence is None:
             continue
-        due = agenda_due(
-            occurrence,
-            lead=ctx.settings.agenda_lead_business_days,
-            country=ctx.settings.business_country,
-        )
+        due = due_at(ctx, key, occurrence)
         syncs.append(
             {"kind": kind, "starts_at": occurrence.start.isoformat(), "timezone":
              occurrence.timezone, "agenda_due_at": due.isoformat(),

@@ -56,6 +56,7 @@ class SyncOccurrence:
     start: datetime  # when it really starts (a moved occurrence elsewhere), UTC
     timezone: str
     moved: bool
+    end: datetime
 
     @property
     def moved_id(self) -> str:
@@ -89,7 +90,9 @@ def sync_occurrences(
     spec = series_from_json(data)
     wide = since - timedelta(days=40)  # a moved occurrence may start days after its rule time
     return [
-        SyncOccurrence(kind, series_id, o.original, o.start, spec.timezone, o.moved)
+        SyncOccurrence(
+            kind, series_id, o.original, o.start, spec.timezone, o.moved, o.start + spec.duration
+        )
         for o in occurrences(spec, since=wide, until=until + timedelta(days=40))
         if since <= o.start < until
     ]
@@ -112,6 +115,24 @@ def agenda_due(occurrence: SyncOccurrence, *, lead: int, country: str) -> dateti
     local = occurrence.start.astimezone(zone(occurrence.timezone))
     day = add_business_days(local.date(), -lead, country)
     return localize(datetime.combine(day, local.time()), occurrence.timezone)
+
+
+def due_at(ctx: RhythmContext, key: str, occurrence: SyncOccurrence) -> datetime:
+    """Return when the occurrence's agenda is made: `AGENDA_LEAD_BUSINESS_DAYS` before it;
+    an Executive Sponsor Sync's not before the internal sync ahead of it has ended (the AM
+    marks its items there)."""
+    due = agenda_due(
+        occurrence,
+        lead=ctx.settings.agenda_lead_business_days,
+        country=ctx.settings.business_country,
+    )
+    if occurrence.kind == EXECUTIVE:
+        internal = sync_occurrences(
+            ctx, key, INTERNAL, since=occurrence.start - timedelta(days=60), until=occurrence.start
+        )
+        if internal:
+            due = max(due, internal[-1].end)
+    return due
 
 
 # --- what is on it ----------------------------------------------------------------------
@@ -216,13 +237,7 @@ def agenda_json(ctx: RhythmContext, key: str, kind: str = INTERNAL) -> dict[str,
     return {
         "meeting": kind,
         "sync_starts_at": occurrence.start.isoformat() if occurrence else None,
-        "due_at": agenda_due(
-            occurrence,
-            lead=ctx.settings.agenda_lead_business_days,
-            country=ctx.settings.business_country,
-        ).isoformat()
-        if occurrence
-        else None,
+        "due_at": due_at(ctx, key, occurrence).isoformat() if occurrence else None,
         "document_url": document_url,
         "items": agenda_items(ctx, key, occurrence, now),
     }
@@ -242,12 +257,7 @@ def make_due_agendas(*, ctx: RhythmContext) -> list[str]:
             occurrence = next_sync(ctx, key, kind, now)
             if occurrence is None:
                 continue
-            due = agenda_due(
-                occurrence,
-                lead=ctx.settings.agenda_lead_business_days,
-                country=ctx.settings.business_country,
-            )
-            if now >= due and make_agenda(key, occurrence, ctx=ctx):
+            if now >= due_at(ctx, key, occurrence) and make_agenda(key, occurrence, ctx=ctx):
                 done.append(f"{key}:{kind}:{occurrence.original.isoformat()}")
     return done
 
@@ -255,12 +265,33 @@ def make_due_agendas(*, ctx: RhythmContext) -> list[str]:
 def make_agenda(key: str, occurrence: SyncOccurrence, *, ctx: RhythmContext) -> bool:
     """Write the occurrence's agenda document, link it from the occurrence and email it;
     each once. Return True when something was done."""
+    with ctx.db.transaction() as session:
+        row = repo.ensure_agenda(session, key, occurrence.kind, occurrence.original,
+                                 occurrence.start)  # fmt: skip
+        agenda_id, made = row.id, list(row.items or [])
+        complete = bool(row.document_id and row.described_at and row.emailed_at)
+    # A made agenda is rewritten while its sync is ahead when what is on it changed (an item
+    # logged or marked for the executive sync since); it is not sent again.
+    if complete and agenda_items(ctx, key, occurrence, ctx.clock()) == made:
+        return False
+    now = ctx.clock()
+    with ctx.db.transaction() as session:
+        if not repo.claim_agenda(
+            session, agenda_id, now=now, until=now + ctx.settings.lease
+        ):
+            return False  # another worker is making it
+    try:
+        return _make(key, occurrence, agenda_id, ctx=ctx)
+    finally:
+        with ctx.db.transaction() as session:
+            repo.release_agenda(session, agenda_id)
+
+
+def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmContext) -> bool:
     kind, stamp = occurrence.kind, f"{occurrence.original:%Y%m%dT%H%M%SZ}"
     with ctx.db.transaction() as session:
         row = repo.ensure_agenda(session, key, kind, occurrence.original, occurrence.start)
-        if row.document_id and row.described_at and row.emailed_at:
-            return False
-        agenda_id, document_id = row.id, row.document_id
+        document_id = row.document_id
         account = repo.account(session, key)
         assert account is not None
         folder_id, client = account.folder_id, account.client_name
@@ -288,6 +319,11 @@ def make_agenda(key: str, occurrence: SyncOccurrence, *, ctx: RhythmContext) -> 
         row = repo.ensure_agenda(session, key, kind, occurrence.original, occurrence.start)
         row.document_id, row.document_url, row.items = doc.id, doc.url, items
         described, emailed = row.described_at, row.emailed_at
+        if described and emailed:
+            handover_repo.record(
+                session, actor="cron", action="agenda.updated", subject=key, meeting=kind,
+                sync=occurrence.start.isoformat(), document=doc.id,
+            )  # fmt: skip
     if described is None and isinstance(ctx.calendar, DescribesOccurrences):
         description = (
             f"Agenda for this sync: {doc.url}\n\nThe account, its opportunities, escalations "

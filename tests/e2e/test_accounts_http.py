@@ -63,8 +63,66 @@ def test_handover_names_its_account_and_the_account_answers(
     for who, status in [(PM, 200), ("ola@agency.example", 200), ("boss@agency.example", 200),
                         (SALES, 403), ("pia@agency.example", 403)]:  # fmt: skip
         assert client_as(app, google, who).get(f"/api/accounts/{ACCOUNT}").status_code == status
-        assert client_as(app, google, who).get(f"/accounts/{ACCOUNT}").status_code == status
+        listed = client_as(app, google, who).get("/accounts").get_data(as_text=True)
+        assert (f"/accounts/{ACCOUNT}" in listed) == (status == 200 or who == SALES), who
     assert am.get("/api/accounts/nobody.example").status_code == 404
+    assert am.get("/accounts/nobody.example").status_code == 404
+    assert client_as(app, google, "pia@agency.example").get(f"/accounts/{ACCOUNT}").status_code \
+        == 403
+    page = am.get(f"/accounts/{ACCOUNT}").get_data(as_text=True)
+    assert "Ada Lane" in page and "Pat Moss" in page and 'id="task-form"' in page
+    handover_page = am.get(f"/handovers/{handover_id}").get_data(as_text=True)
+    assert f'href="/accounts/{ACCOUNT}"' in handover_page
+
+
+def test_sales_may_log_an_opportunity_from_the_page_and_see_nothing_else(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    kickoff(app)
+    sales = client_as(app, google, SALES)
+    page = sales.get(f"/accounts/{ACCOUNT}").get_data(as_text=True)
+    assert 'id="opportunity-form"' in page
+    assert 'id="escalation-form"' not in page and "Pat Moss" not in page
+
+    empty = sales.post(f"/accounts/{ACCOUNT}/opportunities",
+                       data={"csrf_token": csrf_of(page), "summary": "  "})  # fmt: skip
+    assert empty.status_code == 422 and "is required" in empty.get_data(as_text=True)
+    logged = sales.post(f"/accounts/{ACCOUNT}/opportunities", data={
+        "csrf_token": csrf_of(page), "summary": "They asked about an app", "urgent": "on"})
+    assert logged.status_code == 303 and logged.headers["Location"].endswith("?logged=1")
+    assert sales.post(f"/accounts/{ACCOUNT}/tasks", data={
+        "csrf_token": csrf_of(page), "title": "x", "owner_email": SALES, "due_on": "2027-01-01"
+    }).status_code == 403  # fmt: skip
+    assert to_of(app, "Urgent opportunity at Acme Corp") == [(AM, "")]
+    [opp] = client_as(app, google, AM).get(f"/api/accounts/{ACCOUNT}").get_json()[
+        "opportunities"]  # fmt: skip
+    assert opp["raised_by"] == SALES and opp["state"] == "new"
+
+
+def test_hostile_and_malformed_input_is_refused_naming_the_field(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    kickoff(app)
+    pm = client_as(app, google, PM)
+    url = f"/api/accounts/{ACCOUNT}"
+
+    cases = [
+        ("opportunities", {"summary": "bell\x07", "urgent": False}, "summary"),
+        ("opportunities", {"summary": "ok", "urgent": "yes"}, "urgent"),
+        ("opportunities", ["not", "an", "object"], "body"),
+        ("escalations", {"summary": "x" * 5000, "severity": "low"}, "summary"),
+        ("tasks", {"title": "t", "owner_email": PM, "due_on": "31/01/2027"}, "due_on"),
+        ("tasks", {"title": "t", "owner_email": "not an address", "due_on": "2027-01-31"},
+         "owner_email"),
+        ("notes", {"held_on": "2026-12-01", "attendees": [], "notes": "n"}, "attendees"),
+    ]  # fmt: skip
+    for collection, body, field in cases:
+        answer = pm.post(f"{url}/{collection}", json=body)
+        assert answer.status_code == 422, (collection, body, answer.get_data(as_text=True))
+        assert [e["field"] for e in answer.get_json()["errors"]] == [field], body
+    account = pm.get(url).get_json()
+    assert account["opportunities"] == account["escalations"] == account["notes"] == []
+    assert [t for t in account["tasks"] if t["kind"] == "task"] == []
 
 
 def test_an_urgent_opportunity_emails_the_am_once_the_rest_wait_for_the_agenda(

@@ -184,3 +184,53 @@ def test_the_agenda_is_a_google_doc_linked_from_the_instance_on_google(
     docs = [f for f in fake_google.drive.files.values()
             if f.get("appProperties", {}).get("kind", "").startswith("agenda-")]  # fmt: skip
     assert len({d["id"] for d in docs}) == len(made(google_app))
+
+
+def test_the_executive_agenda_carries_what_the_am_marked_and_the_project_status(
+    local_app: Flask,
+) -> None:
+    services = local_app.extensions["handover"]
+    handover_id = kickoff(local_app)
+    client = local_app.test_client()  # the local dev login: an admin
+    url = f"/api/accounts/{ACCOUNT}"
+    opp = client.post(f"{url}/opportunities", json={"summary": "A second brand site"})
+    client.post(f"{url}/opportunities", json={"summary": "Maybe hosting"})
+    template = client.put(f"{url}/agenda/template",
+                          json={"questions": ["How is the launch going?"]})  # fmt: skip
+    assert template.status_code == 200
+    internal = first_sync(local_app)
+    services.clock.now = due_of(local_app, internal) + timedelta(minutes=1)
+    run_job(services, "sync_agendas", {})
+    [row] = made(local_app)
+    html = Path(services.drive.path_of(row.document_id)).read_text()
+    assert "How is the launch going?" in html and "Is the project going well?" not in html
+    assert "New project handed over: Acme Corp Commerce Platform" in html
+
+    # An item logged before the sync: the same document is brought up to date, not re-sent.
+    client.post(f"{url}/tasks", json={"title": "Book the demo", "owner_email": PM,
+                                      "due_on": "2027-01-20"})  # fmt: skip
+    run_job(services, "sync_agendas", {})
+    [again] = made(local_app)
+    assert again.document_id == row.document_id
+    assert "Book the demo" in Path(services.drive.path_of(row.document_id)).read_text()
+    assert len(local_subjects(local_app, "Agenda: Internal Account Sync")) == 1
+
+    # After the internal sync the AM marks what goes to the client.
+    services.clock.now = internal.end + timedelta(minutes=5)
+    marked = client.post(f"{url}/agenda/executive", json={"items": [opp.get_json()["id"]]})
+    assert marked.status_code == 200
+    executive = agendas.next_sync(services.rhythm, ACCOUNT, agendas.EXECUTIVE, services.clock())
+    assert executive is not None
+    services.clock.now = max(services.clock.now, agendas.due_at(services.rhythm, ACCOUNT,
+                                                                  executive))  # fmt: skip
+    run_job(services, "sync_agendas", {})
+
+    [row] = [r for r in made(local_app) if r.meeting_kind == agendas.EXECUTIVE]
+    html = Path(services.drive.path_of(row.document_id)).read_text()
+    assert "A second brand site" in html and "Maybe hosting" not in html
+    assert "Acme Corp Commerce Platform: done" in html
+    [mail] = local_subjects(local_app, "Agenda: Executive Sponsor Sync with Acme Corp")
+    assert {a.strip() for a in str(mail["To"]).split(",")} == {AM, PM}
+    shown = client.get(f"{url}/agenda?meeting=executive_sponsor_sync").get_json()
+    assert shown["document_url"] == row.document_url
+    assert handover_id

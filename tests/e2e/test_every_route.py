@@ -38,6 +38,7 @@ PAGES = {
     "/admin/audit",
     "/admin/people",
     "/files/<file_id>",
+    "/accounts",
     "/accounts/<account_id>",
 }
 

@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("items", sa.JSON, nullable=False),
         sa.Column("described_at", WHEN),
         sa.Column("emailed_at", WHEN),
+        sa.Column("lease_until", WHEN),
         sa.Column("created_at", WHEN, nullable=False),
         sa.UniqueConstraint("account_key", "meeting_kind", "occurrence_start"),
     )
