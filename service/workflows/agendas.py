@@ -295,8 +295,10 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
         account = repo.account(session, key)
         assert account is not None
         folder_id, client = account.folder_id, account.client_name
-    if not folder_id:
-        log.warning("account %s has no folder yet: its agenda waits", key)
+        lost = account.folder_lost_at is not None
+    if not folder_id or lost:
+        # Never into the trash: the next handover of the client makes the folder again.
+        log.warning("account %s has no folder (yet or any more): its agenda waits", key)
         return False
     people = people_of(ctx, key)
     items = agenda_items(ctx, key, occurrence, ctx.clock())
