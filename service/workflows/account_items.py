@@ -319,44 +319,56 @@ def send_reminders(*, ctx: RhythmContext) -> int:
         waiting = [r.id for r in repo.items_to_notify(session)]
         tasks = [(r.id, r.account_key) for r in repo.open_tasks(session) if r.due_on]
     for item_id in waiting:
-        sent += send_notices(item_id, ctx=ctx)
+        try:
+            sent += send_notices(item_id, ctx=ctx)
+        except Exception:  # noqa: BLE001 - the others go on; this one at the next run
+            log.warning("the notice of %s waits for the next run", item_id, exc_info=True)
+    for item_id, key in tasks:
+        try:
+            sent += _remind(item_id, key, ctx=ctx)
+        except Exception:  # noqa: BLE001 - the others go on; this one at the next run
+            log.warning("the reminder of task %s waits for the next run", item_id,
+                        exc_info=True)  # fmt: skip
+    return sent
+
+
+def _remind(item_id: str, key: str, *, ctx: RhythmContext) -> int:
+    """Send the task's reminder that is due and not sent; return 1 when one went out."""
     today = _today(ctx)
     lead = timedelta(days=ctx.settings.task_reminder_days)
-    for item_id, key in tasks:
-        with ctx.db.transaction() as session:
-            row = session.get(AccountItemRow, item_id)
-            if row is None or row.due_on is None or row.state != "open":
-                continue
-            due, owner, marks = row.due_on, row.owner_email or "", list(row.reminders)
-            view = _item_view(row)
-            client = repo.account(session, key)
-            client_name = client.client_name if client else key
-        which = "overdue" if today > due else "due_soon" if today >= due - lead else None
-        mark = f"{which}:{due.isoformat()}"
-        if which is None or mark in marks:
-            continue
-        people = people_of(ctx, key)
-        rendered = ctx.renderer.email(
-            "task_reminder", item=view, client=client_name, account_url=ctx.url(key),
-            overdue=which == "overdue", owner=people.name(owner),
-        )  # fmt: skip
-        ctx.mail.send(
-            Email(
-                key=f"task:{item_id}:{mark}",
-                to=(owner,),
-                cc=tuple(e for e in sorted(people.ams) if e != owner),
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-            )
+    with ctx.db.transaction() as session:
+        row = session.get(AccountItemRow, item_id)
+        if row is None or row.due_on is None or row.state != "open":
+            return 0
+        due, owner, marks = row.due_on, row.owner_email or "", list(row.reminders)
+        view = _item_view(row)
+        client = repo.account(session, key)
+        client_name = client.client_name if client else key
+    which = "overdue" if today > due else "due_soon" if today >= due - lead else None
+    mark = f"{which}:{due.isoformat()}"
+    if which is None or mark in marks:
+        return 0
+    people = people_of(ctx, key)
+    rendered = ctx.renderer.email(
+        "task_reminder", item=view, client=client_name, account_url=ctx.url(key),
+        overdue=which == "overdue", owner=people.name(owner),
+    )  # fmt: skip
+    ctx.mail.send(
+        Email(
+            key=f"task:{item_id}:{mark}",
+            to=(owner,),
+            cc=tuple(e for e in sorted(people.ams) if e != owner),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
         )
-        with ctx.db.transaction() as session:
-            repo.mark_sent(session, item_id, mark)
-            handover_repo.record(
-                session, actor="cron", action=f"task.{which}", subject=key, item=item_id
-            )
-        sent += 1
-    return sent
+    )
+    with ctx.db.transaction() as session:
+        repo.mark_sent(session, item_id, mark)
+        handover_repo.record(
+            session, actor="cron", action=f"task.{which}", subject=key, item=item_id
+        )
+    return 1
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -257,8 +257,12 @@ def make_due_agendas(*, ctx: RhythmContext) -> list[str]:
             occurrence = next_sync(ctx, key, kind, now)
             if occurrence is None:
                 continue
-            if now >= due_at(ctx, key, occurrence) and make_agenda(key, occurrence, ctx=ctx):
-                done.append(f"{key}:{kind}:{occurrence.original.isoformat()}")
+            try:
+                if now >= due_at(ctx, key, occurrence) and make_agenda(key, occurrence, ctx=ctx):
+                    done.append(f"{key}:{kind}:{occurrence.original.isoformat()}")
+            except Exception:  # noqa: BLE001 - one account's trouble must not stop the rest
+                log.warning("the %s agenda of %s waits for the next run", kind, key,
+                            exc_info=True)  # fmt: skip
     return done
 
 

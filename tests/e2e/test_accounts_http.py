@@ -346,3 +346,38 @@ def test_task_reminders_go_before_the_due_date_and_when_overdue_once_each(
     clock.now += timedelta(days=30)
     run_job(services, "account_reminders", {})
     assert len(to_of(app, "Overdue: Send SOW")) == 1
+
+
+class MailDownOnce:
+    """The outbox failing for its first message (Gmail down), then working."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.failed = inner, False
+
+    def send(self, email: Any) -> str:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("mail is down")
+        return str(self.inner.send(email))
+
+
+def test_a_notice_mail_could_not_send_goes_out_with_the_next_reminders_run_once(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from service.jobs import run_job
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    outbox = services.mail
+    services.mail = MailDownOnce(outbox)
+    pm = client_as(app, google, PM)
+
+    made = pm.post(f"/api/accounts/{ACCOUNT}/escalations",
+                   json={"summary": "The client is unhappy", "severity": "critical"})
+    services.mail = outbox
+
+    assert made.status_code == 201  # stored: nothing the PM submitted is lost
+    assert to_of(app, "Escalation (critical)") == []
+    run_job(services, "account_reminders", {})
+    run_job(services, "account_reminders", {})
+    assert to_of(app, "Escalation (critical) at Acme Corp") == [(AM, "")]
