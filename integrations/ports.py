@@ -357,3 +357,16 @@ class Chat(Protocol):
     def post(self, text: str, *, key: str) -> None:
         """Post the text once per key (where the channel lets the service tell)."""
         ...
+
+
+@runtime_checkable
+class DescribesOccurrences(Protocol):
+    """A Calendar that changes what one occurrence of a series says, the rest unchanged."""
+
+    def describe_occurrence(
+        self, event_id: str, original_start: datetime | None, description: str
+    ) -> None:
+        """Set the description of the occurrence of series `event_id` whose rule time is
+        original_start; with original_start None, event_id is a single event (a moved
+        occurrence) and its description is set."""
+        ...

@@ -85,6 +85,11 @@ def create_app(
     app.register_blueprint(people.bp)
     app.register_blueprint(people.api_bp)
     csrf.exempt(people.api_bp)
+    from service.web import accounts
+
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(accounts.api_bp)
+    csrf.exempt(accounts.api_bp)
 
     from service.web.errors import register as register_errors
 

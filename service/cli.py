@@ -138,6 +138,24 @@ def extend_syncs() -> None:
     click.echo(f"extended the syncs of {len(extended)} account(s)")
 
 
+@main.command("sync-agendas")
+def sync_agendas() -> None:
+    """Write the account sync agendas that are due (run hourly)."""
+    from service.workflows import agendas
+
+    made = agendas.make_due_agendas(ctx=_app().extensions["handover"].rhythm)
+    click.echo(f"made or brought up to date {len(made)} agenda(s)")
+
+
+@main.command("account-reminders")
+def account_reminders() -> None:
+    """Remind account task owners and send notices left unsent (run hourly)."""
+    from service.workflows import account_items
+
+    sent = account_items.send_reminders(ctx=_app().extensions["handover"].rhythm)
+    click.echo(f"sent {sent} email(s)")
+
+
 @main.command()
 def doctor() -> None:
     """Check the settings, database, queue and Google access; exit 1 if something will fail."""

@@ -104,6 +104,12 @@ def _number(name: str, value: str) -> float:
     return number
 
 
+def _whole(name: str, value: str, low: int, high: int) -> int:
+    if not value.strip().isdigit() or not low <= int(value) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return int(value)
+
+
 def _lease(value: str) -> float:
     seconds = _number("LEASE_SECONDS", value)
     if not 1 <= seconds <= 86400:
@@ -173,6 +179,8 @@ class Settings:
     lease_seconds: float = 300.0
     on_app_engine: bool = False
     testing: bool = False
+    agenda_lead_business_days: int = 1
+    task_reminder_days: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -244,6 +252,12 @@ class Settings:
             ),
             lease_seconds=_lease(env.get("LEASE_SECONDS", "300")),
             on_app_engine=on_app_engine,
+            agenda_lead_business_days=_whole(
+                "AGENDA_LEAD_BUSINESS_DAYS", env.get("AGENDA_LEAD_BUSINESS_DAYS", "1"), 1, 10
+            ),
+            task_reminder_days=_whole(
+                "TASK_REMINDER_DAYS", env.get("TASK_REMINDER_DAYS", "1"), 0, 30
+            ),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -55,6 +55,8 @@ def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
         from service.workflows import sync_horizon
 
         sync_horizon.extend_syncs(db=services.db, ctx=services.steps)
+    elif job in ACCOUNT_JOBS:
+        _run_account_job(services, job)
     elif job in REVIEW_JOBS:
         _run_review_job(services, job, payload)
     else:
@@ -62,6 +64,17 @@ def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
 
 
 REVIEW_JOBS = frozenset({"sync_drive", "route_review", "review_reminders"})
+ACCOUNT_JOBS = frozenset({"sync_agendas", "account_reminders"})
+
+
+def _run_account_job(services: Services, job: str) -> None:
+    """Run an account rhythm job: the sync agendas due, or the task reminders and notices."""
+    from service.workflows import account_items, agendas
+
+    if job == "sync_agendas":
+        agendas.make_due_agendas(ctx=services.rhythm)
+    else:
+        account_items.send_reminders(ctx=services.rhythm)
 
 
 def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
@@ -94,4 +107,5 @@ def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) ->
 JOBS = (
     frozenset({"advance_handover", "sweep", "renew_channels", "cancel_meetings", "extend_syncs"})
     | REVIEW_JOBS
+    | ACCOUNT_JOBS
 )

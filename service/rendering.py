@@ -64,6 +64,10 @@ class Renderer:
         template = self._text.get_template(f"documents/invitations/{kind}.txt")
         return template.render(**context).strip() + "\n"
 
+    def document(self, name: str, **context: Any) -> str:
+        """Return the document `templates/documents/<name>/document.html` as HTML."""
+        return self._html.get_template(f"documents/{name}/document.html").render(**context)
+
     def email(self, name: str, **context: Any) -> RenderedEmail:
         """Return the subject, text and HTML of the email template `name`."""
         base = f"emails/{name}"

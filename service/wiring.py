@@ -18,6 +18,7 @@ from service.config import Settings
 from service.domain.contracts import ReviewPolicy
 from service.rendering import Renderer
 from service.store.db import Database
+from service.workflows.account_items import RhythmContext
 from service.workflows.context import StepContext
 from service.workflows.review_routing import ReviewContext
 
@@ -65,6 +66,19 @@ class Services:
             calendar=self.calendar,
             settings=self.settings,
             clock=self.clock,
+        )
+
+    @property
+    def rhythm(self) -> RhythmContext:
+        """Return what the account rhythm needs (see workflows/account_items.py)."""
+        return RhythmContext(
+            db=self.db,
+            mail=self.mail,
+            renderer=self.renderer,
+            drive=self.drive,
+            calendar=self.calendar,
+            settings=self.settings,
+            clock=lambda: self.clock(),
         )
 
     @property

@@ -261,6 +261,24 @@ class GoogleCalendar:
                 ]
         return {email: list(found[email.strip().lower()]) for email in emails}
 
+    def describe_occurrence(
+        self, event_id: str, original_start: datetime | None, description: str
+    ) -> None:
+        """Set one occurrence's description: a series' instance is patched under Google's
+        instance id `<series id>_<rule start, UTC, YYYYMMDDTHHMMSSZ>` (which makes it an
+        exception of the series); a single event is patched itself. Nobody is notified."""
+        target = check_event_id(event_id)
+        if original_start is not None:
+            stamp = _utc(original_start, "original_start").replace("-", "").replace(":", "")
+            target = f"{target}_{stamp}"
+        request = self._events().patch(
+            calendarId=self._calendar_id,
+            eventId=target,
+            body={"description": description},
+            sendUpdates="none",
+        )
+        self._run(request)
+
     # --- internals ------------------------------------------------------------------
 
     def _client(self) -> Any:

@@ -91,8 +91,27 @@ class LocalCalendar:
             self.mail.send(self._email(vevent, data, "new" if old is None else "update"))
             if old is not None and ics.status(old) == "CONFIRMED":
                 self._tell_removed(old, vevent)
-            self._write(event.id, data)
+            kept = self._overrides(event.id) if event.recurrence else []
+            self._write(event.id, ics.stored(vevent, kept) if kept else data)
         return EventRef(event.id, url)
+
+    def describe_occurrence(
+        self, event_id: str, original_start: datetime | None, description: str
+    ) -> None:
+        """Set one occurrence's description: a RECURRENCE-ID override in the series' file
+        (subscribed feeds show it), or a single event's DESCRIPTION. Nobody is mailed."""
+        ics.check_event_id(event_id)
+        with self._locked(event_id):
+            master = self._read(event_id)
+            if master is None:
+                raise LookupError(f"no event {event_id}")
+            if original_start is None:
+                self._write(event_id, ics.stored(ics.with_description(master, description), []))
+                return
+            moment = original_start.astimezone(UTC)
+            kept = [o for o in self._overrides(event_id) if ics.recurrence_id(o) != moment]
+            added = ics.override(master, moment, description)
+            self._write(event_id, ics.stored(master, [*kept, added]))
 
     def cancel_event(self, event_id: str) -> None:
         """Mark the event cancelled and mail its attendees; a missing one is fine."""
@@ -188,6 +207,10 @@ class LocalCalendar:
     def _read(self, event_id: str) -> Event | None:
         path = self._path(event_id)
         return ics.parse(path.read_bytes()) if path.exists() else None
+
+    def _overrides(self, event_id: str) -> list[Event]:
+        path = self._path(event_id)
+        return ics.overrides(path.read_bytes()) if path.exists() else []
 
     def _write(self, event_id: str, data: bytes) -> None:
         _atomic_write(self._path(event_id), data)

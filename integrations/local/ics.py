@@ -123,11 +123,54 @@ def feed(vevents: list[Event]) -> bytes:
 
 
 def parse(data: bytes) -> Event:
-    """Return the one VEVENT of a stored event file."""
-    events = Calendar.from_ical(data).events
+    """Return the main VEVENT of a stored event file (not an occurrence's override)."""
+    events = [e for e in Calendar.from_ical(data).events if "RECURRENCE-ID" not in e]
     if len(events) != 1:
-        raise ValueError(f"an event file must hold one VEVENT, not {len(events)}")
+        raise ValueError(f"an event file must hold one main VEVENT, not {len(events)}")
     return events[0]
+
+
+def overrides(data: bytes) -> list[Event]:
+    """Return the occurrence overrides (VEVENTs with a RECURRENCE-ID) of a stored file."""
+    return [e for e in Calendar.from_ical(data).events if "RECURRENCE-ID" in e]
+
+
+def recurrence_id(vevent: Event) -> datetime:
+    """Return the instant an override replaces, in UTC."""
+    value = vevent.decoded("RECURRENCE-ID")
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
+
+
+def override(master: Event, original: datetime, description: str) -> Event:
+    """Return an override of the series' occurrence at `original` (RFC 5545 RECURRENCE-ID)
+    that keeps everything of the series but the description."""
+    start, end = master.start, master.end
+    if not (isinstance(start, datetime) and isinstance(end, datetime)):
+        raise ValueError("only timed series have occurrence overrides here")
+    moment = original.astimezone(start.tzinfo)
+    copy = _clone(master)
+    for name in (*RECURRENCE_NAMES, "DTSTART", "DTEND", "DESCRIPTION", FINGERPRINT):
+        copy.pop(name, None)
+    copy.add("RECURRENCE-ID", moment)
+    copy.add("DTSTART", moment)
+    copy.add("DTEND", moment + (end - start))
+    copy.add("DESCRIPTION", description)
+    return copy
+
+
+def with_description(vevent: Event, description: str) -> Event:
+    """Return a copy of the VEVENT with this description."""
+    copy = _clone(vevent)
+    copy.pop("DESCRIPTION", None)
+    copy.add("DESCRIPTION", description)
+    return copy
+
+
+def stored(master: Event, extra: Iterable[Event], method: str = "REQUEST") -> bytes:
+    """Return the file of a series with its occurrence overrides."""
+    events = [master, *extra]
+    cal = _calendar(method=method, subcomponents=events)
+    return bytes(_with_timezones(cal, events).to_ical())
 
 
 def status(vevent: Event) -> str:

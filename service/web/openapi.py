@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from service.schema import HandoverIn
+from service.web.openapi_accounts import account_paths
 from service.web.openapi_paths import more_paths
 
 
@@ -170,5 +171,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         },
     }
     for path, item in more_paths(errors).items():
+        document["paths"].setdefault(path, {}).update(item)
+    for path, item in account_paths(errors).items():
         document["paths"].setdefault(path, {}).update(item)
     return document

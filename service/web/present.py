@@ -26,6 +26,8 @@ def handover_json(row: HandoverRow, *, base_url: str) -> dict[str, Any]:
         "client": row.client_name,
         "project": row.project_name,
         "account": row.account_key,
+        "account_id": row.account_key,
+        "account_url": f"{base_url}/accounts/{row.account_key}",
         "submitted_by": row.submitted_by,
         "created_at": row.created_at.isoformat(),
         "status_url": f"{base_url}/api/handovers/{row.id}",

@@ -243,6 +243,7 @@ def page_forms(target: Target) -> dict[str, list[str]]:
         f"/handovers/{target.handover_id}/edit",
         f"/reviews/{target.review_id}",
         "/admin/people",
+        "/accounts/acmecorp.example",
     ]
     forms: dict[str, list[str]] = {}
     for page in pages:

@@ -38,6 +38,8 @@ PAGES = {
     "/admin/audit",
     "/admin/people",
     "/files/<file_id>",
+    "/accounts",
+    "/accounts/<account_id>",
 }
 
 
@@ -58,7 +60,8 @@ def routes(app: Flask) -> list[tuple[str, str]]:
 
 
 def url_of(rule: str) -> str:
-    for name in ("handover_id", "review_id", "file_id", "token", "job", "path:email"):
+    for name in ("handover_id", "review_id", "file_id", "token", "job", "path:email",
+                 "account_id", "item_id", "collection", "action"):  # fmt: skip
         rule = rule.replace(f"<{name}>", "sweep" if name == "job" else "x1")
     return rule
 

@@ -15,7 +15,7 @@ import secrets
 import string
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ from tests.fakes.calendar_time import (
 from tests.fakes.core import ApiError, Call, Clock, Reply, State, bad_request, not_found, rfc3339
 
 EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
+INSTANCE_ID = re.compile(r"([a-v0-9]{5,1024})_(\d{8}T\d{6}Z)")
 KEEP = ("id", "created", "iCalUID", "kind", "htmlLink", "creator", "organizer")
 
 
@@ -62,6 +63,7 @@ class CalendarState(State):
             "calendar.events.patch": self.events_patch,
             "calendar.events.update": self.events_update,
             "calendar.events.delete": self.events_delete,
+            "calendar.events.instances": self.events_instances,
             "calendar.freebusy.query": self.freebusy_query,
         }
 
@@ -188,9 +190,28 @@ class CalendarState(State):
 
     def _existing(self, call: Call) -> tuple[tuple[str, str], dict[str, Any]]:
         key = (self.calendar_key(call.params["calendarId"]), call.params["eventId"])
-        if key not in self.events:
+        if key not in self.events and not self._materialize(key):
             raise not_found("Not Found")
         return key, self.events[key]
+
+    def _materialize(self, key: tuple[str, str]) -> bool:
+        """Make a series' instance addressable by its id, as Google does: instance ids are
+        `<series id>_<original start, UTC, YYYYMMDDTHHMMSSZ>`; writing one makes it an
+        exception, kept under that id and shown in place of the rule's occurrence."""
+        match = INSTANCE_ID.fullmatch(key[1])
+        series = self.events.get((key[0], match.group(1))) if match else None
+        if match is None or series is None or not series.get("recurrence"):
+            return False
+        if series.get("status") == "cancelled":
+            return False
+        original = datetime.strptime(match.group(2), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        for start, end in occurrences(series, original, original + timedelta(seconds=1)):
+            if start.astimezone(UTC) == original:
+                made = instance(series, start, end)
+                made.pop("etag", None)
+                self._store(key, made)
+                return True
+        return False
 
     # --- handlers -----------------------------------------------------------------------
 
@@ -318,7 +339,9 @@ class CalendarState(State):
             if windowed and not spans:
                 continue
             if single and event.get("recurrence"):
-                items.extend(instance(self._render(key), s, e) for s, e in spans)
+                made = (instance(self._render(key), s, e) for s, e in spans)
+                # An instance written as an exception is listed as itself, not twice.
+                items.extend(i for i in made if (calendar, i["id"]) not in self.events)
             else:
                 items.append(self._render(key))
         if call.param("orderBy") == "startTime":
@@ -344,6 +367,32 @@ class CalendarState(State):
             result["nextPageToken"] = str(offset + size)
         else:
             result["nextSyncToken"] = f"sync_{self._sequence}"
+        return Reply(json=result)
+
+    def events_instances(self, call: Call) -> Reply:
+        key, series = self._existing(call)
+        if not series.get("recurrence"):
+            raise bad_request("The event is not a recurring event.", "badRequest")
+        low = bound(call.param("timeMin"), "timeMin")
+        high = bound(call.param("timeMax"), "timeMax")
+        items = []
+        for start, end in occurrences(series, low, high):
+            made = instance(self._render(key), start, end)
+            own = (key[0], made["id"])
+            items.append(self._render(own) if own in self.events else made)
+        size = call.param("maxResults", 250)
+        token = call.param("pageToken") or "0"
+        if not token.isdigit():
+            raise bad_request("Invalid page token.", "invalid", "pageToken")
+        offset = int(token)
+        result: dict[str, Any] = {
+            "kind": "calendar#events",
+            "summary": key[0],
+            "updated": self.clock.stamp(),
+            "items": items[offset : offset + size],
+        }
+        if offset + size < len(items):
+            result["nextPageToken"] = str(offset + size)
         return Reply(json=result)
 
     def freebusy_query(self, call: Call) -> Reply:
