@@ -215,10 +215,12 @@ class HandoverIn(_Strict):
 
 @dataclass(frozen=True)
 class FieldError:
-    """One problem with one field; `field` is a dotted path such as `sales.0.email`."""
+    """One problem with one field; `field` is a dotted path such as `sales.0.email`, `code`
+    a stable word a program can test (`required`, `not_agency_address`...)."""
 
     field: str
     message: str
+    code: str = "invalid"
 
 
 class InvalidHandover(ValueError):
@@ -229,13 +231,41 @@ class InvalidHandover(ValueError):
         self.errors = errors
 
 
-def validate_handover(data: Mapping[str, Any]) -> tuple[HandoverIn, Handover]:
-    """Validate raw input; return the normalised input and the domain handover."""
+def validate_handover(
+    data: Mapping[str, Any], *, allowed_domain: str | None = None
+) -> tuple[HandoverIn, Handover]:
+    """Validate raw input; return the normalised input and the domain handover.
+
+    With `allowed_domain` (ALLOWED_DOMAIN), every internal person (AM, PM, Sales, the
+    delivery team) must have an address of that domain.
+    """
     try:
         parsed = HandoverIn.model_validate(data)
     except ValidationError as exc:
         raise InvalidHandover(_field_errors(exc)) from None
+    if allowed_domain and (outside := _outside_agency(parsed, allowed_domain.lower())):
+        raise InvalidHandover(outside)
     return parsed, parsed.to_domain()
+
+
+def _outside_agency(parsed: HandoverIn, domain: str) -> list[FieldError]:
+    """Return an error for each internal person whose address is not of the agency."""
+    people: list[tuple[str, PersonIn | None]] = [
+        ("account_manager", parsed.account_manager),
+        ("project_manager", parsed.project_manager),
+        *((f"sales.{i}", p) for i, p in enumerate(parsed.sales)),
+        *((f"delivery_team.{i}", p) for i, p in enumerate(parsed.delivery_team)),
+    ]
+    return [
+        FieldError(
+            f"{path}.email",
+            f"Use an address ending in @{domain}: only people of the agency can be on the "
+            "agency's side of a handover.",
+            "not_agency_address",
+        )
+        for path, person in people
+        if person is not None and str(person.email).lower().rpartition("@")[2] != domain
+    ]
 
 
 def _field_errors(exc: ValidationError) -> list[FieldError]:
