@@ -143,7 +143,7 @@ def _invalid(exc: InvalidHandover) -> tuple[Response, int]:
     return error_response(
         422,
         "The handover is not valid.",
-        errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+        errors=[{"field": e.field, "code": e.code, "message": e.message} for e in exc.errors],
     )
 
 

@@ -1,0 +1,249 @@
+"""Attacks of the second round (issue 12): each test is named after its finding and asserts
+the answer's status AND that no row, file, share or email changed that should not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from service.demo import example_handover
+from service.store.models import AccountRow, AuditRow, HandoverRow
+from tests.conftest import API_TOKEN
+from tests.e2e.signin_support import (
+    ADMIN,
+    OPS,
+    SALES,
+    a_review,
+    app_with_a_handover_fixture,  # noqa: F401 - the app fixture
+    client_as,
+    counts,
+    csrf_of,
+    google_fixture,  # noqa: F401 - the google fixture
+    kickoff,
+)
+from tests.e2e.test_form_http import form_fields
+from tests.fakes.oidc import FakeGoogleSignIn
+
+SALES_TOKEN = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def _services(app: Flask) -> Any:
+    return app.extensions["handover"]
+
+
+def _account_folder_grants(app: Flask) -> set[str]:
+    services = _services(app)
+    with services.db.transaction() as session:
+        folder_id = session.scalar(select(AccountRow.folder_id))
+    return {g.email for g in services.drive.grants(folder_id)}
+
+
+def _handover(app: Flask, handover_id: str) -> HandoverRow:
+    with _services(app).db.transaction() as session:
+        row = session.get(HandoverRow, handover_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def _actions(app: Flask, subject: str) -> list[str]:
+    with _services(app).db.transaction() as session:
+        return list(
+            session.scalars(
+                select(AuditRow.action).where(AuditRow.subject == subject).order_by(AuditRow.id)
+            )
+        )
+
+
+def _takeover(pm_email: str = "pia@agency.example") -> dict[str, Any]:
+    body = example_handover("Acme Corp")
+    body["project"]["name"] = "Acme Side Project"
+    body["project_manager"] = {"name": "Pia Outsider", "email": pm_email}
+    body["sales"] = [{"name": "Sue Seller", "email": "sue@agency.example"}]
+    return body
+
+
+# --- 1. account takeover ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        (("project_manager", "email"), "project_manager.email"),
+        (("account_manager", "email"), "account_manager.email"),
+        (("sales", 0, "email"), "sales.0.email"),
+        (("delivery_team", 0, "email"), "delivery_team.0.email"),
+    ],
+)
+def test_account_takeover_outsider_as_internal_person_is_refused(
+    app: Flask, path: tuple[Any, ...], field: str
+) -> None:
+    body = example_handover("Acme Corp")
+    target: Any = body
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = "mallory@evil.example"
+    before, grants = counts(app), _account_folder_grants(app)
+
+    answers = [
+        app.test_client().post("/api/handovers", json=body, headers=SALES_TOKEN),
+        app.test_client().post("/api/handovers?dry_run=1", json=body, headers=SALES_TOKEN),
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 422
+        errors = answer.get_json()["errors"]
+        assert [(e["field"], e["code"]) for e in errors] == [(field, "not_agency_address")]
+        assert "@agency.example" in errors[0]["message"]
+    assert counts(app) == before
+    assert _account_folder_grants(app) == grants
+
+
+def test_account_takeover_by_sales_not_on_the_account_waits_for_operations(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    """Sue (Sales, not on Acme) submits a project for Acme naming Pia as PM: the project's
+    own brief is made and shared, but Acme's folder, its drafts' PM and its syncs stay
+    until Operations confirms; then they follow."""
+    grants_before = _account_folder_grants(app)
+    review_before = a_review(app, "SOW - Acme Corp v1.docx")
+    sue = client_as(app, google, "sue@agency.example")
+
+    answer = sue.post("/api/handovers", json=_takeover(), headers={"Origin": "http://localhost"})
+    assert answer.status_code == 202
+    handover_id = answer.get_json()["id"]
+    _services(app).tasks.wait_idle()
+
+    row = _handover(app, handover_id)
+    assert row.account_pending_since is not None
+    assert _account_folder_grants(app) == grants_before
+    assert "pia@agency.example" not in _account_folder_grants(app)
+    state = sue.get(f"/api/handovers/{handover_id}").get_json()
+    assert state["account_pending"] is True
+    assert state["status"] == "done"  # its own project went ahead
+    brief_id = state["artifacts"]["brief"]["id"]
+    assert "pia@agency.example" in {g.email for g in _services(app).drive.grants(brief_id)}
+    assert "event:internal_account_sync" not in _artifacts(app, handover_id)
+    assert "handover.account_pending" in _actions(app, handover_id)
+    # A new draft of the account still goes to Pat, never to Pia.
+    review_id = a_review(app, "SOW - Acme Corp v2.docx")
+    ops = client_as(app, google, "ola@agency.example")
+    assert ops.get(f"/api/reviews/{review_id}").get_json()["project_manager"]["email"] == "pat@agency.example"
+    page = ops.get(f"/handovers/{handover_id}").get_data(as_text=True)
+    assert "Operations must confirm this project joins Acme Corp" in page
+    assert review_before
+
+    # Sales may not confirm it; Operations does.
+    refused = sue.post(f"/api/handovers/{handover_id}/confirm-account")
+    assert refused.status_code == 403
+    assert _handover(app, handover_id).account_pending_since is not None
+    confirmed = app.test_client().post(f"/api/handovers/{handover_id}/confirm-account", headers=OPS)
+    assert confirmed.status_code == 202
+    _services(app).tasks.wait_idle()
+    assert _handover(app, handover_id).account_pending_since is None
+    assert "pia@agency.example" in _account_folder_grants(app)
+    assert "handover.account_confirmed" in _actions(app, handover_id)
+    assert "event:internal_account_sync" in _artifacts(app, handover_id)
+
+
+def _artifacts(app: Flask, handover_id: str) -> set[str]:
+    with _services(app).db.transaction() as session:
+        row = session.get(HandoverRow, handover_id)
+        assert row is not None
+        return {a.kind for a in row.artifacts}
+
+
+def test_account_takeover_by_someone_on_the_account_joins_at_once(app: Flask) -> None:
+    """Sam is Sales on Acme's running project: his second project joins the account."""
+    handover_id = kickoff(app, actor=SALES)
+    assert _handover(app, handover_id).account_pending_since is None
+
+
+def test_account_takeover_contract_review_goes_to_the_pm_of_the_draft_s_project(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    """Two running projects of Acme: a draft naming the second goes to its PM, one naming
+    none to the PM of the earliest; a newer handover's PM never takes them all."""
+    body = example_handover("Acme Corp")
+    body["project"]["name"] = "Acme Mobile App"
+    body["project_manager"] = {"name": "Pia Two", "email": "pia@agency.example"}
+    ops = app.test_client()
+    assert ops.post("/api/handovers", json=body, headers=OPS).status_code == 202
+    _services(app).tasks.wait_idle()
+    boss = client_as(app, google, "boss@agency.example")
+
+    named = a_review(app, "SOW - Acme Mobile App v1.docx")
+    unnamed = a_review(app, "MSA - Acme Corp.docx")
+
+    assert boss.get(f"/api/reviews/{named}").get_json()["project_manager"]["email"] == "pia@agency.example"
+    assert boss.get(f"/api/reviews/{unnamed}").get_json()["project_manager"]["email"] == "pat@agency.example"
+
+
+# --- 2. only Operations assigns or changes a PM ---------------------------------------------
+
+
+def test_pm_change_by_sales_is_refused(app: Flask, google: FakeGoogleSignIn) -> None:
+    with _services(app).db.transaction() as session:
+        handover_id = str(session.scalar(select(HandoverRow.id)))
+    body = example_handover("Acme Corp")
+    body["project_manager"] = {"name": "Sam Reed", "email": "sam@agency.example"}
+    sam = client_as(app, google, SALES)
+    token = csrf_of(sam.get(f"/handovers/{handover_id}/edit").get_data(as_text=True))
+    before, grants = counts(app), _account_folder_grants(app)
+
+    answers = [
+        app.test_client().put(f"/api/handovers/{handover_id}", json=body, headers=SALES_TOKEN),
+        sam.put(f"/api/handovers/{handover_id}", json=body, headers={"Origin": "http://localhost"}),
+        sam.post(
+            f"/handovers/{handover_id}/edit", data=MultiDict([*form_fields(body), ("csrf_token", token)])
+        ),
+        sam.post(
+            f"/handovers/{handover_id}/project-manager",
+            data={"name": "Sam", "email": "sam@agency.example", "csrf_token": token},
+        ),
+    ]
+
+    assert [a.status_code for a in answers] == [403, 403, 403, 403]
+    assert counts(app) == before
+    assert _account_folder_grants(app) == grants
+    assert _handover(app, handover_id).payload["project_manager"]["email"] == "pat@agency.example"
+    # Operations may.
+    changed = app.test_client().put(f"/api/handovers/{handover_id}", json=body, headers=ADMIN)
+    assert changed.status_code == 202
+
+
+# --- 3. idempotency keys ---------------------------------------------------------------------
+
+
+def test_idempotency_key_is_bound_to_its_body_and_caller(app: Flask) -> None:
+    first = app.test_client().post(
+        "/api/handovers", json=example_handover("Keyed Co"), headers={**OPS, "Idempotency-Key": "k-1"}
+    )
+    assert first.status_code == 202
+    _services(app).tasks.wait_idle()
+    before = counts(app)
+
+    other_body = app.test_client().post(
+        "/api/handovers", json=example_handover("Other Co"), headers={**OPS, "Idempotency-Key": "k-1"}
+    )
+    other_caller = app.test_client().post(
+        "/api/handovers",
+        json=example_handover("Keyed Co"),
+        headers={**SALES_TOKEN, "Idempotency-Key": "k-1"},
+    )
+    same = app.test_client().post(
+        "/api/handovers", json=example_handover("Keyed Co"), headers={**OPS, "Idempotency-Key": "k-1"}
+    )
+
+    assert other_body.status_code == 409
+    assert other_body.get_json()["errors"][0]["field"] == "Idempotency-Key"
+    assert (same.status_code, same.get_json()["id"]) == (200, first.get_json()["id"])
+    assert other_caller.status_code == 202
+    assert other_caller.get_json()["id"] != first.get_json()["id"]
+    _services(app).tasks.wait_idle()
+    after = counts(app)
+    assert after["handovers"] == before["handovers"] + 1  # only the other caller's own
