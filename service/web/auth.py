@@ -51,11 +51,21 @@ def in_domain(email: str, domain: str | None) -> bool:
     return bool(domain and name and at and host.lower() == domain.lower())
 
 
+# Host names that only reach this machine: the dev login answers to these alone, so a page
+# of another site that rebinds its DNS name to 127.0.0.1 is never signed in.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _loopback_host() -> bool:
+    host = (urlsplit(f"//{request.host}").hostname or "").lower().rstrip(".")
+    return host in LOOPBACK_HOSTS or host.endswith(".localhost")
+
+
 def current_user() -> User | None:
     """Return the signed-in user of this request, or None."""
     settings = _settings()
     if settings.dev_login:
-        return User(DEV_USER_EMAIL, ADMIN) if _from_loopback() else None
+        return User(DEV_USER_EMAIL, ADMIN) if _from_loopback() and _loopback_host() else None
     data = session.get("user")
     if not isinstance(data, dict):
         return None
@@ -117,7 +127,10 @@ def api_auth(view: F) -> F:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        user = token_user() or current_user()
+        # A token given is the caller's whole claim: a wrong one is never made up for by
+        # a session or the dev login.
+        given = bool(request.headers.get("Authorization"))
+        user = token_user() if given else current_user()
         if user is None:
             abort(401)
         g.user = user

@@ -3,6 +3,9 @@ the answer's status AND that no row, file, share or email changed that should no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,9 +13,11 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from service import create_app
+from service.config import Settings, SettingsError
 from service.demo import example_handover
 from service.store.models import AccountRow, AuditRow, HandoverRow
-from tests.conftest import API_TOKEN
+from tests.conftest import API_TOKEN, close_app, make_settings
 from tests.e2e.signin_support import (
     ADMIN,
     OPS,
@@ -247,3 +252,93 @@ def test_idempotency_key_is_bound_to_its_body_and_caller(app: Flask) -> None:
     _services(app).tasks.wait_idle()
     after = counts(app)
     assert after["handovers"] == before["handovers"] + 1  # only the other caller's own
+
+
+# --- 5. dev login -----------------------------------------------------------------------------
+
+
+@contextmanager
+def plain_app(tmp_path: Path, database_url: str, **overrides: Any) -> Iterator[Flask]:
+    """An app without Sign-in with Google (the local mode), with these settings."""
+    app = create_app(make_settings(tmp_path, database_url=database_url, **overrides))
+    try:
+        yield app
+    finally:
+        close_app(app)
+
+
+def test_dev_login_is_off_unless_DEV_LOGIN_is_set(tmp_path: Path, database_url: str) -> None:
+    with plain_app(tmp_path, database_url, dev_login_enabled=False) as app:
+        before = counts(app)
+        client = app.test_client()
+        answers = [
+            client.get("/handovers/new").status_code,
+            client.post("/api/handovers", json=example_handover("Dev Co")).status_code,
+            client.get("/admin/audit").status_code,
+        ]
+        assert answers == [401, 401, 401]
+        assert counts(app) == before
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DEV_LOGIN": "1", "WORKSPACE_BACKEND": "google"},
+        {"DEV_LOGIN": "1", "GAE_APPLICATION": "s~acme", "SECRET_KEY": "s" * 32},
+        {"DEV_LOGIN": "1", "ALLOWED_DOMAIN": "agency.example", "SECRET_KEY": "s" * 32},
+    ],
+    ids=["google-backend", "app-engine", "with-a-domain"],
+)
+def test_dev_login_is_refused_at_start_off_the_local_machine(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match="DEV_LOGIN"):
+        Settings.from_env(env)
+    assert Settings.from_env({"DEV_LOGIN": "1"}).dev_login
+    assert not Settings.from_env({}).dev_login
+
+
+def test_dev_login_wrong_bearer_token_is_401(tmp_path: Path, database_url: str) -> None:
+    with plain_app(tmp_path, database_url) as app:
+        before = counts(app)
+        client = app.test_client()
+        wrong = {"Authorization": "Bearer wrong-token-0123456789abcdef"}
+        answers = [
+            client.post("/api/handovers", json=example_handover("Dev Co"), headers=wrong),
+            client.get("/api/audit", headers=wrong),
+            client.get("/api/audit", headers={"Authorization": "Basic abc"}),
+        ]
+        assert [a.status_code for a in answers] == [401, 401, 401]
+        assert counts(app) == before
+
+
+@pytest.mark.parametrize("host", ["evil.example", "rebind.attacker.example:8080", "10.0.0.5"])
+def test_dev_login_dns_rebinding_host_is_refused(
+    tmp_path: Path, database_url: str, host: str
+) -> None:
+    with plain_app(tmp_path, database_url) as app:
+        before = counts(app)
+        client = app.test_client()
+        answers = [
+            client.get("/handovers/new", headers={"Host": host}).status_code,
+            client.post(
+                "/api/handovers", json=example_handover("Dev Co"), headers={"Host": host}
+            ).status_code,
+        ]
+        assert answers == [403, 401]
+        assert counts(app) == before
+        assert client.get("/handovers/new", headers={"Host": "localhost:8080"}).status_code == 200
+        assert client.get("/handovers/new", headers={"Host": "127.0.0.1:8080"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ALLOWED_DOMAIN": "agency.example", "SECRET_KEY": "short-secret"},
+        {"GAE_APPLICATION": "s~acme", "SECRET_KEY": "x" * 31},
+        {"ALLOWED_DOMAIN": "agency.example"},
+    ],
+    ids=["domain-short", "app-engine-31-bytes", "domain-none"],
+)
+def test_secret_key_shorter_than_32_bytes_is_refused(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        Settings.from_env(env)
+    assert Settings.from_env({**env, "SECRET_KEY": "x" * 32}).secret_key == "x" * 32
