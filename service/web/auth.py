@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from service.config import Settings
 from service.domain.access import ADMIN, role_of
@@ -103,6 +105,27 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _from_our_pages() -> bool:
+    """Return whether a cookie-authenticated change comes from our pages: a valid CSRF
+    token in X-CSRF-Token, or an Origin (else Referer) of the service itself."""
+    token = request.headers.get("X-CSRF-Token")
+    if token:
+        try:
+            validate_csrf(token)
+        except ValidationError:
+            return False
+        return True
+    origin = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    parts = urlsplit(origin)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return False
+    ours = {urlsplit(_settings().public_base_url).netloc.lower(), request.host.lower()}
+    return parts.netloc.lower() in ours
+
+
 def login_required(view: F) -> F:
     """Let signed-in users through; others go to sign-in (GET) or get 403/401."""
 
@@ -133,6 +156,15 @@ def api_auth(view: F) -> F:
         user = token_user() if given else current_user()
         if user is None:
             abort(401)
+        if not given and request.method not in SAFE_METHODS and not _from_our_pages():
+            # A cookie (or the dev login) rides along with any site's request: like the
+            # forms, a change needs proof it comes from our own pages. Tokens need none.
+            g.error_field = "Origin"
+            abort(
+                403,
+                "This request did not come from the service's own pages: send the "
+                "X-CSRF-Token header, or call the API with a bearer token.",
+            )
         g.user = user
         return view(*args, **kwargs)
 

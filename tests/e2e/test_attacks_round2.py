@@ -342,3 +342,53 @@ def test_secret_key_shorter_than_32_bytes_is_refused(env: dict[str, str]) -> Non
     with pytest.raises(SettingsError, match="SECRET_KEY"):
         Settings.from_env(env)
     assert Settings.from_env({**env, "SECRET_KEY": "x" * 32}).secret_key == "x" * 32
+
+
+# --- 9. cookie-authenticated API calls check CSRF (or Origin) ---------------------------------
+
+
+def test_cookie_api_call_without_csrf_or_origin_is_refused(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    with _services(app).db.transaction() as session:
+        handover_id = str(session.scalar(select(HandoverRow.id)))
+    review_id = a_review(app)
+    ops = client_as(app, google, "ola@agency.example")
+    boss = client_as(app, google, "boss@agency.example")
+    body = example_handover("Cross Site Co")
+    before = counts(app)
+
+    def attempts(headers: dict[str, str]) -> list[int]:
+        return [
+            ops.post("/api/handovers", json=body, headers=headers).status_code,
+            ops.put(
+                f"/api/handovers/{handover_id}", json=example_handover(), headers=headers
+            ).status_code,
+            ops.post(f"/api/handovers/{handover_id}/cancel", headers=headers).status_code,
+            ops.post(
+                f"/api/reviews/{review_id}/decision",
+                json={"decision": "approved", "comment": "ok"},
+                headers=headers,
+            ).status_code,
+            boss.put(
+                "/api/roles/eve@agency.example", json={"role": "admin"}, headers=headers
+            ).status_code,
+        ]
+
+    refused = [
+        attempts({}),
+        attempts({"Origin": "https://evil.example"}),
+        attempts({"Origin": "null"}),
+        attempts({"Referer": "https://evil.example/page"}),
+        attempts({"X-CSRF-Token": "forged-token"}),
+    ]
+
+    assert refused == [[403] * 5] * 5
+    assert counts(app) == before
+    # From our own page (its Origin, or its CSRF token) it goes through; a token needs none.
+    assert ops.post("/api/handovers", json=body, headers={"Origin": "http://localhost"}).status_code == 202
+    token = csrf_of(ops.get("/handovers/new").get_data(as_text=True))
+    again = example_handover("Cross Site Two")
+    assert ops.post("/api/handovers", json=again, headers={"X-CSRF-Token": token}).status_code == 202
+    third = example_handover("Token Co")
+    assert app.test_client().post("/api/handovers", json=third, headers=OPS).status_code == 202
