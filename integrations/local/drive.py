@@ -113,6 +113,12 @@ class LocalDrive:
             return None
         return path
 
+    def describe(self, file_id: str) -> DriveFile | None:
+        """Return what the index knows of a file id (properties, parents), if anything."""
+        with self._index() as index:
+            entry = index.get(file_id)
+            return self._file(file_id, entry) if entry is not None else None
+
     def grants(self, file_id: str) -> list[Grant]:
         """Return who has been given access to a file."""
         with self._index() as index:

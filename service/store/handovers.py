@@ -236,6 +236,15 @@ def account_exists(session: Session, account_key: str) -> bool:
     return session.get(AccountRow, account_key) is not None
 
 
+def account_of_files(session: Session, file_ids: list[str]) -> str | None:
+    """Return the account whose client or Contracts folder is one of these ids."""
+    return session.scalar(
+        select(AccountRow.key).where(
+            or_(AccountRow.folder_id.in_(file_ids), AccountRow.contracts_folder_id.in_(file_ids))
+        )
+    )
+
+
 def account_pending(session: Session, handover_id: str) -> bool:
     """Return whether the handover waits for Operations before it touches its account."""
     row = session.get(HandoverRow, handover_id)

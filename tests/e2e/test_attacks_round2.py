@@ -392,3 +392,54 @@ def test_cookie_api_call_without_csrf_or_origin_is_refused(
     assert ops.post("/api/handovers", json=again, headers={"X-CSRF-Token": token}).status_code == 202
     third = example_handover("Token Co")
     assert app.test_client().post("/api/handovers", json=third, headers=OPS).status_code == 202
+
+
+# --- 10. drafts and folders under /files/ ---------------------------------------------------
+
+
+def _status(client: Any, path: str) -> int:
+    answer = client.get(path)
+    answer.close()  # a file sent is an open file until then
+    return int(answer.status_code)
+
+
+def test_files_drafts_and_folders_only_for_the_account_s_people(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    review_id = a_review(app)
+    with _services(app).db.transaction() as session:
+        from service.store.review_models import ReviewRow
+
+        draft = str(session.scalar(select(ReviewRow.file_id).where(ReviewRow.id == review_id)))
+        account = session.scalar(select(AccountRow))
+        assert account is not None
+        folder, contracts = str(account.folder_id), str(account.contracts_folder_id)
+        handover_id = str(session.scalar(select(HandoverRow.id)))
+    state = client_as(app, google, "boss@agency.example").get(f"/api/handovers/{handover_id}")
+    brief_id = state.get_json()["artifacts"]["brief"]["id"]
+    paths = [f"/files/{draft}", f"/files/{folder}", f"/files/{contracts}"]
+
+    outsiders = {
+        "sue (Sales of another account)": client_as(app, google, "sue@agency.example"),
+        "pia (PM of another account)": client_as(app, google, "pia@agency.example"),
+    }
+    insiders = {
+        "pat (PM, the reviewer)": client_as(app, google, "pat@agency.example"),
+        "ada (AM)": client_as(app, google, "ada@agency.example"),
+        "sam (Sales on it)": client_as(app, google, SALES),
+        "ola (Operations)": client_as(app, google, "ola@agency.example"),
+    }
+
+    before = counts(app)
+
+    refused = {n: [_status(c, p) for p in paths] for n, c in outsiders.items()}
+    opened = {n: [_status(c, p) for p in paths] for n, c in insiders.items()}
+
+    assert refused == {n: [403, 403, 403] for n in outsiders}
+    assert opened == {n: [200, 200, 200] for n in insiders}
+    assert all(_status(c, f"/files/{brief_id}") == 200 for c in outsiders.values())
+    listing = insiders["ola (Operations)"].get(f"/files/{contracts}").get_data(as_text=True)
+    root = str(_services(app).settings.workspace_dir)
+    assert "SOW - Acme Corp v1.docx" in listing
+    assert root not in listing and str(Path(root).resolve()) not in listing
+    assert counts(app) == before
