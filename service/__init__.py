@@ -77,6 +77,11 @@ def create_app(
     csrf.exempt(reviews.api_bp)
     if settings.is_local and not settings.testing:
         _watch_local_drive(services)
+    if settings.task_queue == "inline" and not settings.testing:
+        from service.sweeper import Sweeper
+
+        sweeper = Sweeper(services, interval=settings.lease_seconds).start()
+        services.closers.append(sweeper.close)
 
     from service.web import audit, people, signin
 

@@ -443,3 +443,35 @@ def test_files_drafts_and_folders_only_for_the_account_s_people(
     assert "SOW - Acme Corp v1.docx" in listing
     assert root not in listing and str(Path(root).resolve()) not in listing
     assert counts(app) == before
+
+
+# --- 8. calendar feed secrets -------------------------------------------------------------------
+
+
+def test_calendar_feed_secret_is_random_per_install_not_from_a_default_key(
+    tmp_path: Path, database_url: str
+) -> None:
+    import hashlib
+    import hmac
+    import stat
+
+    from service.wiring import feed_secret
+
+    with plain_app(tmp_path / "one", database_url) as one:
+        calendar = _services(one).calendar
+        token = calendar.feed_token("ada@agency.example")
+        first = feed_secret(_services(one).settings)
+    default = hmac.new(b"dev-only-not-secret", b"calendar-feed", hashlib.sha256).hexdigest()
+    other = feed_secret(make_settings(tmp_path / "two"))
+    path = tmp_path / "one" / "workspace" / ".feed-secret"
+
+    assert first != default and first != other and len(first) >= 64
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert feed_secret(make_settings(tmp_path / "one")) == first  # kept across restarts
+    from integrations.local.calendar import LocalCalendar
+    from integrations.local.mail import LocalMail
+
+    guessed = LocalCalendar(
+        tmp_path / "guess", mail=LocalMail(tmp_path / "guess" / "outbox"), feed_secret=default
+    )
+    assert guessed.feed_token("ada@agency.example") != token
