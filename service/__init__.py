@@ -29,6 +29,9 @@ def create_app(
     logs.configure(settings.log_format)
 
     app = Flask(__name__, template_folder="../templates/pages", static_folder=None)
+    from service.web.json_body import BoundedJSONProvider
+
+    app.json = BoundedJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,

@@ -475,3 +475,54 @@ def test_calendar_feed_secret_is_random_per_install_not_from_a_default_key(
         tmp_path / "guess", mail=LocalMail(tmp_path / "guess" / "outbox"), feed_secret=default
     )
     assert guessed.feed_token("ada@agency.example") != token
+
+
+# --- 11. hostile input is a 4xx, never a 500 ---------------------------------------------------
+
+
+def test_hostile_input_is_a_4xx_never_a_500(app: Flask, google: FakeGoogleSignIn) -> None:
+    review_id = a_review(app)
+    ops = client_as(app, google, "ola@agency.example")
+    boss = client_as(app, google, "boss@agency.example")
+    token = csrf_of(ops.get("/handovers/new").get_data(as_text=True))
+    fields = form_fields(example_handover("Hostile Co"))
+    json_headers = {**OPS, "Content-Type": "application/json"}
+    before = counts(app)
+
+    answers = {
+        "json 100,000 deep": app.test_client().post(
+            "/api/handovers", data="[" * 100_000 + "]" * 100_000, headers=json_headers
+        ),
+        "json 100,000 deep (objects)": app.test_client().post(
+            "/api/handovers", data='{"a":' * 40_000 + "1" + "}" * 40_000, headers=json_headers
+        ),
+        "json 1,000 deep in a field": app.test_client().post(
+            "/api/handovers",
+            data='{"influencers_notes":' + "[" * 1000 + "]" * 1000 + "}",
+            headers=json_headers,
+        ),
+        "decision 100,000 deep": app.test_client().post(
+            f"/api/reviews/{review_id}/decision", data="[" * 100_000 + "]" * 100_000, headers=json_headers
+        ),
+        "form key sales.².name": ops.post(
+            "/handovers",
+            data=MultiDict([*fields, ("sales.².name", "x"), ("csrf_token", token)]),
+        ),
+        "form key delivery_team.١.email": ops.post(
+            "/handovers/preview",
+            data=MultiDict([*fields, ("delivery_team.١.email", "x"), ("csrf_token", token)]),
+        ),
+        "form key 20,000 parts deep": ops.post(
+            "/handovers",
+            data=MultiDict([*fields, (".".join(["a"] * 20_000), "x"), ("csrf_token", token)]),
+        ),
+        "audit ?limit=²": boss.get("/admin/audit?limit=²"),
+        "audit api ?limit=²": boss.get("/api/audit?limit=²"),
+        "audit api ?limit=١٢": boss.get("/api/audit?limit=١٢"),
+    }
+
+    statuses = {name: a.status_code for name, a in answers.items()}
+    assert all(400 <= s < 500 for s in statuses.values()), statuses
+    assert statuses["form key sales.².name"] == 422
+    assert statuses["audit api ?limit=²"] == 400
+    assert counts(app) == before
