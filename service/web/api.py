@@ -42,10 +42,11 @@ def create_handover() -> tuple[Response, int]:
     """Store a handover and start its steps; the same Idempotency-Key answers the same one."""
     key = request.headers.get("Idempotency-Key")
     if key is not None and not _KEY.match(key):
+        message = "Send an Idempotency-Key of 1 to 200 visible ASCII characters."
         return error_response(
             400,
-            "Idempotency-Key must be 1-200 visible ASCII characters",
-            errors=[{"field": "Idempotency-Key", "message": "invalid"}],
+            message,
+            errors=[{"field": "Idempotency-Key", "code": "invalid_key", "message": message}],
         )
     body = _json_body()
     s = _services()

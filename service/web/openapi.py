@@ -28,8 +28,14 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["field", "message"],
-                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    "required": ["field", "code", "message"],
+                    "properties": {
+                        "field": {"type": "string"},
+                        # Stable, for programs: required, too_long, invalid_email,
+                        # not_agency_address, invalid_timezone, forbidden, not_found...
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                    },
                 },
             },
         },

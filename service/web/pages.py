@@ -17,12 +17,11 @@ from flask import (
     request,
     url_for,
 )
-from pydantic import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain.access import EVERYONE, OPERATIONS, SALES, may_see_handover
 from service.domain.model import Person
-from service.schema import InvalidHandover, PersonIn, validate_handover
+from service.schema import InvalidHandover, validate_handover, validate_person
 from service.store import handovers as repo
 from service.web import guards
 from service.web import services as _services
@@ -184,7 +183,7 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     s = _services()
     guards.check(_services().db, handover_id)
     try:
-        pm_in = PersonIn.model_validate(
+        pm_in = validate_person(
             {
                 k: v
                 for k, v in {
@@ -196,9 +195,8 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
                 if v is not None
             }
         )
-    except ValidationError as exc:
-        errors = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
-        return _pm_errors(handover_id, errors)
+    except InvalidHandover as exc:
+        return _pm_errors(handover_id, {e.field: e.message for e in exc.errors})
     pm = Person(
         pm_in.name, str(pm_in.email).lower(), "Project Manager", pm_in.timezone, pm_in.country
     )

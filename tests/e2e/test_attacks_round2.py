@@ -526,3 +526,81 @@ def test_hostile_input_is_a_4xx_never_a_500(app: Flask, google: FakeGoogleSignIn
     assert statuses["form key sales.².name"] == 422
     assert statuses["audit api ?limit=²"] == 400
     assert counts(app) == before
+
+
+# --- 14. names reject line breaks ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "brk", ["\n", "\r\n", "\r", "\u2028", "\u2029", "\x85", "\v", "\f"],
+    ids=["lf", "crlf", "cr", "line-sep", "para-sep", "nel", "vt", "ff"],
+)
+def test_names_with_line_breaks_are_refused(app: Flask, brk: str) -> None:
+    fake_line = f"Cleo Buyer{brk}ORGANIZER:mailto:ceo@acmecorp.example"
+    body = example_handover("Acme Corp")
+    body["client_contacts"][0]["name"] = fake_line
+    body["client_contacts"][1]["title"] = f"Champion{brk}Extra: line"
+    body["delivery_team"][0]["role"] = f"Engineer{brk}X-Injected: yes"
+    body["project"]["name"] = f"Acme{brk}Commerce"
+    before = counts(app)
+
+    answer = app.test_client().post("/api/handovers", json=body, headers=OPS)
+
+    # A vertical tab or form feed is a control character first: refused as one.
+    code = "control_characters" if brk in "\v\f" else "line_break"
+    assert answer.status_code == 422
+    assert sorted((e["field"], e["code"]) for e in answer.get_json()["errors"]) == [
+        ("client_contacts.0.name", code),
+        ("client_contacts.1.title", code),
+        ("delivery_team.0.role", code),
+        ("project.name", code),
+    ]
+    assert counts(app) == before
+
+
+# --- the API's error messages: plain words and a stable code ------------------------------------
+
+
+def test_api_errors_have_a_stable_code_and_plain_words(app: Flask) -> None:
+    body = example_handover("Acme Corp")
+    body["client"]["name"] = ""
+    body["client"]["timezone"] = "Moon/Base"
+    body["project"]["name"] = "x" * 201
+    body["account_manager"]["email"] = "ada-at-agency"
+    body["delivery_team"][0]["country"] = "XX"
+    del body["success"]["why_bought"]
+    before = counts(app)
+
+    answer = app.test_client().post("/api/handovers", json=body, headers=OPS)
+    unauthorised = app.test_client().get("/api/audit")
+    missing = app.test_client().get("/api/handovers/nope", headers=OPS)
+    bad_key = app.test_client().post(
+        "/api/handovers", json=body, headers={**OPS, "Idempotency-Key": "ü"}
+    )
+
+    assert answer.status_code == 422
+    errors = {e["field"]: (e["code"], e["message"]) for e in answer.get_json()["errors"]}
+    assert errors == {
+        "client.name": ("required", "Enter the client's name."),
+        "client.timezone": (
+            "invalid_timezone",
+            "Enter the client's time zone, such as America/New_York or Europe/Berlin.",
+        ),
+        "project.name": (
+            "too_long",
+            "Shorten the project's name to at most 200 characters.",
+        ),
+        "account_manager.email": (
+            "invalid_email",
+            "Enter an email address such as ada@agency.example.",
+        ),
+        "delivery_team.0.country": (
+            "invalid_country",
+            "Enter a country code with known public holidays, such as US, GB or DE.",
+        ),
+        "success.why_bought": ("required", "Enter why the client bought."),
+    }
+    assert [e["code"] for e in unauthorised.get_json()["errors"]] == ["sign_in_required"]
+    assert [e["code"] for e in missing.get_json()["errors"]] == ["not_found"]
+    assert [e["code"] for e in bad_key.get_json()["errors"]] == ["invalid_key"]
+    assert counts(app) == before
