@@ -207,9 +207,16 @@ def _email(review: ReviewRow, template: str, what: str, ctx: ReviewContext) -> E
     )
 
 
+def slack_escape(text: str) -> str:
+    """Return text that Slack shows as written: `<!channel>` or `<@U1>` from a file name
+    would otherwise notify a whole channel or a person (Slack's three escapes)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _chat_text(review: ReviewRow, ctx: ReviewContext) -> str:
+    name, client, pm = (slack_escape(t) for t in (review.name, review.client_name, review.pm_name))
     return (
-        f"Contract draft {review.name} ({review.client_name}) is with {review.pm_name} for "
+        f"Contract draft {name} ({client}) is with {pm} for "
         f"review; it may go to the client from {_deadline_text(review, ctx)}. "
         f"{ctx.public_base_url}/reviews/{review.id}"
     )

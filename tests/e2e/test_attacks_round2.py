@@ -604,3 +604,19 @@ def test_api_errors_have_a_stable_code_and_plain_words(app: Flask) -> None:
     assert [e["code"] for e in missing.get_json()["errors"]] == ["not_found"]
     assert [e["code"] for e in bad_key.get_json()["errors"]] == ["invalid_key"]
     assert counts(app) == before
+
+
+# --- 13. Slack text escapes & < > -----------------------------------------------------------------
+
+
+def test_slack_text_escapes_mentions_in_file_names(app: Flask) -> None:
+    chat = _services(app).chat
+    before = len(chat.messages())
+
+    a_review(app, "SOW <!channel> & <@U0123> <!here|Acme> v1.docx")
+
+    (notice,) = chat.messages()[before:]
+    text = notice["text"]
+    assert "<!channel>" not in text and "<@U0123>" not in text and "<!here" not in text
+    assert "SOW &lt;!channel&gt; &amp; &lt;@U0123&gt; &lt;!here|Acme&gt; v1.docx" in text
+    assert "<" not in text and ">" not in text  # nothing Slack would read as markup
