@@ -27,11 +27,19 @@ log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^\w .,&()@+'-]+", re.UNICODE)
 
 
+# File systems allow 255 bytes per name (not characters: 200 CJK characters are 600 bytes).
+# A name keeps room for what is added to it: `.html`, ` (2)`, and the temporary name of an
+# atomic write (`.<name>.<pid>.<thread>.tmp`, up to about 40 bytes more).
+MAX_NAME_BYTES = 180
+
+
 def safe_name(name: str) -> str:
-    """Return a file name that cannot climb out of its folder or hide itself."""
+    """Return a file name that cannot climb out of its folder or hide itself, and fits in
+    MAX_NAME_BYTES of UTF-8 (cut at a character boundary)."""
     cleaned = _UNSAFE.sub("_", name).strip(" .")
     cleaned = cleaned.replace("..", "_")
-    return (cleaned or "untitled")[:120]
+    cut = cleaned.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore").strip(" .")
+    return cut or "untitled"
 
 
 class LocalDrive:

@@ -22,6 +22,7 @@ from service.store import reviews as repo
 from service.store.db import Database
 from service.store.review_models import ReviewRow
 from service.workflows.contracts import fill_people
+from service.workflows.public_errors import public_error
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def _route(review: ReviewRow, *, db: Database, ctx: ReviewContext, clock: Clock)
     except Exception as exc:
         with db.transaction() as session:
             row = _row(session, review.id)
-            row.route_error, row.route_lease_until = f"{type(exc).__name__}: {exc}", None
+            row.route_error, row.route_lease_until = public_error(exc), None
         raise
     with db.transaction() as session:
         row = _row(session, review.id)

@@ -21,6 +21,7 @@ from service.workflows import drive_steps
 from service.workflows.brief_template import template_brief
 from service.workflows.context import StepContext, StepFailed
 from service.workflows.meeting_steps import MEETING_STEP_FUNCTIONS, MEETING_STEPS
+from service.workflows.public_errors import public_error
 
 log = logging.getLogger(__name__)
 
@@ -225,4 +226,4 @@ def run_step(name: str, handover_id: str, h: Handover, *, ctx: StepContext, db: 
         log.exception("step %s raised", name, extra={"handover_id": handover_id, "step": name})
         # Errors of the outside world say whether a retry may help (GoogleError.retryable).
         transient = getattr(exc, "retryable", False) is True
-        raise StepFailed(f"{type(exc).__name__}: {exc}", transient=transient) from exc
+        raise StepFailed(public_error(exc), transient=transient) from exc

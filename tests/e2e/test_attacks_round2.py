@@ -620,3 +620,49 @@ def test_slack_text_escapes_mentions_in_file_names(app: Flask) -> None:
     assert "<!channel>" not in text and "<@U0123>" not in text and "<!here" not in text
     assert "SOW &lt;!channel&gt; &amp; &lt;@U0123&gt; &lt;!here|Acme&gt; v1.docx" in text
     assert "<" not in text and ">" not in text  # nothing Slack would read as markup
+
+
+# --- 7. long names, and step errors without server paths ----------------------------------------
+
+
+def test_long_names_of_200_cjk_characters_make_their_files(app: Flask) -> None:
+    body = example_handover("Acme Corp")
+    body["client"]["name"] = "株" * 200
+    body["client"]["domain"] = "kabushiki.example"
+    body["project"]["name"] = "計画" * 100
+
+    answer = app.test_client().post("/api/handovers", json=body, headers=OPS)
+    assert answer.status_code == 202
+    _services(app).tasks.wait_idle()
+    state = app.test_client().get(answer.headers["Location"], headers=OPS).get_json()
+
+    assert state["status"] == "done", [s["error"] for s in state["steps"]]
+    root = _services(app).settings.workspace_dir / "drive"
+    folder = root / ("株" * 60)
+    assert folder.is_dir() and (folder / "Contracts").is_dir()
+    (brief,) = [p for p in folder.iterdir() if p.suffix == ".html"]
+    assert len(brief.name.encode()) <= 255
+    assert all(len(p.name.encode()) <= 185 for p in root.rglob("*"))
+
+
+def test_step_errors_never_carry_server_paths(app: Flask, google: FakeGoogleSignIn) -> None:
+    services = _services(app)
+    index = services.settings.workspace_dir / "drive" / ".index.json"
+    index.unlink()
+    index.mkdir()  # the local drive's index cannot be read: every step needing it fails
+    before = counts(app)
+
+    answer = app.test_client().post(
+        "/api/handovers", json=example_handover("Pathless Co"), headers=OPS
+    )
+    services.tasks.wait_idle()
+    state = app.test_client().get(answer.headers["Location"], headers=OPS).get_json()
+    boss = client_as(app, google, "boss@agency.example")
+    page = boss.get(f"/handovers/{state['id']}").get_data(as_text=True)
+
+    (failed,) = [s for s in state["steps"] if s["state"] == "failed"]
+    assert failed["error"] == "IsADirectoryError: Is a directory (in the service's local workspace)"
+    root = str(services.settings.workspace_dir.resolve())
+    assert root not in str(state) and str(services.settings.workspace_dir) not in page
+    assert root not in page
+    assert counts(app)["handovers"] == before["handovers"] + 1
