@@ -65,8 +65,8 @@ class LocalDrive:
             if found is not None:
                 return found
             parent = self._dir_of(index, parent_id)
-            path = self._unique_path(parent / safe_name(name))
-            path.mkdir(parents=True)
+            path = self._unique_path(parent / safe_name(name), index, folder=True)
+            path.mkdir(parents=True, exist_ok=True)
             return self._record(index, path, FOLDER_MIME, parent_id, properties)
 
     def write_document(
@@ -88,7 +88,7 @@ class LocalDrive:
                 _atomic_write(self.root / index[entry_id]["path"], html)
                 return self._file(entry_id, index[entry_id])
             parent = self._dir_of(index, parent_id)
-            path = self._unique_path(parent / f"{safe_name(name)}.html")
+            path = self._unique_path(parent / f"{safe_name(name)}.html", index, folder=False)
             _atomic_write(path, html)
             return self._record(index, path, DOC_MIME, parent_id, properties)
 
@@ -166,9 +166,15 @@ class LocalDrive:
             raise FileNotFoundError(f"no local folder with id {folder_id}")
         return self.root / str(entry["path"])
 
-    def _unique_path(self, path: Path) -> Path:
+    def _unique_path(self, path: Path, index: dict[str, Any], *, folder: bool) -> Path:
+        """Return the path to make: the name itself, else `name (2)`... A path on disk that
+        no index entry names is taken as is: it was made by a run that died before it saved
+        the index (the crash window), and making `name (2)` beside it would duplicate it."""
+        indexed = {str(entry["path"]) for entry in index.values()}
         candidate, n = path, 1
-        while candidate.exists():
+        while candidate.exists() and (
+            str(candidate.relative_to(self.root)) in indexed or candidate.is_dir() != folder
+        ):
             n += 1
             candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
         if not candidate.resolve().is_relative_to(self.root):

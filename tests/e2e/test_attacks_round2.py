@@ -666,3 +666,32 @@ def test_step_errors_never_carry_server_paths(app: Flask, google: FakeGoogleSign
     assert root not in str(state) and str(services.settings.workspace_dir) not in page
     assert root not in page
     assert counts(app)["handovers"] == before["handovers"] + 1
+
+
+# --- 12. the local drive's crash window ------------------------------------------------------------
+
+
+def test_local_drive_crash_window_folder_and_brief_found_again_never_duplicated(
+    app: Flask,
+) -> None:
+    """A run that made the folders and the brief on disk, then died before the index was
+    saved, left them unnamed by the index: the retry takes them, never `Crashy Co (2)`."""
+    root = _services(app).settings.workspace_dir / "drive"
+    folder = root / "Crashy Co"
+    (folder / "Contracts").mkdir(parents=True)
+    brief = folder / "Project Brief - Crashy Co Commerce Platform.html"
+    brief.write_text("<p>half written</p>")
+
+    answer = app.test_client().post(
+        "/api/handovers", json=example_handover("Crashy Co"), headers=OPS
+    )
+    _services(app).tasks.wait_idle()
+    state = app.test_client().get(answer.headers["Location"], headers=OPS).get_json()
+
+    assert state["status"] == "done"
+    assert sorted(p.name for p in root.iterdir() if "Crashy" in p.name) == ["Crashy Co"]
+    assert sorted(p.name for p in folder.iterdir()) == ["Contracts", brief.name]
+    assert "Crashy Co Commerce Platform" in brief.read_text()
+    drive = _services(app).drive
+    assert drive.path_of(state["artifacts"]["folder"]["id"]) == folder.resolve()
+    assert drive.path_of(state["artifacts"]["brief"]["id"]) == brief.resolve()
