@@ -143,7 +143,9 @@ def test_account_takeover_by_sales_not_on_the_account_waits_for_operations(
     assert review_before
 
     # Sales may not confirm it; Operations does.
-    refused = sue.post(f"/api/handovers/{handover_id}/confirm-account")
+    refused = sue.post(
+        f"/api/handovers/{handover_id}/confirm-account", headers={"Origin": "http://localhost"}
+    )
     assert refused.status_code == 403
     assert _handover(app, handover_id).account_pending_since is not None
     confirmed = app.test_client().post(f"/api/handovers/{handover_id}/confirm-account", headers=OPS)
