@@ -44,7 +44,7 @@ def service_env(tmp: Path, port: int, database_url: str, **extra: str) -> dict[s
         "DATABASE_URL": database_url,
         "API_TOKENS": TOKEN,
         "ALLOWED_DOMAIN": "agency.example",
-        "SECRET_KEY": "bench-secret",
+        "SECRET_KEY": "bench-secret-0123456789abcdef-0123456789",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "LOG_FORMAT": "json",
         **extra,

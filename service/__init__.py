@@ -21,14 +21,23 @@ csrf = CSRFProtect()
 
 
 def create_app(
-    settings: Settings | None = None, *, environ: Mapping[str, str] | None = None
+    settings: Settings | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    serving: bool = True,
 ) -> Flask:
-    """Build the Flask app from settings (read from the environment when not given)."""
+    """Build the Flask app from settings (read from the environment when not given).
+
+    `serving` False (the CLI's commands) starts no background sweeper.
+    """
     if settings is None:
         settings = Settings.from_env(process_environment() if environ is None else environ)
     logs.configure(settings.log_format)
 
     app = Flask(__name__, template_folder="../templates/pages", static_folder=None)
+    from service.web.json_body import BoundedJSONProvider
+
+    app.json = BoundedJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -77,6 +86,11 @@ def create_app(
     csrf.exempt(reviews.api_bp)
     if settings.is_local and not settings.testing:
         _watch_local_drive(services)
+    if settings.task_queue == "inline" and serving and not settings.testing:
+        from service.sweeper import Sweeper
+
+        sweeper = Sweeper(services, interval=settings.lease_seconds).start()
+        services.closers.append(sweeper.close)
 
     from service.web import audit, people, signin
 

@@ -16,7 +16,7 @@ from service.demo import example_handover
 def _app() -> Flask:
     from service import create_app
 
-    app = create_app()
+    app = create_app(serving=False)  # a command does its own work: no background sweeps
     # Stop the queue and close connections when the command ends, not at interpreter exit.
     click.get_current_context().call_on_close(app.extensions["handover"].close)
     return app

@@ -139,6 +139,20 @@ def _https(name: str, value: str | None) -> str | None:
     return value
 
 
+MIN_SECRET = 32  # bytes of SECRET_KEY where sessions and CSRF tokens must hold
+
+
+def _dev_login(env: Mapping[str, str], backend: str, on_app_engine: bool) -> bool:
+    """Parse `DEV_LOGIN`: only with the local backend, off App Engine, without a domain."""
+    on = _flag("DEV_LOGIN", env.get("DEV_LOGIN", "0"))
+    if on and (backend != "local" or on_app_engine or env.get("ALLOWED_DOMAIN")):
+        raise SettingsError(
+            "DEV_LOGIN=1 works only with WORKSPACE_BACKEND=local, without ALLOWED_DOMAIN "
+            "and off App Engine"
+        )
+    return on
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration; see the README for each variable and its default."""
@@ -181,6 +195,8 @@ class Settings:
     testing: bool = False
     agenda_lead_business_days: int = 1
     task_reminder_days: int = 1
+    # DEV_LOGIN=1: a dev user signed in as admin, on loopback only (see `dev_login`).
+    dev_login_enabled: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -204,10 +220,13 @@ class Settings:
             )
         on_app_engine = "GAE_APPLICATION" in env
         secret = env.get("SECRET_KEY", "")
-        if not secret and (on_app_engine or env.get("ALLOWED_DOMAIN")):
+        if (on_app_engine or env.get("ALLOWED_DOMAIN")) and len(secret.encode()) < MIN_SECRET:
             raise SettingsError(
-                "SECRET_KEY must be set when ALLOWED_DOMAIN is set or on App Engine"
+                f"SECRET_KEY must be set, at least {MIN_SECRET} bytes (for example the output "
+                "of `python -c 'import secrets; print(secrets.token_hex(32))'`), when "
+                "ALLOWED_DOMAIN is set or on App Engine"
             )
+        dev_login = _dev_login(env, backend, on_app_engine)
         settings = cls(
             workspace_backend=backend,
             database_url=env.get("DATABASE_URL", f"sqlite:///{Path('var/handover.db').resolve()}"),
@@ -258,6 +277,7 @@ class Settings:
             task_reminder_days=_whole(
                 "TASK_REMINDER_DAYS", env.get("TASK_REMINDER_DAYS", "1"), 0, 30
             ),
+            dev_login_enabled=dev_login,
         )
         return replace(settings, **overrides) if overrides else settings
 
@@ -280,5 +300,7 @@ class Settings:
 
     @property
     def dev_login(self) -> bool:
-        """True when no domain is configured: a dev user is signed in, loopback only."""
-        return self.allowed_domain is None
+        """True when DEV_LOGIN=1 and no domain is configured: a dev user is signed in as
+        admin, loopback only; never on App Engine (from_env also refuses the google
+        backend)."""
+        return self.dev_login_enabled and self.allowed_domain is None and not self.on_app_engine

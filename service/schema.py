@@ -7,6 +7,7 @@ returns the domain `Handover` or a list of `FieldError`s, one per field path
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from service.domain.contracts import CONTROL as _CONTROL
 from service.domain.model import (
@@ -39,8 +41,25 @@ from service.domain.model import (
     Project,
     Success,
 )
+from service.schema_errors import plain
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Line breaks of every kind (CR, LF, NEL, the Unicode line and paragraph separators, and
+# the vertical tab and form feed): a name is one line, and a break in one would add a line
+# of its own to an invitation, an email header or a log.
+_LINE_BREAK = re.compile(r"[\r\n\v\f\x85\u2028\u2029]")
+
+
+def _one_line(value: str) -> str:
+    if _LINE_BREAK.search(value):
+        raise PydanticCustomError("line_break", "Keep this on one line: remove the line breaks.")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_one_line),
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 RequiredText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
@@ -63,14 +82,21 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def _bad_zone() -> PydanticCustomError:
+    return PydanticCustomError(
+        "invalid_timezone",
+        "Enter a time zone such as America/New_York or Europe/Berlin (the IANA name).",
+    )
+
+
 def _check_zone(value: str) -> str:
     value = value.strip()
     if value not in _zones():
-        raise ValueError(f"{value!r} is not an IANA time zone (for example Europe/Berlin)")
+        raise _bad_zone()
     try:
         ZoneInfo(value)
-    except ZoneInfoNotFoundError as exc:  # pragma: no cover - listed zones load
-        raise ValueError(f"{value!r} is not an IANA time zone") from exc
+    except ZoneInfoNotFoundError:  # pragma: no cover - listed zones load
+        raise _bad_zone() from None
     return value
 
 
@@ -82,7 +108,10 @@ def _countries() -> frozenset[str]:
 def _check_country(value: str) -> str:
     value = value.strip().upper()
     if value not in _countries():
-        raise ValueError(f"{value!r} is not a country code with known holidays (for example DE)")
+        raise PydanticCustomError(
+            "invalid_country",
+            "Enter a country code with known public holidays, such as US, GB or DE.",
+        )
     return value
 
 
@@ -101,7 +130,9 @@ class _Strict(BaseModel):
     @classmethod
     def _printable(cls, value: Any) -> Any:
         if isinstance(value, str) and _CONTROL.search(value):
-            raise ValueError("must not contain control characters")
+            raise PydanticCustomError(
+                "control_characters", "Remove the invisible control characters from this text."
+            )
         return value
 
 
@@ -120,7 +151,7 @@ class ContactIn(_Strict):
     name: Name
     email: Annotated[EmailStr, StringConstraints(max_length=254)]
     roles: list[ContactRole] = Field(min_length=1, max_length=5)
-    title: Annotated[str, StringConstraints(max_length=200)] = ""
+    title: Annotated[str, StringConstraints(max_length=200), AfterValidator(_one_line)] = ""
 
 
 class ClientIn(_Strict):
@@ -148,16 +179,20 @@ def _no_repeats(people: list[Any], field_name: str) -> None:
     for index, person in enumerate(people):
         email = str(person.email).lower()
         if email in seen:
-            raise _AtPath((field_name, index, "email"), f"{person.email} is listed twice")
+            raise _AtPath(
+                (field_name, index, "email"),
+                f"{person.email} is listed twice: list each person once.",
+                "duplicate",
+            )
         seen.add(email)
 
 
 class _AtPath(ValueError):
     """A model-level rule broken at one field path."""
 
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+    def __init__(self, path: tuple[str | int, ...], message: str, code: str) -> None:
         super().__init__(message)
-        self.path = path
+        self.path, self.code = path, code
 
 
 class HandoverIn(_Strict):
@@ -181,7 +216,12 @@ class HandoverIn(_Strict):
     @classmethod
     def _has_sponsor(cls, contacts: list[ContactIn]) -> list[ContactIn]:
         if not any(ContactRole.EXECUTIVE_SPONSOR in c.roles for c in contacts):
-            raise _AtPath(("client_contacts",), "name at least one executive_sponsor")
+            raise _AtPath(
+                ("client_contacts",),
+                "Name at least one client contact as the executive sponsor "
+                "(the role executive_sponsor).",
+                "no_executive_sponsor",
+            )
         return contacts
 
     def to_domain(self) -> Handover:
@@ -215,10 +255,12 @@ class HandoverIn(_Strict):
 
 @dataclass(frozen=True)
 class FieldError:
-    """One problem with one field; `field` is a dotted path such as `sales.0.email`."""
+    """One problem with one field; `field` is a dotted path such as `sales.0.email`, `code`
+    a stable word a program can test (`required`, `not_agency_address`...)."""
 
     field: str
     message: str
+    code: str = "invalid"
 
 
 class InvalidHandover(ValueError):
@@ -229,40 +271,60 @@ class InvalidHandover(ValueError):
         self.errors = errors
 
 
-def validate_handover(data: Mapping[str, Any]) -> tuple[HandoverIn, Handover]:
-    """Validate raw input; return the normalised input and the domain handover."""
+def validate_handover(
+    data: Mapping[str, Any], *, allowed_domain: str | None = None
+) -> tuple[HandoverIn, Handover]:
+    """Validate raw input; return the normalised input and the domain handover.
+
+    With `allowed_domain` (ALLOWED_DOMAIN), every internal person (AM, PM, Sales, the
+    delivery team) must have an address of that domain.
+    """
     try:
         parsed = HandoverIn.model_validate(data)
     except ValidationError as exc:
         raise InvalidHandover(_field_errors(exc)) from None
+    if allowed_domain and (outside := _outside_agency(parsed, allowed_domain.lower())):
+        raise InvalidHandover(outside)
     return parsed, parsed.to_domain()
+
+
+def validate_person(data: Mapping[str, Any]) -> PersonIn:
+    """Validate one agency person (the PM Operations assigns); InvalidHandover if not valid."""
+    try:
+        return PersonIn.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidHandover(_field_errors(exc)) from None
+
+
+def _outside_agency(parsed: HandoverIn, domain: str) -> list[FieldError]:
+    """Return an error for each internal person whose address is not of the agency."""
+    people: list[tuple[str, PersonIn | None]] = [
+        ("account_manager", parsed.account_manager),
+        ("project_manager", parsed.project_manager),
+        *((f"sales.{i}", p) for i, p in enumerate(parsed.sales)),
+        *((f"delivery_team.{i}", p) for i, p in enumerate(parsed.delivery_team)),
+    ]
+    return [
+        FieldError(
+            f"{path}.email",
+            f"Use an address ending in @{domain}: only people of the agency can be on the "
+            "agency's side of a handover.",
+            "not_agency_address",
+        )
+        for path, person in people
+        if person is not None and str(person.email).lower().rpartition("@")[2] != domain
+    ]
 
 
 def _field_errors(exc: ValidationError) -> list[FieldError]:
     errors: list[FieldError] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        message = err["msg"]
-        ctx_error = err.get("ctx", {}).get("error")
+        ctx_error = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_error, _AtPath):
-            loc, message = ctx_error.path, str(ctx_error)
-        elif message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "is not a field of a handover"
-        elif err["type"] == "missing":
-            message = "is required"
-        elif err["type"] == "string_pattern_mismatch":
-            message = _pattern_message(loc)
+            loc, code, message = ctx_error.path, ctx_error.code, str(ctx_error)
+        else:
+            code, message = plain(dict(err))
         field = ".".join(str(part) for part in loc) or "body"
-        errors.append(FieldError(field, message))
+        errors.append(FieldError(field, message, code))
     return errors
-
-
-def _pattern_message(loc: tuple[Any, ...]) -> str:
-    last = str(loc[-1]) if loc else ""
-    if last == "domain":
-        return "must be an email domain such as acme.example"
-    if last == "proposal_url":
-        return "must be a link starting with http:// or https://"
-    return "has characters that are not allowed"

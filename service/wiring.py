@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
+import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,7 +14,7 @@ from integrations.local.calendar import LocalCalendar
 from integrations.local.drive import LocalDrive
 from integrations.local.mail import LocalMail
 from integrations.ports import Approvals, Calendar, ChangeFeed, Chat, Drive, Mail, Tasks
-from service.config import Settings
+from service.config import Settings, SettingsError
 from service.domain.contracts import ReviewPolicy
 from service.rendering import Renderer
 from service.store.db import Database
@@ -111,8 +111,26 @@ class Workspace:
 
 
 def feed_secret(settings: Settings) -> str:
-    """Return the key of the calendar feeds' secret URLs, derived from SECRET_KEY."""
-    return hmac.new(settings.secret_key.encode(), b"calendar-feed", hashlib.sha256).hexdigest()
+    """Return the key of the calendar feeds' secret addresses: random, made once per install
+    (`WORKSPACE_DIR/.feed-secret`, readable by this user only), never a default value
+    anyone could compute the addresses from."""
+    path = settings.workspace_dir / ".feed-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = path.with_name(f".feed-secret.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(fresh, path)  # the first process wins; the others read its secret
+        except FileExistsError:
+            pass
+        finally:
+            fresh.unlink()
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise SettingsError(f"{path} holds no usable secret: delete it to make a new one")
+    return secret
 
 
 def build_workspace(settings: Settings) -> Workspace:

@@ -78,6 +78,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "testing": True,
         "inline_workers": 2,
         "review_settle_seconds": 0.0,
+        "dev_login_enabled": True,  # DEV_LOGIN=1; off where ALLOWED_DOMAIN is set
     }
     base.update(overrides)
     return Settings(**base)

@@ -27,11 +27,19 @@ log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^\w .,&()@+'-]+", re.UNICODE)
 
 
+# File systems allow 255 bytes per name (not characters: 200 CJK characters are 600 bytes).
+# A name keeps room for what is added to it: `.html`, ` (2)`, and the temporary name of an
+# atomic write (`.<name>.<pid>.<thread>.tmp`, up to about 40 bytes more).
+MAX_NAME_BYTES = 180
+
+
 def safe_name(name: str) -> str:
-    """Return a file name that cannot climb out of its folder or hide itself."""
+    """Return a file name that cannot climb out of its folder or hide itself, and fits in
+    MAX_NAME_BYTES of UTF-8 (cut at a character boundary)."""
     cleaned = _UNSAFE.sub("_", name).strip(" .")
     cleaned = cleaned.replace("..", "_")
-    return (cleaned or "untitled")[:120]
+    cut = cleaned.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore").strip(" .")
+    return cut or "untitled"
 
 
 class LocalDrive:
@@ -57,8 +65,8 @@ class LocalDrive:
             if found is not None:
                 return found
             parent = self._dir_of(index, parent_id)
-            path = self._unique_path(parent / safe_name(name))
-            path.mkdir(parents=True)
+            path = self._unique_path(parent / safe_name(name), index, folder=True)
+            path.mkdir(parents=True, exist_ok=True)
             return self._record(index, path, FOLDER_MIME, parent_id, properties)
 
     def write_document(
@@ -80,7 +88,7 @@ class LocalDrive:
                 _atomic_write(self.root / index[entry_id]["path"], html)
                 return self._file(entry_id, index[entry_id])
             parent = self._dir_of(index, parent_id)
-            path = self._unique_path(parent / f"{safe_name(name)}.html")
+            path = self._unique_path(parent / f"{safe_name(name)}.html", index, folder=False)
             _atomic_write(path, html)
             return self._record(index, path, DOC_MIME, parent_id, properties)
 
@@ -112,6 +120,12 @@ class LocalDrive:
         if not path.is_relative_to(self.root) or not path.exists():
             return None
         return path
+
+    def describe(self, file_id: str) -> DriveFile | None:
+        """Return what the index knows of a file id (properties, parents), if anything."""
+        with self._index() as index:
+            entry = index.get(file_id)
+            return self._file(file_id, entry) if entry is not None else None
 
     def grants(self, file_id: str) -> list[Grant]:
         """Return who has been given access to a file."""
@@ -152,9 +166,15 @@ class LocalDrive:
             raise FileNotFoundError(f"no local folder with id {folder_id}")
         return self.root / str(entry["path"])
 
-    def _unique_path(self, path: Path) -> Path:
+    def _unique_path(self, path: Path, index: dict[str, Any], *, folder: bool) -> Path:
+        """Return the path to make: the name itself, else `name (2)`... A path on disk that
+        no index entry names is taken as is: it was made by a run that died before it saved
+        the index (the crash window), and making `name (2)` beside it would duplicate it."""
+        indexed = {str(entry["path"]) for entry in index.values()}
         candidate, n = path, 1
-        while candidate.exists():
+        while candidate.exists() and (
+            str(candidate.relative_to(self.root)) in indexed or candidate.is_dir() != folder
+        ):
             n += 1
             candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
         if not candidate.resolve().is_relative_to(self.root):

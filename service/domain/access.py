@@ -95,3 +95,24 @@ def may_see_review(email: str, role: str, am_email: str | None, pm_email: str | 
     me = email.strip().lower()
     mine = {ACCOUNT_MANAGER: am_email, PROJECT_MANAGER: pm_email}.get(role)
     return bool(mine) and me == str(mine).strip().lower()
+
+
+def may_open_file(
+    email: str, role: str, *, brief: bool, account_people: frozenset[str], reviewers: frozenset[str]
+) -> bool:
+    """Return whether this person may open a local file: a brief, any signed-in person; a
+    folder or a contract draft, the account's people, the draft's reviewers, Operations and
+    admins."""
+    if brief or role in EVERYWHERE:
+        return True
+    me = email.strip().lower()
+    return me in account_people or me in reviewers
+
+
+def people_named(payload: Mapping[str, Any]) -> frozenset[str]:
+    """Return every internal person a handover names: AM, PM, Sales and the delivery team."""
+    team = payload.get("delivery_team")
+    emails = {_email(p) for p in team} if isinstance(team, list) else set()
+    for people in named_on(payload).values():
+        emails |= people
+    return frozenset(emails - {""})

@@ -220,6 +220,37 @@ def running_handovers(session: Session, account_key: str) -> list[HandoverRow]:
     )
 
 
+def account_handovers(session: Session, account_key: str) -> list[HandoverRow]:
+    """Return every handover of the account, oldest first."""
+    return list(
+        session.scalars(
+            select(HandoverRow)
+            .where(HandoverRow.account_key == account_key)
+            .order_by(HandoverRow.created_at, HandoverRow.id)
+        )
+    )
+
+
+def account_exists(session: Session, account_key: str) -> bool:
+    """Return whether the account is known (an earlier handover made it)."""
+    return session.get(AccountRow, account_key) is not None
+
+
+def account_of_files(session: Session, file_ids: list[str]) -> str | None:
+    """Return the account whose client or Contracts folder is one of these ids."""
+    return session.scalar(
+        select(AccountRow.key).where(
+            or_(AccountRow.folder_id.in_(file_ids), AccountRow.contracts_folder_id.in_(file_ids))
+        )
+    )
+
+
+def account_pending(session: Session, handover_id: str) -> bool:
+    """Return whether the handover waits for Operations before it touches its account."""
+    row = session.get(HandoverRow, handover_id)
+    return row is not None and row.account_pending_since is not None
+
+
 def artifact(session: Session, handover_id: str, kind: str) -> ArtifactRow | None:
     """Return the artifact of this kind made for the handover, if any."""
     return session.scalar(

@@ -68,6 +68,12 @@ class HandoverRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column()
+    # A fingerprint of the body first sent with the idempotency key: the same key with
+    # another body is refused, never answered with this handover.
+    idempotency_body: Mapped[str | None] = mapped_column(String(64))
+    # Set when someone not on the account submitted it for an existing account: its own
+    # project goes ahead, but the account's folder, PM and syncs wait for Operations.
+    account_pending_since: Mapped[datetime | None] = mapped_column()
 
     steps: Mapped[list[StepRow]] = relationship(
         back_populates="handover", order_by="StepRow.position", cascade="all, delete-orphan"

@@ -35,12 +35,13 @@ class Person:
 
 @dataclass(frozen=True)
 class AccountPeople:
-    """Who an account's drafts go to: from its newest handover that names a PM."""
+    """Who an account's draft goes to, and why (the project the draft belongs to)."""
 
     client_name: str
     project_name: str
     am: Person
     pm: Person | None
+    why: str = ""
 
 
 # --- the change feed's token ----------------------------------------------------------
@@ -100,24 +101,50 @@ def client_names(session: Session) -> dict[str, str]:
     return {k: n for k, n in session.execute(select(AccountRow.key, AccountRow.client_name))}
 
 
-def account_people(session: Session, account_key: str) -> AccountPeople | None:
-    """Return the account's AM and PM from its newest handover (preferring one with a PM)."""
-    rows = list(
-        session.scalars(
+def account_people(
+    session: Session, account_key: str, file_name: str = ""
+) -> AccountPeople | None:
+    """Return whom the account's draft goes to: the AM and PM of the project it belongs to.
+
+    That is the running project whose name the file name contains (the longest such name),
+    else the account's earliest running project that has a PM. Handovers waiting for
+    Operations to confirm they join the account never count.
+    """
+    rows = [
+        r
+        for r in session.scalars(
             select(HandoverRow)
-            .where(HandoverRow.account_key == account_key)
-            .order_by(HandoverRow.created_at.desc())
+            .where(
+                HandoverRow.account_key == account_key,
+                HandoverRow.account_pending_since.is_(None),
+            )
+            .order_by(HandoverRow.created_at, HandoverRow.id)
         )
-    )
+    ]
     if not rows:
         return None
-    row = next((r for r in rows if r.payload.get("project_manager")), rows[0])
+    running = [r for r in rows if r.cancelled_at is None] or rows
+    with_pm = [r for r in running if r.payload.get("project_manager")]
+    name = file_name.casefold()
+    named = [r for r in with_pm if r.project_name.strip() and r.project_name.casefold() in name]
+    if named:
+        row = max(named, key=lambda r: len(r.project_name))
+        why = f"the file name names the project {row.project_name}"
+    elif with_pm:
+        row = with_pm[0]
+        why = (
+            "the file name names no project of the account: the PM of its earliest "
+            f"running project, {row.project_name}"
+        )
+    else:
+        row, why = running[0], "no project of the account has a PM yet"
     pm = row.payload.get("project_manager")
     return AccountPeople(
         client_name=row.client_name,
         project_name=row.project_name,
         am=_person(row.payload["account_manager"]),
         pm=_person(pm) if pm else None,
+        why=why,
     )
 
 

@@ -42,16 +42,17 @@ def create_handover() -> tuple[Response, int]:
     """Store a handover and start its steps; the same Idempotency-Key answers the same one."""
     key = request.headers.get("Idempotency-Key")
     if key is not None and not _KEY.match(key):
+        message = "Send an Idempotency-Key of 1 to 200 visible ASCII characters."
         return error_response(
             400,
-            "Idempotency-Key must be 1-200 visible ASCII characters",
-            errors=[{"field": "Idempotency-Key", "message": "invalid"}],
+            message,
+            errors=[{"field": "Idempotency-Key", "code": "invalid_key", "message": message}],
         )
     body = _json_body()
     s = _services()
     if request.args.get("dry_run") in {"1", "true"}:
         try:
-            _, handover = validate_handover(body)
+            _, handover = validate_handover(body, allowed_domain=s.settings.allowed_domain)
         except InvalidHandover as exc:
             return _invalid(exc)
         plan = meetings.preview(handover, settings=s.settings, calendar=s.calendar, now=s.clock())
@@ -63,9 +64,17 @@ def create_handover() -> tuple[Response, int]:
             actor=g.user.email,
             db=s.db,
             tasks=s.tasks,
+            actor_role=g.user.role,
+            allowed_domain=s.settings.allowed_domain,
         )
     except InvalidHandover as exc:
         return _invalid(exc)
+    except kickoff.KeyReused as exc:
+        return error_response(
+            409,
+            str(exc),
+            errors=[{"field": "Idempotency-Key", "code": "key_reused", "message": str(exc)}],
+        )
     base = s.settings.public_base_url
     answer = jsonify(
         {
@@ -88,13 +97,38 @@ def replace_handover(handover_id: str) -> tuple[Response, int]:
     s = _services()
     try:
         kickoff.update_handover(
-            handover_id, body, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
+            handover_id,
+            body,
+            actor=g.user.email,
+            db=s.db,
+            tasks=s.tasks,
+            clock=s.clock,
+            actor_role=g.user.role,
+            allowed_domain=s.settings.allowed_domain,
         )
     except InvalidHandover as exc:
         return _invalid(exc)
+    except kickoff.NotAllowed as exc:
+        abort(403, str(exc))
     except LookupError:
         abort(404)
     return jsonify({"id": handover_id, "status_url": _status_url(handover_id)}), 202
+
+
+@bp.post("/handovers/<handover_id>/confirm-account")
+@api_auth
+@require(OPERATIONS)
+def confirm_account(handover_id: str) -> tuple[Response, int]:
+    """Let a handover submitted by someone not on its account join the account (Operations)."""
+    s = _services()
+    guards.check(s.db, handover_id)
+    try:
+        changed = kickoff.confirm_account(
+            handover_id, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
+        )
+    except LookupError:
+        abort(404)
+    return jsonify({"id": handover_id, "account_pending": False, "changed": changed}), 202
 
 
 @bp.post("/handovers/<handover_id>/cancel")
@@ -110,7 +144,7 @@ def _invalid(exc: InvalidHandover) -> tuple[Response, int]:
     return error_response(
         422,
         "The handover is not valid.",
-        errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+        errors=[{"field": e.field, "code": e.code, "message": e.message} for e in exc.errors],
     )
 
 

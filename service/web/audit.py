@@ -43,7 +43,8 @@ def _query() -> tuple[str | None, int]:
     """Return the subject filter and limit from the query string, or answer 400 naming it."""
     subject = request.args.get("subject", "").strip() or None
     raw = request.args.get("limit", "200")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    # ASCII digits only: `²` is a digit to str.isdigit() but no number to int().
+    if not (raw.isascii() and raw.isdecimal() and len(raw) < 7 and 1 <= int(raw) <= MAX_LIMIT):
         _bad("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
     if subject is not None and len(subject) > 200:
         _bad("subject", "must be at most 200 characters")

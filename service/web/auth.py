@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from service.config import Settings
 from service.domain.access import ADMIN, role_of
@@ -51,11 +53,21 @@ def in_domain(email: str, domain: str | None) -> bool:
     return bool(domain and name and at and host.lower() == domain.lower())
 
 
+# Host names that only reach this machine: the dev login answers to these alone, so a page
+# of another site that rebinds its DNS name to 127.0.0.1 is never signed in.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _loopback_host() -> bool:
+    host = (urlsplit(f"//{request.host}").hostname or "").lower().rstrip(".")
+    return host in LOOPBACK_HOSTS or host.endswith(".localhost")
+
+
 def current_user() -> User | None:
     """Return the signed-in user of this request, or None."""
     settings = _settings()
     if settings.dev_login:
-        return User(DEV_USER_EMAIL, ADMIN) if _from_loopback() else None
+        return User(DEV_USER_EMAIL, ADMIN) if _from_loopback() and _loopback_host() else None
     data = session.get("user")
     if not isinstance(data, dict):
         return None
@@ -93,6 +105,27 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _from_our_pages() -> bool:
+    """Return whether a cookie-authenticated change comes from our pages: a valid CSRF
+    token in X-CSRF-Token, or an Origin (else Referer) of the service itself."""
+    token = request.headers.get("X-CSRF-Token")
+    if token:
+        try:
+            validate_csrf(token)
+        except ValidationError:
+            return False
+        return True
+    origin = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    parts = urlsplit(origin)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return False
+    ours = {urlsplit(_settings().public_base_url).netloc.lower(), request.host.lower()}
+    return parts.netloc.lower() in ours
+
+
 def login_required(view: F) -> F:
     """Let signed-in users through; others go to sign-in (GET) or get 403/401."""
 
@@ -117,9 +150,21 @@ def api_auth(view: F) -> F:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        user = token_user() or current_user()
+        # A token given is the caller's whole claim: a wrong one is never made up for by
+        # a session or the dev login.
+        given = bool(request.headers.get("Authorization"))
+        user = token_user() if given else current_user()
         if user is None:
             abort(401)
+        if not given and request.method not in SAFE_METHODS and not _from_our_pages():
+            # A cookie (or the dev login) rides along with any site's request: like the
+            # forms, a change needs proof it comes from our own pages. Tokens need none.
+            g.error_field = "Origin"
+            abort(
+                403,
+                "This request did not come from the service's own pages: send the "
+                "X-CSRF-Token header, or call the API with a bearer token.",
+            )
         g.user = user
         return view(*args, **kwargs)
 

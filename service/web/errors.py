@@ -38,8 +38,32 @@ def _field(status: int) -> str:
     return FIELDS.get(status, "request")
 
 
+# The code of an error a view did not give one, by status.
+CODES = {
+    400: "bad_request",
+    401: "sign_in_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "not_json",
+    422: "invalid",
+}
+
+
 def error_response(status: int, message: str, **extra: object) -> tuple[Response, int]:
-    """Return a JSON error body with a message."""
+    """Return a JSON error body with a message; each error carries a code (by status unless
+    the view gave one)."""
+    errors = extra.get("errors")
+    if isinstance(errors, list):
+        default = str(g.get("error_code") or CODES.get(status, "error"))
+        extra["errors"] = [
+            {"field": e.get("field"), "code": e.get("code") or default, **e}
+            if isinstance(e, dict)
+            else e
+            for e in errors
+        ]
     return jsonify({"error": message, **extra}), status
 
 

@@ -7,6 +7,10 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 LIST_FIELDS = ("sales", "delivery_team", "client_contacts")
+# The deepest field is `client_contacts.0.roles`: a longer dotted name keeps its tail as one
+# part (then refused as an unknown field), so no name can build a structure deep enough to
+# exhaust the recursion of whatever reads it.
+MAX_PARTS = 4
 MULTI_VALUED = {"roles"}
 OPTIONAL_PEOPLE = ("project_manager",)
 
@@ -17,7 +21,7 @@ def nest(form: MultiDict[str, str]) -> dict[str, Any]:
     for key in form:
         if key in {"csrf_token", "idempotency_key"}:
             continue
-        parts = key.split(".")
+        parts = key.split(".", MAX_PARTS - 1)
         values = form.getlist(key)
         value: Any = values if parts[-1] in MULTI_VALUED else values[-1]
         node = data
@@ -32,7 +36,7 @@ def nest(form: MultiDict[str, str]) -> dict[str, Any]:
         rows = data.get(name, {})
         if isinstance(rows, dict):
             ordered = [
-                rows[k] for k in sorted(rows, key=lambda k: int(k) if k.isdigit() else 10**6)
+                rows[k] for k in sorted(rows, key=_row_number)
             ]
             data[name] = [_clean(r) for r in ordered if isinstance(r, dict) and _filled(r)]
     for name in OPTIONAL_PEOPLE:
@@ -44,6 +48,11 @@ def nest(form: MultiDict[str, str]) -> dict[str, Any]:
         if isinstance(data.get(name), dict):
             data[name] = _clean(data[name])
     return data
+
+
+def _row_number(key: str) -> int:
+    """Return a row's number for ordering (`sales.2.name`); names like `²` or `x` go last."""
+    return int(key) if key.isascii() and key.isdecimal() and len(key) < 7 else 10**6
 
 
 def _filled(row: Any) -> bool:

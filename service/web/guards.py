@@ -51,4 +51,5 @@ def permissions(row: HandoverRow) -> dict[str, bool]:
         "change": may_change_handover(user.email, user.role, row.payload, row.submitted_by),
         "assign": user.role in {OPERATIONS, ADMIN},
         "retry": user.role in {OPERATIONS, ADMIN},
+        "confirm": user.role in {OPERATIONS, ADMIN},
     }

@@ -29,8 +29,14 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["field", "message"],
-                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    "required": ["field", "code", "message"],
+                    "properties": {
+                        "field": {"type": "string"},
+                        # Stable, for programs: required, too_long, invalid_email,
+                        # not_agency_address, invalid_timezone, forbidden, not_found...
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                    },
                 },
             },
         },
@@ -75,7 +81,8 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             "401": "No or wrong bearer token",
             "403": "The caller's role may not do this, or not to this handover or review",
             "404": "No such handover or review",
-            "409": "The review is not in a state that allows this",
+            "409": "The review is not in a state that allows this, or the Idempotency-Key "
+            "was used before with another body",
             "413": "Body too large",
             "415": "Not JSON",
             "422": "Invalid handover: one error per field",
@@ -138,7 +145,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         "200": {
                             "description": "The Idempotency-Key was used before: that handover"
                         },
-                        **{k: v for k, v in errors.items() if k not in {"404", "409"}},
+                        **{k: v for k, v in errors.items() if k != "404"},
                     },
                 }
             },

@@ -55,6 +55,15 @@ def more_paths(errors: dict[str, Any]) -> dict[str, Any]:
                 },
             },
         },
+        "/api/handovers/{handover_id}/confirm-account": {
+            "post": {
+                "operationId": "confirmAccount",
+                "summary": "Operations: let a handover submitted by someone not on its "
+                "account join the account (its folder, PM for drafts and syncs)",
+                "parameters": [_path_id("handover_id")],
+                "responses": {"202": accepted, **_pick(errors, "401", "403", "404")},
+            }
+        },
         "/api/handovers/{handover_id}/cancel": {
             "post": {
                 "operationId": "cancelHandover",

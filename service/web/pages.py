@@ -17,12 +17,11 @@ from flask import (
     request,
     url_for,
 )
-from pydantic import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain.access import EVERYONE, OPERATIONS, SALES, may_see_handover
 from service.domain.model import Person
-from service.schema import InvalidHandover, PersonIn, validate_handover
+from service.schema import InvalidHandover, validate_handover, validate_person
 from service.store import handovers as repo
 from service.web import guards
 from service.web import services as _services
@@ -75,8 +74,10 @@ def _form(
     errors: dict[str, str],
     status: int,
     extra: Mapping[str, object] | None = None,
+    *,
+    fresh_key: bool = False,
 ) -> tuple[str, int]:
-    key = _form_key()
+    key = secrets.token_urlsafe(16) if fresh_key else _form_key()
     return (
         render_template(
             "new.html",
@@ -117,10 +118,16 @@ def submit() -> WerkzeugResponse | tuple[str, int]:
             actor=g.user.email,
             db=s.db,
             tasks=s.tasks,
+            actor_role=g.user.role,
+            allowed_domain=s.settings.allowed_domain,
         )
     except InvalidHandover as exc:
         errors = {e.field: e.message for e in exc.errors}
         return _form(data, errors, status=422)
+    except kickoff.KeyReused:
+        # The same form sent again with other values: keep them, under a fresh key.
+        errors = {"body": "This form was already sent with other values: check them, send again."}
+        return _form(data, errors, status=409, fresh_key=True)
     return redirect(url_for("pages.show", handover_id=result.handover_id), code=303)
 
 
@@ -132,7 +139,7 @@ def preview() -> tuple[str, int]:
     data = nest(request.form)
     s = _services()
     try:
-        _, handover = validate_handover(data)
+        _, handover = validate_handover(data, allowed_domain=s.settings.allowed_domain)
     except InvalidHandover as exc:
         return _form(data, {e.field: e.message for e in exc.errors}, status=422)
     plan = meetings.preview(handover, settings=s.settings, calendar=s.calendar, now=s.clock())
@@ -176,7 +183,7 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     s = _services()
     guards.check(_services().db, handover_id)
     try:
-        pm_in = PersonIn.model_validate(
+        pm_in = validate_person(
             {
                 k: v
                 for k, v in {
@@ -188,31 +195,63 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
                 if v is not None
             }
         )
-    except ValidationError as exc:
-        errors = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
-        with s.db.transaction() as session:
-            row = repo.get_handover(session, handover_id)
-            if row is None:
-                abort(404)
-            data, payload = handover_json(row, base_url=""), dict(row.payload)
-            can = guards.permissions(row)
-        return render_template(
-            "handover.html",
-            h=data,
-            payload=payload,
-            trail=[],
-            user=g.user,
-            can=can,
-            pm_errors=errors,
-            plan=None,
-            tl=None,
-        ), 422
+    except InvalidHandover as exc:
+        return _pm_errors(handover_id, {e.field: e.message for e in exc.errors})
     pm = Person(
         pm_in.name, str(pm_in.email).lower(), "Project Manager", pm_in.timezone, pm_in.country
     )
     try:
         kickoff.assign_project_manager(
-            handover_id, pm, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
+            handover_id,
+            pm,
+            actor=g.user.email,
+            db=s.db,
+            tasks=s.tasks,
+            clock=s.clock,
+            actor_role=g.user.role,
+            allowed_domain=s.settings.allowed_domain,
+        )
+    except InvalidHandover as exc:
+        prefix = "project_manager."
+        errors = {e.field.removeprefix(prefix): e.message for e in exc.errors}
+        return _pm_errors(handover_id, errors)
+    except LookupError:
+        abort(404)
+    return redirect(url_for("pages.show", handover_id=handover_id), code=303)
+
+
+def _pm_errors(handover_id: str, errors: dict[str, str]) -> tuple[str, int]:
+    """Show the handover's page again with what is wrong with the PM given."""
+    with _services().db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        if row is None:
+            abort(404)
+        data, payload = handover_json(row, base_url=""), dict(row.payload)
+        can = guards.permissions(row)
+    page = render_template(
+        "handover.html",
+        h=data,
+        payload=payload,
+        trail=[],
+        user=g.user,
+        can=can,
+        pm_errors=errors,
+        plan=None,
+        tl=None,
+    )
+    return page, 422
+
+
+@bp.post("/handovers/<handover_id>/confirm-account")
+@login_required
+@require(OPERATIONS)
+def confirm_account(handover_id: str) -> WerkzeugResponse:
+    """Let a handover submitted by someone not on its account join the account."""
+    s = _services()
+    guards.check(s.db, handover_id)
+    try:
+        kickoff.confirm_account(
+            handover_id, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
         )
     except LookupError:
         abort(404)
@@ -240,11 +279,20 @@ def save(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     s = _services()
     try:
         kickoff.update_handover(
-            handover_id, data, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock
+            handover_id,
+            data,
+            actor=g.user.email,
+            db=s.db,
+            tasks=s.tasks,
+            clock=s.clock,
+            actor_role=g.user.role,
+            allowed_domain=s.settings.allowed_domain,
         )
     except InvalidHandover as exc:
         errors = {e.field: e.message for e in exc.errors}
         return _form(data, errors, status=422, extra={"edit_id": handover_id})
+    except kickoff.NotAllowed as exc:
+        abort(403, str(exc))
     except LookupError:
         abort(404)
     return redirect(url_for("pages.show", handover_id=handover_id), code=303)

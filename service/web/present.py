@@ -29,6 +29,8 @@ def handover_json(row: HandoverRow, *, base_url: str) -> dict[str, Any]:
         "account_id": row.account_key,
         "account_url": f"{base_url}/accounts/{row.account_key}",
         "submitted_by": row.submitted_by,
+        # True while Operations has to confirm this project joins the client's account.
+        "account_pending": row.account_pending_since is not None,
         "created_at": row.created_at.isoformat(),
         "status_url": f"{base_url}/api/handovers/{row.id}",
         "page_url": f"{base_url}/handovers/{row.id}",

@@ -129,21 +129,24 @@ def verify_notification(
 ) -> bool:
     """Return True when a notification comes from a live channel of ours.
 
-    A notification for a channel that is not ours (any more) is answered by stopping
-    that channel, best-effort, so Drive stops posting it.
+    Anyone can post here, so only a channel this service opened, proven by its secret
+    token, makes it call Google: one of ours stopped since (renewed, or its watch's answer
+    lost) is stopped at Drive, best-effort. A channel unknown here is refused and left
+    alone, never stopped on a stranger's word.
     """
     if not channel_id:
         return False
     with db.transaction() as session:
         row = repo.get_channel(session, channel_id)
-        live = row is not None and row.stopped_at is None
-        want_token = row.token if row is not None else ""
-        want_resource = row.resource_id if row is not None else None
-    if not live:
-        if resource_id:
-            _stop_quietly(feed, channel_id, resource_id)
-        return False
+        if row is None:
+            return False
+        live = row.stopped_at is None
+        want_token, want_resource = row.token, row.resource_id
     if not hmac.compare_digest(want_token.encode(), token.encode()):
+        return False
+    if not live:
+        if resource_id and want_resource in (None, resource_id):
+            _stop_quietly(feed, channel_id, resource_id)
         return False
     if want_resource is None:  # Drive's answer to the watch is not stored yet
         return True

@@ -326,8 +326,7 @@ def _open(
         external_recipients=[],
         comment="",
     )
-    if account_key:
-        fill_people(session, review)
+    why = fill_people(session, review) if account_key else ""
     if repo.add_review(session, review) is None:
         return None  # this revision has its review already
     audit.record(
@@ -340,21 +339,24 @@ def _open(
         revision=revision,
         account=account_key,
         state=review.state,
+        **({"pm": review.pm_email, "why": why} if why and review.pm_email else {}),
     )
     return review
 
 
-def fill_people(session: Session, review: ReviewRow) -> None:
-    """Copy the account's client, project, AM and PM onto the review."""
-    people = repo.account_people(session, review.account_key or "")
+def fill_people(session: Session, review: ReviewRow) -> str:
+    """Copy the client, project, AM and PM of the project the draft belongs to onto the
+    review; return why that PM, for the audit line."""
+    people = repo.account_people(session, review.account_key or "", review.name or "")
     if people is None:
-        return
+        return ""
     review.client_name, review.project_name = people.client_name, people.project_name
     review.am_email, review.am_name = people.am.email, people.am.name
     if people.pm is not None:
         review.pm_email, review.pm_name = people.pm.email, people.pm.name
         review.pm_timezone = people.pm.timezone or ""
         review.pm_country = people.pm.country or ""
+    return people.why
 
 
 def _guard(
@@ -428,14 +430,19 @@ def assign_unmatched(
             raise LookupError(f"no account {account_key}")
         review.state = rules.after_assign(review.state)
         review.account_key = account_key
-        fill_people(session, review)
+        why = fill_people(session, review)
         # An unmatched draft is not guarded (nobody to alert); a share outside made
         # meanwhile may never show in the feed again, so look at the last sighting now.
         seen = session.get(SeenFileRow, review.file_id)
         if seen is not None:
             _guard(session, review, seen.shared_with or [], clock(), allowed_domain)
         audit.record(
-            session, actor=actor, action="review.assigned", subject=review_id, account=account_key
+            session,
+            actor=actor,
+            action="review.assigned",
+            subject=review_id,
+            account=account_key,
+            **({"pm": review.pm_email, "why": why} if why and review.pm_email else {}),
         )
     queue_route(tasks, review_id)
     return review

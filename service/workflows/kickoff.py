@@ -7,6 +7,8 @@ database, so two workers never run the same step) and records the outcome.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -15,12 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.ports import Tasks
+from service.domain.access import EVERYWHERE, named_on
 from service.domain.model import Handover, Person, account_key
 from service.schema import FieldError, HandoverIn, InvalidHandover, validate_handover
 from service.store import handovers as repo
 from service.store.db import Database
 from service.workflows.context import StepContext, StepFailed
-from service.workflows.steps import STEP_NAMES, run_step
+from service.workflows.steps import ACCOUNT_STEPS, STEP_NAMES, run_step
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,26 @@ class Submitted:
     created: bool
 
 
+class KeyReused(ValueError):
+    """The idempotency key was used before, by this caller, with another body."""
+
+
+class NotAllowed(PermissionError):
+    """The actor's role may not make this change (a PM changed by Sales...)."""
+
+
+def scoped_key(idempotency_key: str, actor: str) -> str:
+    """Return the stored form of a caller's key: one caller's key never finds another's."""
+    digest = hashlib.sha256(f"{actor.lower()}\0{idempotency_key}".encode()).hexdigest()
+    return f"k:{digest}"
+
+
+def body_fingerprint(payload: dict[str, Any]) -> str:
+    """Return a fingerprint of a validated handover body (key order and spacing aside)."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def submit_handover(
     data: dict[str, Any],
     *,
@@ -42,31 +65,45 @@ def submit_handover(
     actor: str,
     db: Database,
     tasks: Tasks,
+    actor_role: str | None = None,
+    allowed_domain: str | None = None,
 ) -> Submitted:
     """Validate and store a handover with its steps, then queue the work.
 
-    The same idempotency key returns the first handover and changes nothing.
+    The same idempotency key (of the same actor) with the same body returns the first
+    handover and changes nothing; with another body it raises KeyReused. A handover for an
+    existing account by someone not on it (`actor_role` given and not Operations or admin)
+    is stored waiting for Operations before it touches the account (`confirm_account`).
+    `actor_role` None is a trusted caller (the CLI on the server).
     """
-    parsed, handover = validate_handover(data)
+    parsed, handover = validate_handover(data, allowed_domain=allowed_domain)
+    payload = parsed.model_dump(mode="json")
+    fingerprint = body_fingerprint(payload)
+    key = scoped_key(idempotency_key, actor) if idempotency_key else None
     with db.transaction() as session:
-        if idempotency_key and (found := repo.find_by_key(session, idempotency_key)):
-            return Submitted(found.id, created=False)
+        if key and (found := repo.find_by_key(session, key)):
+            return _same_body(found, fingerprint, idempotency_key or "")
         handover_id = uuid.uuid4().hex
+        account = account_key(handover.client)
+        pending = actor_role is not None and not _on_the_account(
+            session, account, actor, actor_role
+        )
         row = repo.add_handover(
             session,
             handover_id=handover_id,
-            idempotency_key=idempotency_key,
-            account_key=account_key(handover.client),
+            idempotency_key=key,
+            account_key=account,
             client_name=handover.client.name,
             project_name=handover.project.name,
-            payload=parsed.model_dump(mode="json"),
+            payload=payload,
             submitted_by=actor,
             step_names=STEP_NAMES,
         )
         if row is None:  # lost a race with the same key
-            found = repo.find_by_key(session, idempotency_key or "")
+            found = repo.find_by_key(session, key or "")
             assert found is not None
-            return Submitted(found.id, created=False)
+            return _same_body(found, fingerprint, idempotency_key or "")
+        row.idempotency_body = fingerprint
         repo.record(
             session,
             actor=actor,
@@ -75,9 +112,71 @@ def submit_handover(
             client=handover.client.name,
             project=handover.project.name,
         )
+        if pending:
+            row.account_pending_since = row.created_at
+            repo.record(
+                session,
+                actor="service",
+                action="handover.account_pending",
+                subject=handover_id,
+                client=handover.client.name,
+                note=f"Operations must confirm this project joins {handover.client.name}'s "
+                "account: it was submitted by someone not on the account",
+            )
     log.info("handover stored", extra={"handover_id": handover_id})
     queue_advance(tasks, handover_id)
     return Submitted(handover_id, created=True)
+
+
+def _same_body(found: Any, fingerprint: str, key: str) -> Submitted:
+    if found.idempotency_body not in (None, fingerprint):
+        raise KeyReused(
+            f"The Idempotency-Key {key[:40]!r} was already used for another handover: "
+            "send a new key for a new handover."
+        )
+    return Submitted(found.id, created=False)
+
+
+def _on_the_account(session: Any, account: str, actor: str, role: str) -> bool:
+    """Return whether the actor may add a project to the account without Operations: it is a
+    new account, or they are its AM, or a PM or Sales of one of its running projects."""
+    if role in EVERYWHERE:
+        return True
+    rows = [r for r in repo.account_handovers(session, account) if r.account_pending_since is None]
+    if not rows:
+        return not repo.account_exists(session, account)
+    me = actor.strip().lower()
+    for row in rows:
+        named = named_on(row.payload)
+        if me in named["account_manager"]:
+            return True
+        if row.cancelled_at is None and (me in named["project_manager"] or me in named["sales"]):
+            return True
+    return False
+
+
+def confirm_account(
+    handover_id: str, *, actor: str, db: Database, tasks: Tasks, clock: Clock
+) -> bool:
+    """Let a waiting handover join its account (Operations' choice): the account's folder
+    is shared and its syncs updated now. Return False if it was not waiting."""
+    with db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        if row is None:
+            raise LookupError(f"no handover {handover_id}")
+        if row.account_pending_since is None:
+            return False
+        row.account_pending_since = None
+        repo.reset_steps(session, handover_id, ACCOUNT_STEPS, now=clock())
+        repo.record(
+            session,
+            actor=actor,
+            action="handover.account_confirmed",
+            subject=handover_id,
+            client=row.client_name,
+        )
+    queue_advance(tasks, handover_id)
+    return True
 
 
 def queue_advance(tasks: Tasks, handover_id: str) -> None:
@@ -187,8 +286,21 @@ def _postpone(
     )
 
 
+def _pm_email(payload: dict[str, Any]) -> str:
+    pm = payload.get("project_manager")
+    return str(pm.get("email") or "").lower() if isinstance(pm, dict) else ""
+
+
 def assign_project_manager(
-    handover_id: str, pm: Person, *, actor: str, db: Database, tasks: Tasks, clock: Clock
+    handover_id: str,
+    pm: Person,
+    *,
+    actor: str,
+    db: Database,
+    tasks: Tasks,
+    clock: Clock,
+    actor_role: str | None = None,
+    allowed_domain: str | None = None,
 ) -> None:
     """Set or change the PM; the brief is written again into the same document."""
     with db.transaction() as session:
@@ -210,6 +322,8 @@ def assign_project_manager(
         tasks=tasks,
         clock=clock,
         action="handover.pm_assigned",
+        actor_role=actor_role,
+        allowed_domain=allowed_domain,
     )
 
 
@@ -222,19 +336,26 @@ def update_handover(
     tasks: Tasks,
     clock: Clock,
     action: str = "handover.changed",
+    actor_role: str | None = None,
+    allowed_domain: str | None = None,
 ) -> None:
     """Replace a handover's data; the brief, shares and the same meetings follow the change.
 
     Meetings keep the times already sent; only attendees change, and the account's syncs
-    are planned anew when the cadence changed. The client's account cannot change.
+    are planned anew when the cadence changed. The client's account cannot change. Only
+    Operations and admins (or a trusted caller, `actor_role` None) may set or change the
+    PM: NotAllowed otherwise.
     """
-    parsed, handover = validate_handover(data)
+    parsed, handover = validate_handover(data, allowed_domain=allowed_domain)
     with db.transaction() as session:
         row = repo.get_handover(session, handover_id)
         if row is None:
             raise LookupError(f"no handover {handover_id}")
         if row.cancelled_at is not None:
             raise InvalidHandover([FieldError("body", "this handover was cancelled")])
+        pm_changed = _pm_email(parsed.model_dump(mode="json")) != _pm_email(row.payload)
+        if pm_changed and actor_role is not None and actor_role not in EVERYWHERE:
+            raise NotAllowed("Only Operations may assign or change the Project Manager.")
         if account_key(handover.client) != row.account_key:
             raise InvalidHandover(
                 [

@@ -178,8 +178,14 @@ def _one_off(kind: MeetingKind) -> Callable[[str, Handover, StepContext, Databas
 
 
 def account_syncs(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
-    """Send (or update) the account's two sync series; earlier attendees stay invited."""
+    """Send (or update) the account's two sync series; earlier attendees stay invited.
+
+    Skipped while the handover waits for Operations to confirm it joins the account; the
+    confirmation runs this step again.
+    """
     with db.transaction() as session:
+        if repo.account_pending(session, handover_id):
+            return
         earlier = session.scalars(
             select(ArtifactRow)
             .join(HandoverRow, HandoverRow.id == ArtifactRow.handover_id)

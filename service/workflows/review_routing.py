@@ -22,6 +22,7 @@ from service.store import reviews as repo
 from service.store.db import Database
 from service.store.review_models import ReviewRow
 from service.workflows.contracts import fill_people
+from service.workflows.public_errors import public_error
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def _route(review: ReviewRow, *, db: Database, ctx: ReviewContext, clock: Clock)
     except Exception as exc:
         with db.transaction() as session:
             row = _row(session, review.id)
-            row.route_error, row.route_lease_until = f"{type(exc).__name__}: {exc}", None
+            row.route_error, row.route_lease_until = public_error(exc), None
         raise
     with db.transaction() as session:
         row = _row(session, review.id)
@@ -207,9 +208,16 @@ def _email(review: ReviewRow, template: str, what: str, ctx: ReviewContext) -> E
     )
 
 
+def slack_escape(text: str) -> str:
+    """Return text that Slack shows as written: `<!channel>` or `<@U1>` from a file name
+    would otherwise notify a whole channel or a person (Slack's three escapes)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _chat_text(review: ReviewRow, ctx: ReviewContext) -> str:
+    name, client, pm = (slack_escape(t) for t in (review.name, review.client_name, review.pm_name))
     return (
-        f"Contract draft {review.name} ({review.client_name}) is with {review.pm_name} for "
+        f"Contract draft {name} ({client}) is with {pm} for "
         f"review; it may go to the client from {_deadline_text(review, ctx)}. "
         f"{ctx.public_base_url}/reviews/{review.id}"
     )

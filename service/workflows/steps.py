@@ -21,11 +21,15 @@ from service.workflows import drive_steps
 from service.workflows.brief_template import template_brief
 from service.workflows.context import StepContext, StepFailed
 from service.workflows.meeting_steps import MEETING_STEP_FUNCTIONS, MEETING_STEPS
+from service.workflows.public_errors import public_error
 
 log = logging.getLogger(__name__)
 
 KICKOFF_STEPS: tuple[str, ...] = ("client_folder", "project_brief", "share_brief", "notify_team")
 STEP_NAMES: tuple[str, ...] = KICKOFF_STEPS + MEETING_STEPS
+# The steps that touch the account (its folder's sharing, its syncs): a handover waiting for
+# Operations to confirm it joins the account runs them again once confirmed.
+ACCOUNT_STEPS: tuple[str, ...] = ("share_brief", "account_syncs")
 
 
 Step = Callable[[str, Handover, StepContext, Database], None]
@@ -123,8 +127,15 @@ def share_plan(h: Handover) -> tuple[list[Grant], list[Grant]]:
 
 
 def share_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
-    """Share the client folder with the AM and PM, the brief with Sales and the team."""
+    """Share the client folder with the AM and PM, the brief with Sales and the team.
+
+    A handover waiting for Operations to confirm it joins the account shares only its brief
+    (with everyone it names): the account's folder stays as it was.
+    """
     folder_grants, brief_grants = share_plan(h)
+    with db.transaction() as session:
+        if repo.account_pending(session, handover_id):
+            brief_grants, folder_grants = folder_grants + brief_grants, []
     if isinstance(ctx.drive, SharesFiles):
         drive_steps.share_brief(
             handover_id,
@@ -142,7 +153,8 @@ def share_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
         if folder is None or brief is None:
             raise StepFailed("the folder or the brief is missing: run the earlier steps first")
         folder_id, brief_id = folder.external_id, brief.external_id
-    ctx.drive.share(folder_id, folder_grants, notify=ctx.share_notify)
+    if folder_grants:
+        ctx.drive.share(folder_id, folder_grants, notify=ctx.share_notify)
     if brief_grants:
         ctx.drive.share(brief_id, brief_grants, notify=ctx.share_notify)
 
@@ -214,4 +226,4 @@ def run_step(name: str, handover_id: str, h: Handover, *, ctx: StepContext, db: 
         log.exception("step %s raised", name, extra={"handover_id": handover_id, "step": name})
         # Errors of the outside world say whether a retry may help (GoogleError.retryable).
         transient = getattr(exc, "retryable", False) is True
-        raise StepFailed(f"{type(exc).__name__}: {exc}", transient=transient) from exc
+        raise StepFailed(public_error(exc), transient=transient) from exc

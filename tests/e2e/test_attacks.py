@@ -25,6 +25,9 @@ from tests.e2e.signin_support import (
 from tests.e2e.test_form_http import form_fields
 from tests.fakes.oidc import FakeGoogleSignIn, sign_in, start_login
 
+# A session's API call as the service's own pages make it: the role is what refuses it.
+SAME_ORIGIN = {"Origin": "http://localhost"}
+
 
 def signed_out(client: Any) -> bool:
     return bool(client.get("/").status_code == 302)
@@ -227,12 +230,18 @@ def test_people_acting_outside_their_role_are_refused(
         "sales decides (page)": sales.post(
             f"/reviews/{review_id}/decision", data={**decision, "csrf_token": token_of[sales]}
         ),
-        "sales decides (api)": sales.post(f"/api/reviews/{review_id}/decision", json=decision),
+        "sales decides (api)": sales.post(
+            f"/api/reviews/{review_id}/decision", json=decision, headers=SAME_ORIGIN
+        ),
         "other PM decides (page)": pia.post(
             f"/reviews/{review_id}/decision", data={**decision, "csrf_token": token_of[pia]}
         ),
-        "other PM decides (api)": pia.post(f"/api/reviews/{review_id}/decision", json=decision),
-        "AM decides": ada.post(f"/api/reviews/{review_id}/decision", json=decision),
+        "other PM decides (api)": pia.post(
+            f"/api/reviews/{review_id}/decision", json=decision, headers=SAME_ORIGIN
+        ),
+        "AM decides": ada.post(
+            f"/api/reviews/{review_id}/decision", json=decision, headers=SAME_ORIGIN
+        ),
         "AM assigns a PM": ada.post(
             f"/handovers/{handover_id}/project-manager",
             data={"name": "Ada Lane", "email": "ada@agency.example", "csrf_token": token_of[ada]},

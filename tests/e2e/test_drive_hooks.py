@@ -172,7 +172,9 @@ def test_forged_notifications_are_refused_and_change_nothing(hooked: Hooked, for
     assert channel.id in hooked.fake.drive.channels  # ours is left alone
 
 
-def test_a_channel_that_is_not_ours_is_stopped(hooked: Hooked) -> None:
+def test_forged_drive_notification_never_calls_google(hooked: Hooked) -> None:
+    """A post naming a channel unknown here (forged, or a stranger's channel) is refused
+    without a single call to Google: no channels.stop, no retries in the request."""
     # Opened at Drive but unknown here: a crash's leftover, or a copy of the service.
     stray = hooked.feed.watch(
         channel_id="stray-1",
@@ -181,10 +183,31 @@ def test_a_channel_that_is_not_ours_is_stopped(hooked: Hooked) -> None:
         start_token=hooked.feed.start_token(),
     )
     wait_until(lambda: statuses(hooked.fake, stray.id) == [403])
-    wait_until(lambda: "stray-1" not in hooked.fake.drive.channels)
-    hooked.fake.drive.add_file("after.pdf")
-    assert statuses(hooked.fake, stray.id) == [403]
+    calls_before = len(hooked.fake.requests)
+
+    forged = [
+        post(hooked, Channel_ID=f"forged-{i}", Channel_Token="x", Resource_ID=f"r-{i}")
+        for i in range(20)
+    ]
+
+    assert forged == [403] * 20
+    assert len(hooked.fake.requests) == calls_before
+    assert "stray-1" in hooked.fake.drive.channels  # not ours: not ours to stop
     assert hooked.tasks.queued == [] and hooked.rows() == []
+
+
+def test_a_channel_of_ours_stopped_since_is_stopped_at_drive(hooked: Hooked) -> None:
+    channel = hooked.open()
+    with hooked.services.db.transaction() as session:
+        repo.mark_stopped(session, channel.id, datetime.now(UTC))
+    headers = {"Channel_ID": channel.id, "Resource_ID": channel.resource_id}
+
+    assert post(hooked, **headers, Channel_Token="not-the-token") == 403
+    assert channel.id in hooked.fake.drive.channels  # a wrong token stops nothing
+    assert post(hooked, **headers, Channel_Token=channel.token) == 403
+
+    assert channel.id not in hooked.fake.drive.channels
+    assert hooked.tasks.queued == []
 
 
 def test_a_notification_before_drive_answered_the_watch_is_believed_by_its_token(

@@ -184,7 +184,9 @@ def test_quotes_in_a_client_name_stay_one_literal_in_drive_queries(
             data = example_handover()
             data["client"]["name"] = HOSTILE
             data["project"]["name"] = f"{project} \\' or '1'='1"
-            answer = app.test_client().post("/api/handovers", json=data)
+            answer = app.test_client().post(
+                "/api/handovers", json=data, headers={"Origin": "http://localhost"}
+            )
             assert answer.status_code == 202
             services.tasks.wait_idle(timeout=60)
             statuses.append(app.test_client().get(answer.headers["Location"]).get_json())

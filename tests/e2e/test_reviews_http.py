@@ -59,6 +59,7 @@ def test_the_api_lists_reviews_and_records_a_decision(live_server: LiveServer) -
     answer = requests.post(
         f"{live_server.url}/api/reviews/{review_id}/decision",
         json={"decision": "approved", "comment": "Fine to send."},
+        headers={"Origin": live_server.url},  # as the review page's script sends it
         timeout=10,
     )
 
@@ -72,17 +73,19 @@ def test_the_api_lists_reviews_and_records_a_decision(live_server: LiveServer) -
 def test_bad_decisions_answer_422_naming_the_field(live_server: LiveServer) -> None:
     review_id = a_review(live_server)
     url = f"{live_server.url}/api/reviews/{review_id}/decision"
+    web = requests.Session()
+    web.headers["Origin"] = live_server.url  # as the review page's script sends it
 
-    bad = requests.post(url, json={"decision": "yes please"}, timeout=10)
+    bad = web.post(url, json={"decision": "yes please"}, timeout=10)
     assert bad.status_code == 422
     assert [e["field"] for e in bad.json()["errors"]] == ["decision"]
-    no_comment = requests.post(url, json={"decision": "changes_requested"}, timeout=10)
+    no_comment = web.post(url, json={"decision": "changes_requested"}, timeout=10)
     assert no_comment.status_code == 422
     assert [e["field"] for e in no_comment.json()["errors"]] == ["comment"]
-    assert requests.post(url, data="decision=approved", timeout=10).status_code == 415
-    assert requests.post(url, json=["approved"], timeout=10).status_code == 400
+    assert web.post(url, data="decision=approved", timeout=10).status_code == 415
+    assert web.post(url, json=["approved"], timeout=10).status_code == 400
     missing = f"{live_server.url}/api/reviews/nope/decision"
-    assert requests.post(missing, json={"decision": "approved"}, timeout=10).status_code == 404
+    assert web.post(missing, json={"decision": "approved"}, timeout=10).status_code == 404
     state = requests.get(f"{live_server.url}/api/reviews/{review_id}", timeout=10).json()
     assert state["state"] == "open"
 

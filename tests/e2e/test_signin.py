@@ -167,7 +167,7 @@ def test_sign_in_settings_need_the_secret_and_the_domain() -> None:
             "GOOGLE_OAUTH_CLIENT_ID": "x",
             "GOOGLE_OAUTH_CLIENT_SECRET": "y",
             "ALLOWED_DOMAIN": "agency.example",
-            "SECRET_KEY": "k",
+            "SECRET_KEY": "k" * 32,
             "ROLES": "Ada@agency.example:account_manager, boss@agency.example:admin",
         }
     )
