@@ -16,12 +16,22 @@ from tests.e2e.signin_support import (
     OPS,
     SALES,
     app_fixture,  # noqa: F401 - the app fixture
-    client_as,
     csrf_of,
     google_fixture,  # noqa: F401 - the google fixture
     kickoff,
 )
+from tests.e2e.signin_support import (
+    client_as as signed_in_client,
+)
 from tests.fakes.oidc import FakeGoogleSignIn
+
+
+def client_as(app: Flask, fake: FakeGoogleSignIn, email: str) -> Any:
+    """Return a client signed in as this person whose API calls carry the service's Origin,
+    as the service's own pages send them (a cookie call without it is refused)."""
+    client = signed_in_client(app, fake, email)
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"
+    return client
 
 AM, PM = "ada@agency.example", "pat@agency.example"
 ACCOUNT = "acmecorp.example"

@@ -85,6 +85,7 @@ def test_the_agenda_is_made_one_business_day_before_on_the_local_backend(
     services = local_app.extensions["handover"]
     kickoff(local_app)
     pm = local_app.test_client()
+    pm.environ_base["HTTP_ORIGIN"] = "http://localhost"  # as the service's pages send it
     pm.post(f"/api/accounts/{ACCOUNT}/tasks",
             json={"title": "Send SOW", "owner_email": PM, "due_on": "2027-01-15"})  # fmt: skip
     occurrence = first_sync(local_app)
@@ -192,6 +193,7 @@ def test_the_executive_agenda_carries_what_the_am_marked_and_the_project_status(
     services = local_app.extensions["handover"]
     handover_id = kickoff(local_app)
     client = local_app.test_client()  # the local dev login: an admin
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"  # as the service's pages send it
     url = f"/api/accounts/{ACCOUNT}"
     opp = client.post(f"{url}/opportunities", json={"summary": "A second brand site"})
     client.post(f"{url}/opportunities", json={"summary": "Maybe hosting"})
