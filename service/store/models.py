@@ -68,6 +68,8 @@ class HandoverRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column()
+    # Waiting for Operations to assign the PM since then (None: it has one).
+    pm_needed_since: Mapped[datetime | None] = mapped_column(index=True)
 
     steps: Mapped[list[StepRow]] = relationship(
         back_populates="handover", order_by="StepRow.position", cascade="all, delete-orphan"

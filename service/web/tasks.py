@@ -25,6 +25,7 @@ appengine_bp = Blueprint("appengine", __name__, url_prefix="/_ah")
 # Jobs cron may start (cron.yaml): App Engine cron sends GET with X-Appengine-Cron: true.
 CRON_JOBS = frozenset(
     {"sync_drive", "renew_channels", "sweep", "review_reminders", "extend_syncs"}
+    | {"pm_reminders", "meeting_reminders", "follow_meetings"}
 )
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -7,6 +7,8 @@ database, so two workers never run the same step) and records the outcome.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -15,11 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.ports import Tasks
+from service.domain.changes import describe_changes
 from service.domain.model import Handover, Person, account_key
 from service.schema import FieldError, HandoverIn, InvalidHandover, validate_handover
 from service.store import handovers as repo
 from service.store.db import Database
 from service.workflows.context import StepContext, StepFailed
+from service.workflows.meeting_steps import MEETING_STEPS
 from service.workflows.steps import STEP_NAMES, run_step
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,8 @@ def submit_handover(
             found = repo.find_by_key(session, idempotency_key or "")
             assert found is not None
             return Submitted(found.id, created=False)
+        # The handbook: Operations assigns the PM first; the meetings wait for one.
+        row.pm_needed_since = row.created_at if handover.project_manager is None else None
         repo.record(
             session,
             actor=actor,
@@ -77,7 +83,14 @@ def submit_handover(
         )
     log.info("handover stored", extra={"handover_id": handover_id})
     queue_advance(tasks, handover_id)
+    if handover.project_manager is None:
+        queue_pm_needed(tasks, handover_id)
     return Submitted(handover_id, created=True)
+
+
+def queue_pm_needed(tasks: Tasks, handover_id: str) -> None:
+    """Ask the queue to tell Operations that this handover needs a PM."""
+    tasks.enqueue("pm_needed", {"handover_id": handover_id}, key=f"pm-needed-{handover_id}")
 
 
 def queue_advance(tasks: Tasks, handover_id: str) -> None:
@@ -110,6 +123,8 @@ def advance_handover(
                 return "done"
             if step.state == "failed":
                 return "failed"
+            if step.name in MEETING_STEPS and not row.payload.get("project_manager"):
+                return "waiting"  # for Operations to assign the PM: no meeting before
             if not repo.claim_step(session, step.id, now=clock(), lease=lease):
                 return "running"  # another worker holds it
             step_id, name, generation = step.id, step.name, step.generation
@@ -250,7 +265,28 @@ def update_handover(
         repo.reset_steps(session, handover_id, STEP_NAMES[1:], now=clock())
         changed = sorted(k for k in row.payload if row.payload.get(k) != before.get(k))
         repo.record(session, actor=actor, action=action, subject=handover_id, changed=changed)
+        newly_waiting = handover.project_manager is None and row.pm_needed_since is None
+        if handover.project_manager is None:
+            row.pm_needed_since = row.pm_needed_since or clock()
+        else:
+            row.pm_needed_since = None
+        told = change_notice(before, row.payload, actor=actor)
     queue_advance(tasks, handover_id)
+    if newly_waiting:
+        queue_pm_needed(tasks, handover_id)
+    if told is not None:
+        tasks.enqueue("tell_changes", {"handover_id": handover_id, **told}, key=told["key"])
+
+
+def change_notice(
+    before: dict[str, Any], after: dict[str, Any], *, actor: str
+) -> dict[str, str] | None:
+    """Return the payload of the job that tells people about a change (None: nothing to tell)."""
+    if describe_changes(before, after) == ([], [], []):
+        return None
+    text = json.dumps({"before": before, "after": after}, sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return {"before": json.dumps(before), "actor": actor, "key": f"changes-{digest}"}
 
 
 def cancel_handover(

@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integrations.ports import Attendee, Calendar, CalendarEvent
+from integrations.ports import Attendee, Calendar, CalendarEvent, Email, FreshMail
+from service.domain.business_days import zone
 from service.domain.model import Handover, account_key
 from service.domain.planning_model import SYNC_KINDS, MeetingKind
 from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import ArtifactRow, HandoverRow
-from service.workflows import meetings
+from service.workflows import meeting_states, meetings
 from service.workflows.context import StepContext, StepFailed
 
 MEETING_STEPS: tuple[str, ...] = (
@@ -93,6 +94,7 @@ def _event(
     ctx: StepContext,
     brief_url: str,
     extra: tuple[Attendee, ...] = (),
+    calendar: str = "",
 ) -> CalendarEvent:
     kind = meeting["kind"]
     description = ctx.renderer.invitation(
@@ -106,6 +108,7 @@ def _event(
     attendees = {a["email"].lower(): Attendee(a["email"], a["name"]) for a in meeting["attendees"]}
     for person in extra:
         attendees.setdefault(person.email.lower(), person)
+    organiser = str(meeting.get("organiser") or "")
     return CalendarEvent(
         id=event_id,
         summary=meeting["title"],
@@ -116,7 +119,49 @@ def _event(
         attendees=tuple(attendees.values()),
         recurrence=tuple(meeting["recurrence"]),
         properties={"handoverId": handover_id, "meetingKind": kind},
+        organizer=_organizer(organiser, h) if organiser else None,
+        calendar=calendar,
     )
+
+
+def _organizer(email: str, h: Handover) -> Attendee:
+    """Return the organiser with their name, as the handover names them."""
+    named = {p.email.lower(): p.name for p in h.internal_people()}
+    return Attendee(email, named.get(email.lower(), ""))
+
+
+def _account_sent(db: Database, handover_id: str, h: Handover, kind: str) -> bool:
+    """Return True when another handover of the account sent this series already."""
+    with db.transaction() as session:
+        found = session.scalar(
+            select(ArtifactRow.id)
+            .join(HandoverRow, HandoverRow.id == ArtifactRow.handover_id)
+            .where(
+                HandoverRow.account_key == account_key(h.client),
+                HandoverRow.id != handover_id,
+                ArtifactRow.kind == f"event:{kind}",
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
+def _held_in(db: Database, handover_id: str, h: Handover, kind: str) -> str:
+    """Return the calendar that holds the meeting's event already ("": none yet)."""
+    with db.transaction() as session:
+        query = (
+            select(ArtifactRow.data)
+            .join(HandoverRow, HandoverRow.id == ArtifactRow.handover_id)
+            .where(ArtifactRow.kind == f"event:{kind}")
+        )
+        if kind in {k.value for k in SYNC_KINDS}:
+            query = query.where(HandoverRow.account_key == account_key(h.client))
+        else:
+            query = query.where(HandoverRow.id == handover_id)
+        for data in session.scalars(query):
+            if data.get("calendar"):
+                return str(data["calendar"])
+    return ""
 
 
 def _send(
@@ -127,9 +172,22 @@ def _send(
     kind: str,
     extra: tuple[Attendee, ...] = (),
 ) -> None:
+    """Send the meeting's invitation, or, for a client meeting not confirmed, propose it."""
     assert ctx.calendar is not None
     plan, brief_url, _ = _stored_plan(db, handover_id)
     meeting = next(m for m in plan["meetings"] if m["kind"] == kind)
+    state = meeting_states.get(db, handover_id, kind)
+    with db.transaction() as session:
+        sent_before = repo.artifact(session, handover_id, f"event:{kind}") is not None
+    if (
+        kind in meeting_states.PROPOSED_KINDS
+        and not meeting_states.released(state)
+        and not sent_before
+        and not _account_sent(db, handover_id, h, kind)
+    ):
+        proposal = meeting_states.propose(db, handover_id, meeting, now=ctx.clock())
+        tell_organiser(handover_id, h, ctx, proposal, kind=kind, db=db)
+        return
     event = _event(
         meeting,
         event_id=meetings.meeting_event_id(handover_id, h, kind),
@@ -138,13 +196,15 @@ def _send(
         ctx=ctx,
         brief_url=brief_url,
         extra=extra,
+        calendar=_held_in(db, handover_id, h, kind),
     )
     ref = ctx.calendar.upsert_event(event)
+    held = replace(event, calendar=ref.calendar) if ref.calendar else event
     for moved in meeting.get("moved", ()):
         original = datetime.fromisoformat(moved["original_start"])
         ctx.calendar.upsert_event(
             replace(
-                event,
+                held,
                 id=f"{event.id}{original:%Y%m%d}",
                 start=datetime.fromisoformat(moved["start"]),
                 end=datetime.fromisoformat(moved["end"]),
@@ -161,12 +221,58 @@ def _send(
         "recurrence": meeting["recurrence"],
         "moved": meeting.get("moved", []),
         "meet_url": ref.meet_url,
+        "calendar": ref.calendar,
         **({"handled_until": meeting["handled_until"]} if "handled_until" in meeting else {}),
     }
     with db.transaction() as session:
         repo.put_artifact(
             session, handover_id, f"event:{kind}", external_id=ref.id, url=ref.url, data=data
         )
+    meeting_states.mark_sent(
+        db, handover_id, meeting, calendar=ref.calendar, fallback=ref.fallback
+    )
+
+
+def tell_organiser(
+    handover_id: str,
+    h: Handover,
+    ctx: StepContext,
+    proposal: dict[str, Any],
+    *,
+    kind: str,
+    db: Database | None = None,
+) -> None:
+    """Email the organiser of a proposed meeting once per proposed time: confirm or pick."""
+    organiser = str(proposal["organiser"])
+    zone_name = str(proposal["timezone"])
+    message = ctx.renderer.email(
+        "meeting_proposed",
+        meeting=kind.replace("_", " "),
+        client=h.client.name,
+        project=h.project.name,
+        slots=[when_text(s["start"], zone_name) for s in meeting_states.offered(proposal)],
+        page_url=f"{ctx.public_base_url}/handovers/{handover_id}",
+    )
+    key = f"meeting:{handover_id}:{kind}:proposed:{proposal['start']}"
+    email = Email(key, (organiser,), message.subject, message.text, message.html)
+    tried = list(proposal.get("told", []))
+    if db is not None and isinstance(ctx.mail, FreshMail) and key not in tried:
+        # Recorded before the send: a repeat looks for the message first (no second email).
+        meeting_states.put(db, handover_id, kind, {**proposal, "told": [*tried, key]})
+        ctx.mail.send_fresh(email)
+    else:
+        ctx.mail.send(email)
+
+
+def when_text(start: str, zone_name: str) -> str:
+    """Return a start time as people read it, in the meeting's zone."""
+    moment = datetime.fromisoformat(start).astimezone(zone(zone_name))
+    return f"{moment:%A %d %B %Y, %H:%M} ({zone_name})"
+
+
+def send_one(handover_id: str, h: Handover, ctx: StepContext, db: Database, kind: str) -> None:
+    """Send (or propose) one one-off meeting."""
+    _send(handover_id, h, ctx, db, kind)
 
 
 def _one_off(kind: MeetingKind) -> Callable[[str, Handover, StepContext, Database], None]:
@@ -207,19 +313,30 @@ MEETING_STEP_FUNCTIONS: dict[str, Callable[[str, Handover, StepContext, Database
 
 
 def cancel_meetings(handover_id: str, *, db: Database, calendar: Calendar) -> list[str]:
-    """Cancel a cancelled handover's meetings; the account's syncs only if nobody else has them."""
+    """Cancel a cancelled handover's meetings; the account's syncs only if nobody else has them.
+
+    A meeting only proposed was never sent: it is marked cancelled, nobody is told.
+    """
     with db.transaction() as session:
         row = session.get(HandoverRow, handover_id)
         if row is None or row.cancelled_at is None:
             return []
         events = {
-            a.kind.removeprefix("event:"): a.external_id
+            a.kind.removeprefix("event:"): (a.external_id, str(a.data.get("calendar") or ""))
             for a in session.scalars(
                 select(ArtifactRow).where(
                     ArtifactRow.handover_id == handover_id, ArtifactRow.kind.like("event:%")
                 )
             )
         }
+        states = [
+            a.kind.removeprefix("meeting:")
+            for a in session.scalars(
+                select(ArtifactRow).where(
+                    ArtifactRow.handover_id == handover_id, ArtifactRow.kind.like("meeting:%")
+                )
+            )
+        ]
         others = session.scalar(
             select(HandoverRow.id).where(
                 HandoverRow.account_key == row.account_key,
@@ -228,9 +345,15 @@ def cancel_meetings(handover_id: str, *, db: Database, calendar: Calendar) -> li
             )
         )
     cancelled = []
-    for kind, event_id in sorted(events.items()):
+    for kind, (event_id, held) in sorted(events.items()):
         if kind in {k.value for k in SYNC_KINDS} and others is not None:
             continue  # the account's series goes on for its other projects
-        calendar.cancel_event(event_id)
+        calendar.cancel_event(event_id, calendar=held)
         cancelled.append(kind)
+    for kind in states:
+        state = meeting_states.get(db, handover_id, kind) or {}
+        if kind in {k.value for k in SYNC_KINDS} and others is not None and kind in events:
+            continue
+        if state.get("state") != "cancelled":
+            meeting_states.put(db, handover_id, kind, {**state, "state": "cancelled"})
     return cancelled
