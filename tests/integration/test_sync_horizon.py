@@ -22,7 +22,7 @@ from service.jobs import run_job
 from service.store import handovers as repo
 from service.web.present import handover_json
 from service.workflows import kickoff
-from tests.conftest import confirm_client_meetings, Clock, app_on_the_fake, outbox_subjects
+from tests.conftest import Clock, app_on_the_fake, confirm_client_meetings, outbox_subjects
 from tests.fakes import FakeGoogle, Fault
 
 PLANNED = datetime(2026, 1, 12, 15, 0, tzinfo=UTC)
