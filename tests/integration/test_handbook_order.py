@@ -376,3 +376,36 @@ def test_a_sent_kickoff_overtaken_by_an_internal_meeting_is_flagged_and_emailed(
     assert "internal kickoff now comes after the client kickoff" in kickoff_meeting["note"]
     flagged = [p for s, p in sent_mail(app, fake) if s.startswith("The client kickoff for")]
     assert flagged == [{"pat@agency.example"}]
+
+
+def test_a_change_is_told_in_words_to_am_and_pm_and_to_who_came_and_went(
+    backend: tuple[Flask, FakeGoogle | None],
+) -> None:
+    app, fake = backend
+    services = app.extensions["handover"]
+    handover_id = submit(app, example_handover(today=NOW.date()))
+    changed = example_handover(today=NOW.date())
+    changed["delivery_team"] = [
+        {"name": "Dev One", "email": "dev1@agency.example", "role": "Engineer"},
+        {"name": "Nia Okafor", "email": "nia@agency.example", "role": "QA"},
+    ]  # Dee is taken off, Nia comes
+    changed["project"]["sync_cadence"] = "monthly"
+    for _ in range(2):  # the same change saved twice is told once
+        kickoff.update_handover(handover_id, changed, actor="olga@agency.example", db=services.db,
+                                tasks=services.tasks, clock=services.clock)  # fmt: skip
+        view(app, handover_id)
+    mail = sent_mail(app, fake)
+    summaries = [(s, p) for s, p in mail if s.startswith("Handover changed:")]
+    assert summaries == [
+        ("Handover changed: Acme Corp - Acme Corp Commerce Platform",
+         {"ada@agency.example", "pat@agency.example"})
+    ]  # fmt: skip
+    added = [p for s, p in mail if s.startswith("You are now on")]
+    removed = [p for s, p in mail if s.startswith("You are no longer on")]
+    assert added == [{"nia@agency.example"}] and removed == [{"dee@agency.example"}]
+    if fake is None:
+        body = next(
+            m for m in (p.read_text() for p in services.mail.messages()) if "Handover changed" in m
+        )
+        assert "Delivery team: added Nia Okafor" in body and "removed Dee Signer" in body
+        assert "Account sync cadence changed from fortnightly to monthly" in body
