@@ -219,8 +219,16 @@ class GoogleCalendar:
         The Meet link is "" while Google is still creating it; a later upsert reads it.
         """
         plan = event_body(event)
-        if event.calendar or event.organizer is None:
-            return self._upsert_in(event.calendar or SERVICE, plan)
+        if event.calendar:
+            # Held there already: read and patch it (no insert to be refused first).
+            try:
+                return replace(self._reconcile(plan, event.calendar), calendar=event.calendar)
+            except GoogleError as error:
+                if error.status not in GONE:
+                    raise
+            return self._upsert_in(event.calendar, plan)
+        if event.organizer is None:
+            return self._upsert_in(SERVICE, plan)
         organiser = event.organizer.email.lower()
         try:
             return self._upsert_in(organiser, plan)

@@ -66,6 +66,7 @@ def propose(
         "proposed_at": before["proposed_at"] if same else now.isoformat(),
         "reminded_at": before.get("reminded_at") if same else None,
         "told": before.get("told", []),
+        "mailed": before.get("mailed", []),
     }
     if data != before:
         put(db, handover_id, kind, data)

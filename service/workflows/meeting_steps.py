@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -9,7 +10,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integrations.ports import Attendee, Calendar, CalendarEvent, Email, FreshMail
+from integrations.ports import (
+    DOC_MIME,
+    Attendee,
+    Calendar,
+    CalendarEvent,
+    DriveIds,
+    Email,
+    FreshMail,
+)
 from service.domain.business_days import zone
 from service.domain.model import Handover, account_key
 from service.domain.planning_model import SYNC_KINDS, MeetingKind
@@ -44,6 +53,14 @@ def _account_plans(db: Database, handover_id: str, key: str) -> list[dict[str, A
         return [dict(r.data) for r in rows]
 
 
+def plan_step(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
+    """Plan the meetings, unless the work begun beside the kickoff did (waited for here)."""
+    from service.workflows import meetings_ahead
+
+    meetings_ahead.wait(handover_id)
+    plan_meetings(handover_id, h, ctx, db)
+
+
 def plan_meetings(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
     """Plan the five meetings (keeping times already sent) and store the plan."""
     if ctx.calendar is None:
@@ -76,13 +93,21 @@ def plan_meetings(handover_id: str, h: Handover, ctx: StepContext, db: Database)
         repo.put_artifact(session, handover_id, "plan", external_id="plan", data=data)
 
 
-def _stored_plan(db: Database, handover_id: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+def _stored_plan(
+    db: Database, handover_id: str, ctx: StepContext
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
     with db.transaction() as session:
         plan = repo.artifact(session, handover_id, "plan")
         brief = repo.artifact(session, handover_id, "brief")
+        planned = repo.artifact(session, handover_id, "planned_ids")
         if plan is None:
             raise StepFailed("the meetings are not planned yet: run plan_meetings first")
-        return dict(plan.data), brief.url if brief else "", dict(plan.data)
+        url = brief.url if brief else ""
+        reserved = planned.data.get("brief") if planned is not None else None
+        if not url and reserved and isinstance(ctx.drive, DriveIds):
+            # The brief is being written beside: its address is known from its reserved id.
+            url = ctx.drive.address(str(reserved), DOC_MIME)
+        return dict(plan.data), url, dict(plan.data)
 
 
 def _event(
@@ -132,6 +157,8 @@ def _organizer(email: str, h: Handover) -> Attendee:
 
 def _account_sent(db: Database, handover_id: str, h: Handover, kind: str) -> bool:
     """Return True when another handover of the account sent this series already."""
+    if kind not in {k.value for k in SYNC_KINDS}:
+        return False  # a one-off meeting belongs to its handover alone
     with db.transaction() as session:
         found = session.scalar(
             select(ArtifactRow.id)
@@ -174,7 +201,7 @@ def _send(
 ) -> None:
     """Send the meeting's invitation, or, for a client meeting not confirmed, propose it."""
     assert ctx.calendar is not None
-    plan, brief_url, _ = _stored_plan(db, handover_id)
+    plan, brief_url, _ = _stored_plan(db, handover_id, ctx)
     meeting = next(m for m in plan["meetings"] if m["kind"] == kind)
     state = meeting_states.get(db, handover_id, kind)
     with db.transaction() as session:
@@ -198,8 +225,21 @@ def _send(
         extra=extra,
         calendar=_held_in(db, handover_id, h, kind),
     )
+    sha = _digest(event, meeting.get("moved", []))
+    with db.transaction() as session:
+        recorded = repo.artifact(session, handover_id, f"event:{kind}")
+        done = recorded is not None and recorded.data.get("sha") == sha
+    if done and meeting_states.released(state):
+        return  # sent as it is now (beside the kickoff, or by a run that crashed after)
     ref = ctx.calendar.upsert_event(event)
-    held = replace(event, calendar=ref.calendar) if ref.calendar else event
+    # Moved occurrences go where their series is: known, or just made (then insert them
+    # straight away, in the service's calendar if the organiser's was refused).
+    if event.calendar:
+        held = event
+    elif ref.fallback:
+        held = replace(event, organizer=None)
+    else:
+        held = event
     for moved in meeting.get("moved", ()):
         original = datetime.fromisoformat(moved["original_start"])
         ctx.calendar.upsert_event(
@@ -222,6 +262,7 @@ def _send(
         "moved": meeting.get("moved", []),
         "meet_url": ref.meet_url,
         "calendar": ref.calendar,
+        "sha": sha,
         **({"handled_until": meeting["handled_until"]} if "handled_until" in meeting else {}),
     }
     with db.transaction() as session:
@@ -231,6 +272,14 @@ def _send(
     meeting_states.mark_sent(
         db, handover_id, meeting, calendar=ref.calendar, fallback=ref.fallback
     )
+
+
+def _digest(event: CalendarEvent, moved: Any) -> str:
+    """Return a fingerprint of what an invitation says (a retry with the same one calls nothing)."""
+    text = repr((event.id, event.summary, event.description, event.start.isoformat(),
+                 event.end.isoformat(), event.timezone, event.attendees, event.recurrence,
+                 sorted(event.properties.items()), event.organizer, moved))  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def tell_organiser(
@@ -254,14 +303,20 @@ def tell_organiser(
         page_url=f"{ctx.public_base_url}/handovers/{handover_id}",
     )
     key = f"meeting:{handover_id}:{kind}:proposed:{proposal['start']}"
+    if key in proposal.get("mailed", []):
+        return  # told already (beside the kickoff, or by an earlier run)
     email = Email(key, (organiser,), message.subject, message.text, message.html)
     tried = list(proposal.get("told", []))
     if db is not None and isinstance(ctx.mail, FreshMail) and key not in tried:
         # Recorded before the send: a repeat looks for the message first (no second email).
-        meeting_states.put(db, handover_id, kind, {**proposal, "told": [*tried, key]})
+        proposal = {**proposal, "told": [*tried, key]}
+        meeting_states.put(db, handover_id, kind, proposal)
         ctx.mail.send_fresh(email)
     else:
         ctx.mail.send(email)
+    if db is not None:
+        mailed = [*proposal.get("mailed", []), key]
+        meeting_states.put(db, handover_id, kind, {**proposal, "mailed": mailed})
 
 
 def when_text(start: str, zone_name: str) -> str:
@@ -285,6 +340,12 @@ def _one_off(kind: MeetingKind) -> Callable[[str, Handover, StepContext, Databas
 
 def account_syncs(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
     """Send (or update) the account's two sync series; earlier attendees stay invited."""
+    for kind in SYNC_KINDS:
+        send_sync(handover_id, h, ctx, db, kind.value)
+
+
+def send_sync(handover_id: str, h: Handover, ctx: StepContext, db: Database, kind: str) -> None:
+    """Send (or propose) one of the account's series, keeping everyone invited earlier."""
     with db.transaction() as session:
         earlier = session.scalars(
             select(ArtifactRow)
@@ -292,19 +353,15 @@ def account_syncs(handover_id: str, h: Handover, ctx: StepContext, db: Database)
             .where(
                 HandoverRow.account_key == account_key(h.client),
                 HandoverRow.id != handover_id,
-                ArtifactRow.kind.in_([f"event:{k.value}" for k in SYNC_KINDS]),
+                ArtifactRow.kind == f"event:{kind}",
             )
         )
-        previous = {(r.kind, e) for r in earlier for e in r.data.get("attendees", [])}
-    for kind in SYNC_KINDS:
-        extra = tuple(
-            Attendee(email) for k, email in sorted(previous) if k == f"event:{kind.value}"
-        )
-        _send(handover_id, h, ctx, db, kind.value, extra=extra)
+        previous = sorted({e for r in earlier for e in r.data.get("attendees", [])})
+    _send(handover_id, h, ctx, db, kind, extra=tuple(Attendee(email) for email in previous))
 
 
 MEETING_STEP_FUNCTIONS: dict[str, Callable[[str, Handover, StepContext, Database], None]] = {
-    "plan_meetings": plan_meetings,
+    "plan_meetings": plan_step,
     MeetingKind.SALES_HANDOVER.value: _one_off(MeetingKind.SALES_HANDOVER),
     MeetingKind.INTERNAL_KICKOFF.value: _one_off(MeetingKind.INTERNAL_KICKOFF),
     MeetingKind.CLIENT_KICKOFF.value: _one_off(MeetingKind.CLIENT_KICKOFF),

@@ -46,13 +46,13 @@ class DyingDrive(GoogleDrive):
 
 
 class DyingMail(GoogleMail):
-    """Dies right after Gmail sent the message, once."""
+    """Dies right after Gmail sent the team's kickoff email, once."""
 
     died = False
 
     def send_fresh(self, email: Email) -> str:
         sent = super().send_fresh(email)
-        if not DyingMail.died:
+        if not DyingMail.died and email.subject.startswith("Handover:"):
             DyingMail.died = True
             raise ProcessDied
         return sent
