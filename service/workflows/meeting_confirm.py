@@ -155,7 +155,7 @@ def send_meeting(handover_id: str, kind: str, *, db: Database, ctx: StepContext)
 
 def remind_organisers(*, db: Database, ctx: StepContext) -> list[tuple[str, str]]:
     """Remind each organiser of a proposal unconfirmed for one business day, once."""
-    from service.workflows.meeting_steps import when_text
+    from service.workflows.meeting_notice import when_text
 
     now = ctx.clock()
     kinds = [meeting_states.artifact_kind(k) for k in sorted(meeting_states.PROPOSED_KINDS)]

@@ -60,7 +60,7 @@ def follow_meetings(*, db: Database, ctx: StepContext) -> list[str]:
 def follow_one(handover_id: str, *, calendar: ReadsEvents, db: Database, ctx: StepContext) -> bool:
     """Follow one handover's internal meetings; True when its kickoff moved or was flagged."""
     from service.workflows.kickoff import load_handover
-    from service.workflows.meeting_steps import tell_organiser, when_text
+    from service.workflows.meeting_notice import tell_organiser, when_text
 
     with db.transaction() as session:
         row = repo.get_handover(session, handover_id)

@@ -409,3 +409,32 @@ def test_a_change_is_told_in_words_to_am_and_pm_and_to_who_came_and_went(
         )
         assert "Delivery team: added Nia Okafor" in body and "removed Dee Signer" in body
         assert "Account sync cadence changed from fortnightly to monthly" in body
+
+
+def test_on_google_the_meetings_go_beside_the_kickoff_and_each_call_is_made_once(
+    tmp_path: Path, database_url: str, fake_google: FakeGoogle
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url=database_url,
+        **on_the_fake(fake_google, google_impersonate="handover@agency.example"),
+    )
+    app = create_app(settings)
+    try:
+        app.extensions["handover"].clock = Clock(NOW)
+        handover_id = submit(app, example_handover(today=NOW.date()))
+        data = view(app, handover_id)
+        assert data["status"] == "done", data["steps"]
+        calls = [r.method_id for r in fake_google.requests if r.status]
+        moved = sum(len(e["moved"]) for e in data["artifacts"]["events"])
+        # The internal invitations, each inserted once; the meeting steps that ran after
+        # the kickoff found them sent as planned and called nothing (no get, no patch).
+        assert calls.count("calendar.events.insert") == 3 + moved
+        assert "calendar.events.get" not in calls and "calendar.events.patch" not in calls
+        assert calls.count("calendar.freebusy.query") == 1
+        asks = [s for s, _ in sent_mail(app, fake_google) if s.startswith("Please confirm")]
+        assert len(asks) == 2
+        # Planned before the kickoff's email went: the free/busy query came first.
+        assert calls.index("calendar.freebusy.query") < calls.index("gmail.users.messages.send")
+    finally:
+        close_app(app)
