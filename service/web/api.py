@@ -138,7 +138,7 @@ def confirm_meeting(handover_id: str, kind: str) -> tuple[Response, int]:
     from service.workflows.meeting_confirm import confirm_meeting as confirm
 
     s = _services()
-    guards.check(s.db, handover_id)
+    guards.may_confirm(s.db, handover_id, kind)
     body = _json_body() if request.get_data() else {}
     start = body.get("start")
     if start is not None and not isinstance(start, str):

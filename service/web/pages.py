@@ -278,7 +278,7 @@ def confirm_meeting(handover_id: str, kind: str) -> WerkzeugResponse:
     from service.workflows.meeting_confirm import NothingToConfirm, NotYours, confirm_meeting
 
     s = _services()
-    guards.check(s.db, handover_id)
+    guards.may_confirm(s.db, handover_id, kind)
     try:
         confirm_meeting(
             handover_id,
