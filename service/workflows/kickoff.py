@@ -321,7 +321,9 @@ def sweep(
 ) -> list[str]:
     """Queue again every handover whose steps were left pending or running by a crash."""
     with db.transaction() as session:
-        stuck = repo.handovers_needing_work(session, now=clock(), idle=idle)
+        stuck = repo.handovers_needing_work(
+            session, now=clock(), idle=idle, waiting_for_pm=MEETING_STEPS
+        )
     for handover_id in stuck:
         queue_advance(tasks, handover_id)
     if stuck:

@@ -161,7 +161,10 @@ def test_a_handover_without_pm_waits_for_operations_then_gets_everything(
     run_job(services, "pm_reminders", {})
     reminders = [p for s, p in sent_mail(app, fake) if s.startswith("Reminder: 1 handover")]
     assert reminders == [{OPS, OPS2}]
-    # The sweep does not start the meetings either.
+    # The sweep does not take waiting for stuck, nor start the meetings.
+    later = lambda: datetime.now(UTC) + timedelta(days=2)  # noqa: E731 - a clock
+    swept = kickoff.sweep(db=services.db, tasks=services.tasks, clock=later)
+    assert handover_id not in swept
     run_job(services, "sweep", {})
     assert view(app, handover_id)["meetings"] == []
 
