@@ -55,7 +55,8 @@ def plan_step(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> 
     """Plan the meetings, unless the work begun beside the kickoff did (waited for here)."""
     from service.workflows import meetings_ahead
 
-    meetings_ahead.wait(handover_id)
+    if meetings_ahead.wait(handover_id):
+        return  # planned beside the kickoff, from this same handover: nothing to redo
     plan_meetings(handover_id, h, ctx, db)
 
 

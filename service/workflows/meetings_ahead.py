@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _pools: dict[str, ThreadPoolExecutor] = {}
 _running: dict[str, Future[None]] = {}
+_planned: set[str] = set()  # handovers whose plan the helper stored in this process
 
 
 def _pool(name: str, workers: int) -> ThreadPoolExecutor:
@@ -62,12 +63,18 @@ def start(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None
         _running[handover_id] = pool.submit(work)
 
 
-def wait(handover_id: str) -> None:
-    """Wait for the meetings started beside the kickoff of this handover, if any."""
+def wait(handover_id: str) -> bool:
+    """Wait for the meetings started beside the kickoff of this handover, if any; return
+    True when they planned the meetings (from the handover as this run read it)."""
     with _lock:
         future = _running.pop(handover_id, None)
-    if future is not None:
-        future.result()
+    if future is None:
+        return False
+    future.result()
+    with _lock:
+        planned = handover_id in _planned
+        _planned.discard(handover_id)
+    return planned
 
 
 def _plan_and_send(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
@@ -75,6 +82,8 @@ def _plan_and_send(handover_id: str, h: Handover, ctx: StepContext, db: Database
     from service.workflows.meeting_steps import plan_meetings, send_one, send_sync
 
     plan_meetings(handover_id, h, ctx, db)
+    with _lock:
+        _planned.add(handover_id)
     sends: list[Callable[[], None]] = [
         _bind(send_one, handover_id, h, ctx, db, kind.value) for kind in ONE_OFF_KINDS
     ]
