@@ -441,3 +441,31 @@ def test_on_google_the_meetings_go_beside_the_kickoff_and_each_call_is_made_once
         assert calls.index("calendar.freebusy.query") < calls.index("gmail.users.messages.send")
     finally:
         close_app(app)
+
+
+def test_the_page_offers_the_times_and_confirms_the_one_picked(
+    backend: tuple[Flask, FakeGoogle | None],
+) -> None:
+    import re
+
+    app, fake = backend
+    client = app.test_client()  # the dev login: an admin, on loopback
+    handover_id = submit(app, example_handover(today=NOW.date()))
+    kickoff_meeting = next(
+        m for m in view(app, handover_id)["meetings"] if m["kind"] == "client_kickoff"
+    )
+    page = client.get(f"/handovers/{handover_id}").get_data(as_text=True)
+    assert "proposed: waiting for its organiser" in page and "Confirm and send" in page
+    for slot in kickoff_meeting["alternatives"]:
+        assert f'value="{slot["start"]}"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    chosen = kickoff_meeting["alternatives"][0]["start"]
+    answer = client.post(
+        f"/handovers/{handover_id}/meetings/client_kickoff/confirm",
+        data={"csrf_token": token.group(1), "start": chosen},
+    )
+    assert answer.status_code == 303
+    after = next(m for m in view(app, handover_id)["meetings"] if m["kind"] == "client_kickoff")
+    assert after["state"] == "sent" and after["start"] == chosen
+    assert CLIENT in invited(app, fake)
