@@ -1,5 +1,13 @@
 """Kickoff against the loopback Google: our steps next to a step-by-step baseline.
 
+Two tables: the four kickoff steps alone (below), and the WHOLE handover, meetings
+included (`ours, whole handover`): the kickoff steps, the free/busy query, the internal
+invitations from their organisers' calendars (sales handover, internal kickoff, Internal
+Account Sync and its moved occurrences) and the two client meetings proposed to their
+organisers (one email each; the client is invited only when they confirm), next to a
+step-by-step baseline that does the kickoff then the free/busy query and the five
+inserts one after another. The confirmation's own send is timed apart (`confirm`).
+
 Starts FakeGoogle in-process with 100 ms added to every request and runs, for a handover
 with 6 internal people (AM, PM, 1 Sales, 3 delivery team):
 
@@ -242,6 +250,91 @@ def ours(fake: FakeGoogle, spans: Spans, tmp: Path) -> list[Run]:
     return runs[1:]
 
 
+def ours_whole(fake: FakeGoogle, spans: Spans, tmp: Path) -> list[Run]:
+    """The whole handover, meetings included, through the service's own code."""
+    settings = Settings.from_env(
+        {
+            "WORKSPACE_BACKEND": "google",
+            "GOOGLE_API_ENDPOINT": fake.url,
+            "GOOGLE_AUTH": "anonymous",
+            "GOOGLE_IMPERSONATE": "handover@agency.example",
+            "DATABASE_URL": f"sqlite:///{tmp / 'whole.db'}",
+            "WORKSPACE_DIR": str(tmp / "workspace-whole"),
+        }
+    )
+    app = create_app(settings)
+    services = app.extensions["handover"]
+    deadline = time.monotonic() + 10
+    while not any(r.method_id == "drive.files.generateIds" and r.status for r in fake.requests):
+        if time.monotonic() > deadline:
+            raise SystemExit("the id pool was never filled")
+        time.sleep(0.01)
+    logging.getLogger("service.workflows.kickoff").setLevel(logging.ERROR)
+    warmup = handover()
+    warmup["client"] = {**warmup["client"], "name": "Warmup Two", "domain": "warmup2.example"}
+    runs = []
+    try:
+        for name, data in (
+            ("warm-up", warmup),
+            ("ours whole, new client", whole_handover("Whole Corp", "whole.example")),
+            ("ours whole, same client", whole_handover("Whole Corp", "whole.example", "App")),
+        ):
+            submitted = kickoff.submit_handover(
+                data, idempotency_key=None, actor="bench", db=services.db, tasks=NoQueue()
+            )
+            run = Run(name)
+            with measured(run, spans, fake):
+                status = kickoff.advance_handover(
+                    submitted.handover_id, db=services.db, ctx=services.steps,
+                    clock=services.clock,
+                )  # fmt: skip
+            if status != "done":
+                raise SystemExit(f"{name}: the handover ended {status}")
+            check_whole_done(services, submitted.handover_id)
+            runs.append(run)
+            if name == "ours whole, new client":
+                confirm = Run("confirm (client kickoff)")
+                with measured(confirm, spans, fake):
+                    confirm_kickoff(services, submitted.handover_id)
+                runs.append(confirm)
+    finally:
+        services.close()
+    return runs[1:]
+
+
+def whole_handover(client: str, domain: str, project: str | None = None) -> dict[str, Any]:
+    data = handover(project)
+    data["client"] = {**data["client"], "name": client, "domain": domain}
+    for contact in data["client_contacts"]:
+        contact["email"] = contact["email"].split("@")[0] + "@" + domain
+    return data
+
+
+def check_whole_done(services: Any, handover_id: str) -> None:
+    from service.workflows.meeting_states import get
+
+    check_kickoff_done(services, handover_id)
+    states = {
+        k: (get(services.db, handover_id, k) or {}).get("state")
+        for k in ("sales_handover", "internal_kickoff", "client_kickoff",
+                  "internal_account_sync", "executive_sponsor_sync")
+    }  # fmt: skip
+    wanted = {"sales_handover": "sent", "internal_kickoff": "sent", "client_kickoff": "proposed",
+              "internal_account_sync": "sent", "executive_sponsor_sync": "proposed"}  # fmt: skip
+    if states != wanted:
+        raise SystemExit(f"meetings not where they should be: {states}")
+
+
+def confirm_kickoff(services: Any, handover_id: str) -> None:
+    """The PM confirms the client kickoff; its invitation goes out from the PM's calendar."""
+    from service.workflows.meeting_confirm import confirm_meeting, send_meeting
+
+    confirm_meeting(handover_id, "client_kickoff", start=None, actor="pat@agency.example",
+                    role="project_manager", db=services.db, tasks=NoQueue(),
+                    now=services.clock())  # fmt: skip
+    send_meeting(handover_id, "client_kickoff", db=services.db, ctx=services.steps)
+
+
 def check_kickoff_done(services: Any, handover_id: str) -> None:
     with services.db.transaction() as session:
         row = repo.get_handover(session, handover_id)
@@ -268,6 +361,45 @@ def baseline(fake: FakeGoogle, spans: Spans) -> list[Run]:
             step_by_step(data, files, permissions, messages)
         runs.append(run)
     return runs
+
+
+def baseline_whole(fake: FakeGoogle, spans: Spans) -> list[Run]:
+    """The kickoff step by step, then free/busy and the five events one after another."""
+    drive = build_client("drive", "v3", endpoint=fake.url, credentials=None)
+    gmail = build_client("gmail", "v1", endpoint=fake.url, credentials=None)
+    calendar = build_client("calendar", "v3", endpoint=fake.url, credentials=None)
+    files, permissions, messages = drive.files(), drive.permissions(), gmail.users().messages()
+    run = Run("baseline whole, new client")
+    data = handover("Baseline Whole")
+    with measured(run, spans, fake):
+        step_by_step(data, files, permissions, messages)
+        meetings_step_by_step(data, calendar)
+    return [run]
+
+
+def meetings_step_by_step(data: dict[str, Any], calendar: Any) -> None:
+    """Ask free/busy, then insert the five events one by one, as a workflow tool runs."""
+    people = [data["account_manager"]["email"], data["project_manager"]["email"]]
+    people += [p["email"] for p in data["sales"] + data["delivery_team"]]
+    body = {"timeMin": "2026-12-07T00:00:00Z", "timeMax": "2027-01-06T00:00:00Z",
+            "items": [{"id": e} for e in people]}  # fmt: skip
+    execute(calendar.freebusy().query(body=body), policy=ONE_TRY)
+    for day, title in enumerate(("Sales handover", "Internal kickoff", "Client kickoff",
+                                 "Internal Account Sync", "Executive Sponsor Sync"), start=8):  # fmt: skip
+        event = {
+            "summary": title,
+            "start": {"dateTime": f"2026-12-{day:02}T10:00:00", "timeZone": "America/New_York"},
+            "end": {"dateTime": f"2026-12-{day:02}T11:00:00", "timeZone": "America/New_York"},
+            "attendees": [{"email": e} for e in people],
+            "conferenceData": {"createRequest": {"requestId": f"b-{day}-{time.time()}",
+                                                 "conferenceSolutionKey": {"type": "hangoutsMeet"}}},
+        }  # fmt: skip
+        if title.endswith("Sync"):
+            event["recurrence"] = ["RRULE:FREQ=WEEKLY;INTERVAL=2"]
+        request = calendar.events().insert(
+            calendarId="primary", body=event, conferenceDataVersion=1, sendUpdates="all"
+        )
+        execute(request, policy=ONE_TRY)
 
 
 # The baseline retries nothing, as a naive workflow tool; its calls go through execute.run.
@@ -336,6 +468,27 @@ def timeline(run: Run) -> str:
     return "\n".join(lines)
 
 
+def report_whole(runs: dict[str, Run], latency: float) -> None:
+    print(f"\nTHE WHOLE HANDOVER, meetings included ({latency * 1000:.0f} ms per request)\n")
+    head = f"{'run':28} {'HTTP requests':>13} {'API calls':>9} {'round trips':>11} {'wall':>8}"
+    print(head)
+    print("-" * len(head))
+    for run in runs.values():
+        print(
+            f"{run.name:28} {run.http_requests:13} {run.api_calls:9} {run.rounds:11}"
+            f" {run.wall * 1000:6.0f}ms"
+        )
+    mine, base = runs["ours whole, new client"], runs["baseline whole, new client"]
+    print(
+        f"\ngoal: the whole handover <= 1.0 s at 100 ms per call: new client "
+        f"{mine.wall:.2f} s, same client {runs['ours whole, same client'].wall:.2f} s "
+        f"(baseline {base.wall:.2f} s, x{base.wall / mine.wall:.2f})"
+    )
+    print("\nrequests by round (same round = in flight together):")
+    for run in runs.values():
+        print(timeline(run))
+
+
 def report(runs: dict[str, Run], latency: float) -> None:
     print(f"FakeGoogle, {latency * 1000:.0f} ms added per request; 6 internal people")
     print("kickoff steps only (client_folder, project_brief, share_brief, notify_team)\n")
@@ -378,9 +531,11 @@ def main() -> None:
         with FakeGoogle() as fake, tempfile.TemporaryDirectory(prefix="bench-google-") as tmp:
             fake.latency = args.latency
             runs = ours(fake, spans, Path(tmp)) + baseline(fake, spans)
+            whole = ours_whole(fake, spans, Path(tmp)) + baseline_whole(fake, spans)
     finally:
         spans.uninstall()
     report({r.name: r for r in runs}, args.latency)
+    report_whole({r.name: r for r in whole}, args.latency)
 
 
 if __name__ == "__main__":

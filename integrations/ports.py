@@ -234,6 +234,11 @@ class CalendarEvent:
     recurrence: tuple[str, ...] = ()
     properties: Mapping[str, str] = field(default_factory=dict)
     with_meet: bool = True
+    # Who sends the invitation (None: the service user). On Google the event is made in
+    # their calendar, locally they are the ORGANIZER.
+    organizer: Attendee | None = None
+    # The calendar that already holds this event ("" : none yet); it stays there.
+    calendar: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,6 +246,18 @@ class EventRef:
     id: str
     url: str
     meet_url: str = ""
+    calendar: str = ""  # whose calendar holds the event ("": the service user's)
+    fallback: str = ""  # why it is not in its organiser's calendar, in words ("": it is)
+
+
+@dataclass(frozen=True)
+class EventState:
+    """An event as it stands in the calendar now (people may have moved or cancelled it)."""
+
+    id: str
+    start: datetime
+    end: datetime
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)
@@ -256,12 +273,22 @@ class Calendar(Protocol):
         """Make the event, or bring the existing one with that id to this state."""
         ...
 
-    def cancel_event(self, event_id: str) -> None:
-        """Cancel the event and tell its attendees; a missing event is fine."""
+    def cancel_event(self, event_id: str, *, calendar: str = "") -> None:
+        """Cancel the event (in `calendar`, if it is known) and tell its attendees; a
+        missing event is fine."""
         ...
 
     def busy(self, emails: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Busy]]:
         """Return each person's busy intervals between start and end."""
+        ...
+
+
+@runtime_checkable
+class ReadsEvents(Protocol):
+    """A calendar that reads an event back as people left it (moved, cancelled)."""
+
+    def read_event(self, event_id: str, *, calendar: str = "") -> EventState | None:
+        """Return the event as it stands, or None when there is no such event."""
         ...
 
 
@@ -364,9 +391,11 @@ class DescribesOccurrences(Protocol):
     """A Calendar that changes what one occurrence of a series says, the rest unchanged."""
 
     def describe_occurrence(
-        self, event_id: str, original_start: datetime | None, description: str
+        self, event_id: str, original_start: datetime | None, description: str, *,
+        calendar: str = "",
     ) -> None:
         """Set the description of the occurrence of series `event_id` whose rule time is
         original_start; with original_start None, event_id is a single event (a moved
-        occurrence) and its description is set."""
+        occurrence) and its description is set. `calendar` is whose calendar holds the
+        series ("": the service user's)."""
         ...

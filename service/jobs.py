@@ -59,8 +59,49 @@ def run_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
         _run_account_job(services, job)
     elif job in REVIEW_JOBS:
         _run_review_job(services, job, payload)
+    elif job in MEETING_JOBS:
+        _run_meeting_job(services, job, payload)
     else:
         raise LookupError(f"unknown job {job!r}")
+
+
+# The handbook's order: PM first, meetings confirmed by their organiser, changes told.
+MEETING_JOBS = frozenset(
+    {
+        "pm_needed",
+        "pm_reminders",
+        "send_meeting",
+        "meeting_reminders",
+        "tell_changes",
+        "follow_meetings",
+    }
+)
+
+
+def _run_meeting_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
+    """Run a job of the PM-first and meeting flow (workflows/pm_first.py, meeting_confirm.py)."""
+    from service.workflows import change_notice, meeting_confirm, meeting_follow, pm_first
+
+    ctx, db = services.steps, services.db
+    if job == "pm_needed":
+        pm_first.tell_operations(payload["handover_id"], db=db, ctx=ctx)
+    elif job == "pm_reminders":
+        pm_first.remind_operations(db=db, ctx=ctx)
+    elif job == "send_meeting":
+        meeting_confirm.send_meeting(payload["handover_id"], payload["kind"], db=db, ctx=ctx)
+    elif job == "meeting_reminders":
+        meeting_confirm.remind_organisers(db=db, ctx=ctx)
+    elif job == "tell_changes":
+        change_notice.tell_changes(
+            payload["handover_id"],
+            before=payload["before"],
+            actor=payload["actor"],
+            key=payload["key"],
+            db=db,
+            ctx=ctx,
+        )
+    else:
+        meeting_follow.follow_meetings(db=db, ctx=ctx)
 
 
 REVIEW_JOBS = frozenset({"sync_drive", "route_review", "review_reminders"})
@@ -108,4 +149,5 @@ JOBS = (
     frozenset({"advance_handover", "sweep", "renew_channels", "cancel_meetings", "extend_syncs"})
     | REVIEW_JOBS
     | ACCOUNT_JOBS
+    | MEETING_JOBS
 )

@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from service.domain.guidelines import guidelines
 from service.domain.model import ContactRole, Handover
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -56,7 +57,7 @@ class Renderer:
             if handover.contacts_with(role)
         ]
         return self._html.get_template("documents/project_brief/brief.html").render(
-            h=handover, contact_groups=groups, links=links
+            h=handover, contact_groups=groups, links=links, guidelines=guidelines(handover)
         )
 
     def invitation(self, kind: str, **context: Any) -> str:
@@ -110,6 +111,16 @@ def handover_fields(
     }
     for role in ContactRole:
         fields[f"contacts.{role.value}"] = ", ".join(c.name for c in h.contacts_with(role))
+    # The six Guidelines of Success: an unanswered one says whom to ask, never "".
+    for guideline in guidelines(h):
+        fields[f"guidelines.{guideline.key}"] = guideline.as_text()
+        if guideline.key in {"why_bought", "problem_and_goals", "success_definition",
+                             "roadblocks"} and not fields[f"success.{guideline.key}"]:  # fmt: skip
+            fields[f"success.{guideline.key}"] = guideline.unknown
+    if not fields["contacts.buyer"]:
+        fields["contacts.buyer"] = fields["guidelines.buyer"]
+    if not fields["influencers_notes"]:
+        fields["influencers_notes"] = fields["guidelines.influencers"]
     for name, url in (links or {}).items():
         fields[f"links.{name}"] = url
     return fields

@@ -168,9 +168,10 @@ class ProjectIn(_Strict):
 
 
 class SuccessIn(_Strict):
-    why_bought: RequiredText
-    problem_and_goals: RequiredText
-    success_definition: RequiredText
+    # Sales may not know yet: the brief then says "Not known yet", naming whom to ask.
+    why_bought: Text = ""
+    problem_and_goals: Text = ""
+    success_definition: Text = ""
     roadblocks: Text = ""
 
 

@@ -201,3 +201,36 @@ def outbox_subjects(services: Any, prefix: str = "") -> list[str]:
     messages = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in services.mail.messages()]
     subjects = [" ".join(str(m["Subject"]).split()) for m in messages]
     return sorted(s for s in subjects if s.startswith(prefix))
+
+
+def confirm_client_meetings(services: Any, handover_id: str) -> list[str]:
+    """Confirm the handover's proposed client meetings as Operations would; run the sends.
+
+    Returns the kinds confirmed. The sends run through the queue (wait for it idle) or, with
+    a queue that runs nothing, here.
+    """
+    from service.jobs import run_job
+    from service.workflows.meeting_confirm import confirm_meeting
+    from service.workflows.meeting_states import PROPOSED_KINDS, get
+
+    confirmed = []
+    for kind in sorted(PROPOSED_KINDS):
+        state = get(services.db, handover_id, kind)
+        if state is None or state.get("state") != "proposed":
+            continue
+        confirm_meeting(
+            handover_id,
+            kind,
+            start=None,
+            actor="ops@agency.example",
+            role="operations",
+            db=services.db,
+            tasks=services.tasks,
+            now=services.clock(),
+        )
+        if not hasattr(services.tasks, "wait_idle"):
+            run_job(services, "send_meeting", {"handover_id": handover_id, "kind": kind})
+        confirmed.append(kind)
+    if hasattr(services.tasks, "wait_idle"):
+        services.tasks.wait_idle(timeout=60)
+    return confirmed

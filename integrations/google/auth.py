@@ -88,6 +88,15 @@ def _delegated_via_iam(source: Any, subject: str, scopes: Sequence[str]) -> Any:
     )
 
 
+def delegated(credentials: Any, subject: str) -> Any:
+    """Return the same credentials acting as another Workspace user (None stays None)."""
+    if credentials is None:
+        return None  # anonymous, against a fake: the calendar id says whose calendar it is
+    if not hasattr(credentials, "with_subject"):
+        raise ValueError("these credentials cannot act as another user (domain-wide delegation)")
+    return credentials.with_subject(subject)
+
+
 Builder = Callable[..., Any]
 
 
@@ -109,6 +118,20 @@ class Clients:
         self._local = threading.local()
         self._all: list[Any] = []  # every thread's clients, so close() reaches them all
         self._lock = threading.Lock()
+
+    def for_subject(self, subject: str) -> Clients:
+        """Return the clients acting as this Workspace user, made once per user."""
+        with self._lock:
+            made: dict[str, Clients] = self.__dict__.setdefault("_subjects", {})
+            found = made.get(subject.lower())
+            if found is None:
+                found = made[subject.lower()] = Clients(
+                    credentials=delegated(self.credentials, subject),
+                    endpoint=self.endpoint,
+                    timeout=self.timeout,
+                    build=self._build,
+                )
+            return found
 
     def get(self, api: str, version: str) -> Any:
         """Return this thread's client for the API, building it on first use."""
@@ -138,9 +161,12 @@ class Clients:
         """Close every client's connections (httplib2 keeps sockets open until told)."""
         with self._lock:
             clients, self._all = self._all, []
+            subjects = list(self.__dict__.get("_subjects", {}).values())
         self._local = threading.local()
         for client in clients:
             client.close()
+        for other in subjects:
+            other.close()
 
     def _make(self, api: str, version: str) -> Any:
         build = self._build

@@ -12,20 +12,30 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.google.auth import Clients
-from integrations.google.errors import Conflict, GoogleError
+from integrations.google.errors import (
+    Conflict,
+    GoogleError,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from integrations.google.execute import RetryPolicy, run, run_batch
-from integrations.ports import Busy, CalendarEvent, EventRef
+from integrations.ports import Busy, CalendarEvent, EventRef, EventState
 
 log = logging.getLogger("integrations.google")
 
 EVENT_ID = re.compile(r"[a-v0-9]{5,1024}")
 FREEBUSY_MAX = 50  # calendars per freebusy.query (Google's calendarExpansionMax)
 GONE = (404, 410)  # 410: deleted already
+SERVICE = "primary"  # the service user's own calendar
+# Acting as the organiser was refused (delegation not allowed for them, no calendar).
+REFUSED = (Unauthenticated, PermissionDenied, NotFound)
 
 
 def check_event_id(event_id: str) -> str:
@@ -92,9 +102,15 @@ def meet_url(item: Mapping[str, Any]) -> str:
     return ""
 
 
-def to_ref(item: Mapping[str, Any]) -> EventRef:
+def to_ref(item: Mapping[str, Any], calendar: str = SERVICE, fallback: str = "") -> EventRef:
     """Return our EventRef for a Calendar v3 event resource."""
-    return EventRef(id=str(item["id"]), url=str(item.get("htmlLink", "")), meet_url=meet_url(item))
+    return EventRef(
+        id=str(item["id"]),
+        url=str(item.get("htmlLink", "")),
+        meet_url=meet_url(item),
+        calendar=calendar,
+        fallback=fallback,
+    )
 
 
 def changes(existing: Mapping[str, Any], plan: Mapping[str, Any]) -> dict[str, Any]:
@@ -197,13 +213,49 @@ class GoogleCalendar:
     def upsert_event(self, event: CalendarEvent) -> EventRef:
         """Make the event, or bring the existing one with that id to this state.
 
+        A new event is made in its organiser's calendar, acting as them (domain-wide
+        delegation); if Google refuses that, in the service user's, and the ref says why.
+        An event stays in the calendar that holds it (`event.calendar`): never a second.
         The Meet link is "" while Google is still creating it; a later upsert reads it.
         """
         plan = event_body(event)
+        if event.calendar:
+            # Held there already: read and patch it (no insert to be refused first).
+            try:
+                return replace(self._reconcile(plan, event.calendar), calendar=event.calendar)
+            except GoogleError as error:
+                if error.status not in GONE:
+                    raise
+            return self._upsert_in(event.calendar, plan)
+        if event.organizer is None:
+            return self._upsert_in(SERVICE, plan)
+        organiser = event.organizer.email.lower()
         try:
-            return to_ref(self._run(self._insert(plan)))
-        except Conflict:
-            return self._reconcile(plan)
+            return self._upsert_in(organiser, plan)
+        except REFUSED as refused:
+            log.warning("acting as %s refused, the service user sends: %s", organiser, refused)
+            why = (
+                f"sent from the service's calendar: Google did not let the service act as "
+                f"{organiser} (ask the Workspace admin to allow domain-wide delegation for them)"
+            )
+            ref = self._upsert_in(SERVICE, plan)
+            return EventRef(ref.id, ref.url, ref.meet_url, calendar=SERVICE, fallback=why)
+
+    def read_event(self, event_id: str, *, calendar: str = "") -> EventState | None:
+        """Return the event as it stands in its calendar (moved or cancelled by a person)."""
+        where = calendar or SERVICE
+        request = self._events_of(where).get(calendarId=where, eventId=check_event_id(event_id))
+        try:
+            item = self._run(request)
+        except GoogleError as error:
+            if error.status in GONE:
+                return None
+            raise
+        zone = item.get("start", {}).get("timeZone")
+        tzinfo = ZoneInfo(zone) if zone else None
+        start = _instant(item["start"]["dateTime"], tzinfo)
+        end = _instant(item["end"]["dateTime"], tzinfo)
+        return EventState(event_id, start, end, cancelled=item.get("status") == "cancelled")
 
     def upsert_events(self, events: Sequence[CalendarEvent]) -> list[EventRef]:
         """Upsert several events with one batch of inserts; answer their refs in order."""
@@ -224,10 +276,12 @@ class GoogleCalendar:
             raise failure  # the others are in place; a retry of the whole list is safe
         return refs
 
-    def cancel_event(self, event_id: str) -> None:
-        """Cancel the event and tell its attendees; a missing event is fine."""
-        request = self._events().delete(
-            calendarId=self._calendar_id,
+    def cancel_event(self, event_id: str, *, calendar: str = "") -> None:
+        """Cancel the event (in the calendar that holds it) and tell its attendees; a
+        missing event is fine."""
+        where = calendar or self._calendar_id
+        request = self._events_of(where).delete(
+            calendarId=where,
             eventId=check_event_id(event_id),
             sendUpdates=self._send_updates,
         )
@@ -262,7 +316,8 @@ class GoogleCalendar:
         return {email: list(found[email.strip().lower()]) for email in emails}
 
     def describe_occurrence(
-        self, event_id: str, original_start: datetime | None, description: str
+        self, event_id: str, original_start: datetime | None, description: str, *,
+        calendar: str = "",
     ) -> None:
         """Set one occurrence's description: a series' instance is patched under Google's
         instance id `<series id>_<rule start, UTC, YYYYMMDDTHHMMSSZ>` (which makes it an
@@ -271,8 +326,9 @@ class GoogleCalendar:
         if original_start is not None:
             stamp = _utc(original_start, "original_start").replace("-", "").replace(":", "")
             target = f"{target}_{stamp}"
-        request = self._events().patch(
-            calendarId=self._calendar_id,
+        where = calendar or self._calendar_id  # the organiser's calendar holds the series
+        request = self._events_of(where).patch(
+            calendarId=where,
             eventId=target,
             body={"description": description},
             sendUpdates="none",
@@ -287,28 +343,44 @@ class GoogleCalendar:
     def _events(self) -> Any:
         return self._clients.collection("calendar", "v3", "events")
 
+    def _events_of(self, calendar: str) -> Any:
+        """Return the events collection acting as the owner of `calendar`."""
+        if calendar in (SERVICE, self._calendar_id):
+            return self._events()
+        return self._clients.for_subject(calendar).collection("calendar", "v3", "events")
+
+    def _upsert_in(self, calendar: str, plan: Mapping[str, Any]) -> EventRef:
+        """Insert the event into `calendar` acting as its owner; on 409 bring it to the plan."""
+        try:
+            return to_ref(self._run(self._insert(plan, calendar)), calendar)
+        except Conflict:
+            return replace(self._reconcile(plan, calendar), calendar=calendar)
+
     def _freebusy(self) -> Any:
         return self._clients.collection("calendar", "v3", "freebusy")
 
     def _run(self, request: Any) -> Any:
         return run(request, policy=self._policy)
 
-    def _insert(self, plan: Mapping[str, Any]) -> Any:
-        return self._events().insert(
-            calendarId=self._calendar_id,
+    def _insert(self, plan: Mapping[str, Any], calendar: str = "") -> Any:
+        where = calendar or self._calendar_id
+        return self._events_of(where).insert(
+            calendarId=where,
             body=dict(plan),
             conferenceDataVersion=1,
             sendUpdates=self._send_updates,
         )
 
-    def _reconcile(self, plan: Mapping[str, Any]) -> EventRef:
+    def _reconcile(self, plan: Mapping[str, Any], calendar: str = "") -> EventRef:
         """Patch the existing event with the plan's id to the plan, if anything differs."""
-        existing = self._run(self._events().get(calendarId=self._calendar_id, eventId=plan["id"]))
+        where = calendar or self._calendar_id
+        events = self._events_of(where)
+        existing = self._run(events.get(calendarId=where, eventId=plan["id"]))
         patch = changes(existing, plan)
         if not patch:
             return to_ref(existing)
-        request = self._events().patch(
-            calendarId=self._calendar_id,
+        request = events.patch(
+            calendarId=where,
             eventId=plan["id"],
             body=patch,
             conferenceDataVersion=1,

@@ -27,7 +27,15 @@ from icalendar import Calendar as VCalendar
 from icalendar import Event
 
 from integrations.local import ics
-from integrations.ports import Attachment, Busy, CalendarEvent, Email, EventRef, Mail
+from integrations.ports import (
+    Attachment,
+    Busy,
+    CalendarEvent,
+    Email,
+    EventRef,
+    EventState,
+    Mail,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +79,10 @@ class LocalCalendar:
         if event.end <= event.start:
             raise ValueError(f"event {event.id} ends before it starts")
         url = self._page_url(event)
-        wanted = ics.fingerprint(event, self.organizer_email)
+        # The person the handbook names sends it (the ORGANIZER); else the service.
+        organizer = event.organizer.email if event.organizer else self.organizer_email
+        name = (event.organizer.name if event.organizer else "") or "Handover service"
+        wanted = ics.fingerprint(event, organizer)
         with self._locked(event.id):
             old = self._read(event.id)
             if (
@@ -79,10 +90,15 @@ class LocalCalendar:
                 and str(old.get(ics.FINGERPRINT, "")) == wanted
                 and ics.status(old) == "CONFIRMED"
             ):
-                return EventRef(event.id, url)
+                return EventRef(event.id, url, calendar=organizer)
             sequence = 0 if old is None else old.sequence + 1
             vevent = ics.build_vevent(
-                event, organizer=self.organizer_email, sequence=sequence, stamp=_now(), url=url
+                event,
+                organizer=organizer,
+                organizer_name=name,
+                sequence=sequence,
+                stamp=_now(),
+                url=url,
             )
             data = ics.invitation(vevent, "REQUEST")
             self._register(a.email for a in ics.attendees(vevent))
@@ -93,10 +109,11 @@ class LocalCalendar:
                 self._tell_removed(old, vevent)
             kept = self._overrides(event.id) if event.recurrence else []
             self._write(event.id, ics.stored(vevent, kept) if kept else data)
-        return EventRef(event.id, url)
+        return EventRef(event.id, url, calendar=organizer)
 
     def describe_occurrence(
-        self, event_id: str, original_start: datetime | None, description: str
+        self, event_id: str, original_start: datetime | None, description: str, *,
+        calendar: str = "",
     ) -> None:
         """Set one occurrence's description: a RECURRENCE-ID override in the series' file
         (subscribed feeds show it), or a single event's DESCRIPTION. Nobody is mailed."""
@@ -113,7 +130,16 @@ class LocalCalendar:
             added = ics.override(master, moment, description)
             self._write(event_id, ics.stored(master, [*kept, added]))
 
-    def cancel_event(self, event_id: str) -> None:
+    def read_event(self, event_id: str, *, calendar: str = "") -> EventState | None:
+        """Return the event as its file stands now (a person may have moved or cancelled it)."""
+        ics.check_event_id(event_id)
+        vevent = self._read(event_id)
+        if vevent is None:
+            return None
+        start, end = vevent.decoded("DTSTART"), vevent.decoded("DTEND")
+        return EventState(event_id, start, end, cancelled=ics.status(vevent) == "CANCELLED")
+
+    def cancel_event(self, event_id: str, *, calendar: str = "") -> None:
         """Mark the event cancelled and mail its attendees; a missing one is fine."""
         ics.check_event_id(event_id)
         with self._locked(event_id):
@@ -177,7 +203,7 @@ class LocalCalendar:
         method = "CANCEL" if kind == "cancel" else "REQUEST"
         uid = str(vevent["UID"]).removesuffix("@handover")
         people = ics.attendees(vevent)
-        text, html = _bodies(vevent, _LEADS[kind], self.organizer_email)
+        text, html = _bodies(vevent, _LEADS[kind], ics.organizer_email(vevent))
         return Email(
             key=f"calendar:{uid}:{vevent.sequence}{key_suffix}",
             to=tuple(a.email for a in people),

@@ -53,7 +53,13 @@ def fingerprint(event: CalendarEvent, organizer: str) -> str:
 
 
 def build_vevent(
-    event: CalendarEvent, *, organizer: str, sequence: int, stamp: datetime, url: str
+    event: CalendarEvent,
+    *,
+    organizer: str,
+    sequence: int,
+    stamp: datetime,
+    url: str,
+    organizer_name: str = "Handover service",
 ) -> Event:
     """Return the VEVENT of a confirmed meeting."""
     zone = ZoneInfo(event.timezone)
@@ -66,7 +72,7 @@ def build_vevent(
     vevent.add("SUMMARY", event.summary)
     if event.description:
         vevent.add("DESCRIPTION", event.description)
-    vevent.add("ORGANIZER", _address(organizer, "Handover service"))
+    vevent.add("ORGANIZER", _address(organizer, organizer_name))
     for person in _unique(event):
         address = _address(person.email, person.name)
         address.params["ROLE"] = "OPT-PARTICIPANT" if person.optional else "REQ-PARTICIPANT"

@@ -145,6 +145,19 @@ def _meeting(
     )
 
 
+def _alternatives(
+    rules: SlotRules, start: datetime, length: timedelta, tz: str, horizon: int, count: int = 2
+) -> tuple[tuple[datetime, datetime], ...]:
+    """Return the next `count` slots after `start`, each on a later day (in the zone `tz`)."""
+    out: list[tuple[datetime, datetime]] = []
+    for _ in range(count):
+        day = start.astimezone(zone(tz)).date() + timedelta(days=1)
+        lower = localize(datetime.combine(day, time()), tz)
+        start, _cost = best_slot(rules, lower, lower + timedelta(days=horizon), length)
+        out.append((start, start + length))
+    return tuple(out)
+
+
 def _plan_warnings(request: PlanRequest) -> list[str]:
     """Return the warnings about missing people."""
     out = []
@@ -266,7 +279,11 @@ def plan_meetings(request: PlanRequest) -> Plan:
         start, _ = best_slot(rules, lower, lower + horizon, length)
         busy_notes[kind] = _busy_warning(rules, start, start + length, request.horizon_days)
         spec = SeriesSpec(start, start + length, meeting_zone(kind, request), ())
-        meetings.append(_meeting(kind, request, spec))
+        meeting = _meeting(kind, request, spec)
+        if kind in CLIENT_KINDS:
+            offered = _alternatives(rules, start, length, spec.timezone, request.horizon_days)
+            meeting = replace(meeting, alternatives=offered)
+        meetings.append(meeting)
         for person in expected_attendees(kind, request):
             busy.setdefault(person.key, []).append((start, start + length))
         lower = start + length
@@ -348,3 +365,20 @@ def request_from_handover(
         horizon_days=horizon_days,
         existing_sync_series=existing_sync_series,
     )
+
+
+def next_kickoff(
+    request: PlanRequest, after: datetime
+) -> tuple[datetime, datetime, tuple[tuple[datetime, datetime], ...]]:
+    """Return the client kickoff's earliest slot after `after` (the internal meetings as
+    they really are now), with its alternatives: the same rules as the first plan."""
+    kind = MeetingKind.CLIENT_KICKOFF
+    busy: BusyLists = {}
+    for interval in request.busy:
+        busy.setdefault(interval.email.strip().lower(), []).append((interval.start, interval.end))
+    rules = slot_rules(kind, request, busy)
+    length = request.durations.of(kind)
+    lower = max(after, request.earliest)
+    start, _ = best_slot(rules, lower, lower + timedelta(days=request.horizon_days), length)
+    offered = _alternatives(rules, start, length, meeting_zone(kind, request), request.horizon_days)
+    return start, start + length, offered

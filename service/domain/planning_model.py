@@ -137,6 +137,8 @@ class PlannedMeeting:
     warnings: tuple[str, ...] = ()
     kept: bool = False
     handled_until: datetime | None = None  # a series: how far its occurrences are checked
+    # Other slots its organiser may pick instead (a client meeting proposed, not sent).
+    alternatives: tuple[tuple[datetime, datetime], ...] = ()
 
     @property
     def duration(self) -> timedelta:

@@ -186,17 +186,24 @@ def reset_steps(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def handovers_needing_work(session: Session, *, now: datetime, idle: timedelta) -> list[str]:
-    """Return handovers with a step idle while pending, or running past its lease."""
+def handovers_needing_work(
+    session: Session, *, now: datetime, idle: timedelta, waiting_for_pm: tuple[str, ...] = ()
+) -> list[str]:
+    """Return handovers with a step idle while pending, or running past its lease.
+
+    Steps named in `waiting_for_pm` of a handover waiting for its PM are not stuck: they wait.
+    """
     rows = session.scalars(
         select(StepRow.handover_id)
+        .join(HandoverRow, HandoverRow.id == StepRow.handover_id)
         .where(
             or_(
                 (StepRow.state == "pending")
                 & (StepRow.updated_at < now - idle)
                 & or_(StepRow.lease_until.is_(None), StepRow.lease_until < now),
                 (StepRow.state == "running") & (StepRow.lease_until < now),
-            )
+            ),
+            or_(HandoverRow.pm_needed_since.is_(None), StepRow.name.not_in(waiting_for_pm)),
         )
         .distinct()
     )

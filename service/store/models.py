@@ -74,6 +74,8 @@ class HandoverRow(Base):
     # Set when someone not on the account submitted it for an existing account: its own
     # project goes ahead, but the account's folder, PM and syncs wait for Operations.
     account_pending_since: Mapped[datetime | None] = mapped_column()
+    # Waiting for Operations to assign the PM since then (None: it has one).
+    pm_needed_since: Mapped[datetime | None] = mapped_column(index=True)
 
     steps: Mapped[list[StepRow]] = relationship(
         back_populates="handover", order_by="StepRow.position", cascade="all, delete-orphan"

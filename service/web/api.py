@@ -163,6 +163,48 @@ def get_handover(handover_id: str) -> Response:
         return jsonify(handover_json(row, base_url=s.settings.public_base_url))
 
 
+@bp.post("/handovers/<handover_id>/meetings/<kind>/confirm")
+@api_auth
+@require(*EVERYONE)
+def confirm_meeting(handover_id: str, kind: str) -> tuple[Response, int]:
+    """Confirm a proposed client meeting (optionally at an offered alternative); it is sent."""
+    from service.workflows.meeting_confirm import NothingToConfirm, NotYours
+    from service.workflows.meeting_confirm import confirm_meeting as confirm
+
+    s = _services()
+    guards.may_confirm(s.db, handover_id, kind)
+    body = _json_body() if request.get_data() else {}
+    start = body.get("start")
+    if start is not None and not isinstance(start, str):
+        return error_response(
+            422,
+            "The start is not valid.",
+            errors=[{"field": "start", "message": "must be one of the offered times, as text"}],
+        )
+    try:
+        state = confirm(
+            handover_id,
+            kind,
+            start=start,
+            actor=g.user.email,
+            role=g.user.role,
+            db=s.db,
+            tasks=s.tasks,
+            now=s.clock(),
+        )
+    except NotYours as exc:
+        return error_response(403, str(exc), errors=[{"field": "kind", "message": str(exc)}])
+    except NothingToConfirm as exc:
+        return error_response(409, str(exc), errors=[{"field": "kind", "message": str(exc)}])
+    except InvalidHandover as exc:
+        return error_response(
+            422,
+            "The start is not one of the offered times.",
+            errors=[{"field": e.field, "message": e.message} for e in exc.errors],
+        )
+    return jsonify({"id": handover_id, "kind": kind, **state}), 200
+
+
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """Return the OpenAPI document of this API (public: it holds no data)."""

@@ -69,6 +69,21 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     "events": {"type": "array", "items": {"type": "object"}},
                 },
             },
+            "account_id": {"type": "string"},
+            "waiting_for": {"type": ["string", "null"]},
+            "meetings": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"type": "string"},
+                        "state": {"enum": ["proposed", "confirmed", "sent", "cancelled"]},
+                        "start": {"type": ["string", "null"]},
+                        "organiser": {"type": ["string", "null"]},
+                        "alternatives": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            },
         },
     }
     errors = {

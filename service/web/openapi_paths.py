@@ -71,6 +71,37 @@ def more_paths(errors: dict[str, Any]) -> dict[str, Any]:
                 "responses": {"202": accepted, **_pick(errors, "401", "403", "404")},
             }
         },
+        "/api/handovers/{handover_id}/meetings/{kind}/confirm": {
+            "post": {
+                "operationId": "confirmMeeting",
+                "summary": "The organiser (or Operations) confirms a proposed client meeting, "
+                "optionally at one of its offered alternatives; the invitation is then sent",
+                "parameters": [
+                    _path_id("handover_id"),
+                    {
+                        "name": "kind",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"enum": ["client_kickoff", "executive_sponsor_sync"]},
+                    },
+                ],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"start": {"type": "string", "format": "date-time"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json({"type": "object"}, "The meeting, confirmed (or as it was)"),
+                    **_pick(errors, "400", "401", "403", "404", "409", "413", "415", "422"),
+                },
+            }
+        },
         "/api/reviews": {
             "get": {
                 "operationId": "listReviews",

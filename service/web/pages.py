@@ -19,7 +19,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from service.domain.access import EVERYONE, OPERATIONS, SALES, may_see_handover
+from service.domain.access import ADMIN, EVERYONE, OPERATIONS, SALES, may_see_handover
 from service.domain.model import Person
 from service.schema import InvalidHandover, validate_handover, validate_person
 from service.store import handovers as repo
@@ -316,3 +316,42 @@ def retry(handover_id: str) -> WerkzeugResponse:
     s = _services()
     kickoff.retry_handover(handover_id, actor=g.user.email, db=s.db, tasks=s.tasks, clock=s.clock)
     return redirect(url_for("pages.show", handover_id=handover_id), code=303)
+
+
+@bp.post("/handovers/<handover_id>/meetings/<kind>/confirm")
+@login_required
+@require(*EVERYONE)
+def confirm_meeting(handover_id: str, kind: str) -> WerkzeugResponse:
+    """Confirm a proposed client meeting at the chosen offered time; it is then sent."""
+    from service.workflows.meeting_confirm import NothingToConfirm, NotYours, confirm_meeting
+
+    s = _services()
+    guards.may_confirm(s.db, handover_id, kind)
+    try:
+        confirm_meeting(
+            handover_id,
+            kind,
+            start=request.form.get("start") or None,
+            actor=g.user.email,
+            role=g.user.role,
+            db=s.db,
+            tasks=s.tasks,
+            now=s.clock(),
+        )
+    except NotYours:
+        abort(403)
+    except (NothingToConfirm, InvalidHandover):
+        abort(409)
+    return redirect(url_for("pages.show", handover_id=handover_id), code=303)
+
+
+@bp.get("/operations/pm-needed")
+@login_required
+@require(OPERATIONS, ADMIN)
+def pm_needed() -> str:
+    """Operations' queue: the handovers waiting for a PM, the longest waiting first."""
+    from service.workflows.pm_first import waiting_for_pm
+
+    s = _services()
+    waiting = waiting_for_pm(s.db, s.clock())
+    return render_template("pm_needed.html", waiting=waiting, user=g.user)

@@ -6,6 +6,7 @@ from typing import Any
 
 from service.store.models import HandoverRow
 from service.workflows.kickoff import handover_status
+from service.workflows.meeting_states import meetings_json
 
 FOLDER_KINDS = ("folder", "contracts_folder")
 
@@ -52,4 +53,9 @@ def handover_json(row: HandoverRow, *, base_url: str) -> dict[str, Any]:
     }
     out["artifacts"]["events"] = events
     out["plan"] = dict(artifacts["plan"].data) if "plan" in artifacts else None
+    out["account_id"] = row.account_key
+    out["meetings"] = meetings_json(row)
+    since = row.pm_needed_since if row.cancelled_at is None else None
+    out["waiting_for"] = "Operations assigns the PM" if since is not None else None
+    out["pm_needed_since"] = since.isoformat() if since is not None else None
     return out

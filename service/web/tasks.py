@@ -26,6 +26,7 @@ appengine_bp = Blueprint("appengine", __name__, url_prefix="/_ah")
 CRON_JOBS = frozenset(
     {"sync_drive", "renew_channels", "sweep", "review_reminders", "extend_syncs"}
     | {"sync_agendas", "account_reminders"}
+    | {"pm_reminders", "meeting_reminders", "follow_meetings"}
 )
 F = TypeVar("F", bound=Callable[..., Any])
 

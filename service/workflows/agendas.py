@@ -57,6 +57,7 @@ class SyncOccurrence:
     timezone: str
     moved: bool
     end: datetime
+    calendar: str = ""  # whose calendar holds the series ("": the service user's)
 
     @property
     def moved_id(self) -> str:
@@ -91,7 +92,8 @@ def sync_occurrences(
     wide = since - timedelta(days=40)  # a moved occurrence may start days after its rule time
     return [
         SyncOccurrence(
-            kind, series_id, o.original, o.start, spec.timezone, o.moved, o.start + spec.duration
+            kind, series_id, o.original, o.start, spec.timezone, o.moved, o.start + spec.duration,
+            str(data.get("calendar") or ""),
         )
         for o in occurrences(spec, since=wide, until=until + timedelta(days=40))
         if since <= o.start < until
@@ -336,10 +338,13 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
             f"and tasks: {ctx.url(key)}\n"
         )
         if occurrence.moved:
-            ctx.calendar.describe_occurrence(occurrence.moved_id, None, description)
+            ctx.calendar.describe_occurrence(
+                occurrence.moved_id, None, description, calendar=occurrence.calendar
+            )
         else:
             ctx.calendar.describe_occurrence(
-                occurrence.series_id, occurrence.original, description
+                occurrence.series_id, occurrence.original, description,
+                calendar=occurrence.calendar,
             )
         with ctx.db.transaction() as session:
             repo.ensure_agenda(session, key, kind, occurrence.original, occurrence.start)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 
 from integrations.ports import DriveIds, TemplateDrive
+from service.domain.guidelines import missing_places
 from service.domain.model import Handover
 from service.rendering import handover_fields
 from service.store import handovers as repo
@@ -24,13 +25,22 @@ log = logging.getLogger(__name__)
 
 
 def check_template(placeholders: set[str], values: Mapping[str, str]) -> list[str]:
-    """Return the fields the template never uses; fail naming the placeholders none fills."""
+    """Return the fields the template never uses; fail naming the placeholders none fills,
+    and the Guidelines of Success it has no place for (the brief always carries all six)."""
+    problems = []
     unknown = sorted(placeholders - set(values))
     if unknown:
         names = ", ".join("{{" + name + "}}" for name in unknown)
+        problems.append(f"the brief template has placeholders this handover cannot fill: {names}")
+    missing = missing_places(placeholders)
+    if missing:
+        problems.append(
+            f"the brief template has no place for these Guidelines of Success: {'; '.join(missing)}"
+        )
+    if problems:
         raise StepFailed(
-            f"the brief template has placeholders this handover cannot fill: {names}. "
-            f"Fix the template (BRIEF_TEMPLATE_DOC_ID); the fields are: {', '.join(sorted(values))}"
+            f"{'. '.join(problems)}. Fix the template (BRIEF_TEMPLATE_DOC_ID); "
+            f"the fields are: {', '.join(sorted(values))}"
         )
     return sorted(set(values) - placeholders)
 

@@ -18,11 +18,13 @@ from typing import Any
 
 from integrations.ports import Tasks
 from service.domain.access import EVERYWHERE, named_on
+from service.domain.changes import describe_changes
 from service.domain.model import Handover, Person, account_key
 from service.schema import FieldError, HandoverIn, InvalidHandover, validate_handover
 from service.store import handovers as repo
 from service.store.db import Database
 from service.workflows.context import StepContext, StepFailed
+from service.workflows.meeting_steps import MEETING_STEPS
 from service.workflows.steps import ACCOUNT_STEPS, STEP_NAMES, run_step
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,8 @@ def submit_handover(
             assert found is not None
             return _same_body(found, fingerprint, idempotency_key or "")
         row.idempotency_body = fingerprint
+        # The handbook: Operations assigns the PM first; the meetings wait for one.
+        row.pm_needed_since = row.created_at if handover.project_manager is None else None
         repo.record(
             session,
             actor=actor,
@@ -125,6 +129,8 @@ def submit_handover(
             )
     log.info("handover stored", extra={"handover_id": handover_id})
     queue_advance(tasks, handover_id)
+    if handover.project_manager is None:
+        queue_pm_needed(tasks, handover_id)
     return Submitted(handover_id, created=True)
 
 
@@ -179,6 +185,11 @@ def confirm_account(
     return True
 
 
+def queue_pm_needed(tasks: Tasks, handover_id: str) -> None:
+    """Ask the queue to tell Operations that this handover needs a PM."""
+    tasks.enqueue("pm_needed", {"handover_id": handover_id}, key=f"pm-needed-{handover_id}")
+
+
 def queue_advance(tasks: Tasks, handover_id: str) -> None:
     """Ask the queue to run the handover's next steps."""
     tasks.enqueue("advance_handover", {"handover_id": handover_id}, key=f"advance-{handover_id}")
@@ -209,6 +220,8 @@ def advance_handover(
                 return "done"
             if step.state == "failed":
                 return "failed"
+            if step.name in MEETING_STEPS and not row.payload.get("project_manager"):
+                return "waiting"  # for Operations to assign the PM: no meeting before
             if not repo.claim_step(session, step.id, now=clock(), lease=lease):
                 return "running"  # another worker holds it
             step_id, name, generation = step.id, step.name, step.generation
@@ -371,7 +384,28 @@ def update_handover(
         repo.reset_steps(session, handover_id, STEP_NAMES[1:], now=clock())
         changed = sorted(k for k in row.payload if row.payload.get(k) != before.get(k))
         repo.record(session, actor=actor, action=action, subject=handover_id, changed=changed)
+        newly_waiting = handover.project_manager is None and row.pm_needed_since is None
+        if handover.project_manager is None:
+            row.pm_needed_since = row.pm_needed_since or clock()
+        else:
+            row.pm_needed_since = None
+        told = change_notice(before, row.payload, actor=actor)
     queue_advance(tasks, handover_id)
+    if newly_waiting:
+        queue_pm_needed(tasks, handover_id)
+    if told is not None:
+        tasks.enqueue("tell_changes", {"handover_id": handover_id, **told}, key=told["key"])
+
+
+def change_notice(
+    before: dict[str, Any], after: dict[str, Any], *, actor: str
+) -> dict[str, str] | None:
+    """Return the payload of the job that tells people about a change (None: nothing to tell)."""
+    if describe_changes(before, after) == ([], [], []):
+        return None
+    text = json.dumps({"before": before, "after": after}, sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return {"before": json.dumps(before), "actor": actor, "key": f"changes-{digest}"}
 
 
 def cancel_handover(
@@ -406,7 +440,9 @@ def sweep(
 ) -> list[str]:
     """Queue again every handover whose steps were left pending or running by a crash."""
     with db.transaction() as session:
-        stuck = repo.handovers_needing_work(session, now=clock(), idle=idle)
+        stuck = repo.handovers_needing_work(
+            session, now=clock(), idle=idle, waiting_for_pm=MEETING_STEPS
+        )
     for handover_id in stuck:
         queue_advance(tasks, handover_id)
     if stuck:

@@ -122,6 +122,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "constraints": list(m.constraints),
                 "warnings": list(m.warnings),
                 "kept": m.kept,
+                "alternatives": [
+                    {"start": a.isoformat(), "end": b.isoformat()} for a, b in m.alternatives
+                ],
                 **_handled_json(m.handled_until),
             }
             for m in plan.meetings

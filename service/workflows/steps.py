@@ -17,7 +17,7 @@ from service.domain.model import Handover, account_key
 from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import AccountRow
-from service.workflows import drive_steps
+from service.workflows import drive_steps, meetings_ahead
 from service.workflows.brief_template import template_brief
 from service.workflows.context import StepContext, StepFailed
 from service.workflows.meeting_steps import MEETING_STEP_FUNCTIONS, MEETING_STEPS
@@ -39,6 +39,7 @@ def client_folder(handover_id: str, h: Handover, ctx: StepContext, db: Database)
     """Find or make the account's folder and its Contracts subfolder."""
     drive = ctx.drive
     if isinstance(drive, DriveIds):
+        meetings_ahead.start(handover_id, h, ctx, db)  # they need neither shares nor email
 
         def brief(folder_id: str, contracts_url: str) -> None:
             drive_steps.write_brief(

@@ -35,6 +35,7 @@ PAGES = {
     "/reviews",
     "/reviews/<review_id>",
     "/reviews/unmatched",
+    "/operations/pm-needed",
     "/admin/audit",
     "/admin/people",
     "/files/<file_id>",

@@ -51,6 +51,9 @@ class CalendarState(State):
         self.busy: dict[str, list[tuple[datetime, datetime]]] = {}
         self.invitations: list[dict[str, Any]] = []  # sendUpdates other than "none"
         self.meet_pending_reads = 1
+        # Calendars the caller may not write (Google: 403 requiredAccessLevel), as when the
+        # service may not act as that user.
+        self.unwritable: set[str] = set()
         self._pending_reads: dict[tuple[str, str], int] = {}
         self._sequence = 0
         self._updated: dict[tuple[str, str], int] = {}
@@ -74,6 +77,34 @@ class CalendarState(State):
     def event(self, event_id: str, calendar_id: str = "primary") -> dict[str, Any]:
         """The stored event (KeyError when absent)."""
         return self.events[(self.calendar_key(calendar_id), event_id)]
+
+    def move_event(
+        self, event_id: str, calendar_id: str, start: datetime, end: datetime
+    ) -> None:
+        """Move an event as a person does in Calendar's own page (attendees are told)."""
+        with self.lock:
+            key = (self.calendar_key(calendar_id), event_id)
+            event = copy.deepcopy(self.events[key])
+            zone = event["start"].get("timeZone") or "UTC"
+            tzinfo = ZoneInfo(zone)
+            event["start"] = {"dateTime": start.astimezone(tzinfo).isoformat(), "timeZone": zone}
+            event["end"] = {"dateTime": end.astimezone(tzinfo).isoformat(), "timeZone": zone}
+            event["sequence"] = event.get("sequence", 0) + 1
+            self._store(key, event)
+
+    def cancel_by_person(self, event_id: str, calendar_id: str) -> None:
+        """Cancel an event as its organiser does in Calendar's own page."""
+        with self.lock:
+            key = (self.calendar_key(calendar_id), event_id)
+            event = copy.deepcopy(self.events[key])
+            event["status"] = "cancelled"
+            self._store(key, event)
+
+    def _writable(self, calendar: str) -> None:
+        if calendar in {c.lower() for c in self.unwritable}:
+            raise ApiError(
+                403, "You need to have writer access to this calendar.", "requiredAccessLevel"
+            )
 
     def add_busy(self, email: str, start: datetime | str, end: datetime | str) -> None:
         """Mark someone busy (as their own calendar would) for freebusy.query."""
@@ -223,6 +254,7 @@ class CalendarState(State):
         )
         if not EVENT_ID.fullmatch(event_id):
             raise bad_request("Invalid resource id value.", "invalid")
+        self._writable(calendar)
         key = (calendar, event_id)
         if key in self.events:
             raise ApiError(409, "The requested identifier already exists.", "duplicate")

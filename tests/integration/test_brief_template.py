@@ -27,7 +27,17 @@ TEMPLATE = (
     "Team: {{delivery_team}}\n"
     "Why they bought: {{success.why_bought}}\n"
     "Contracts: {{links.contracts_folder}}\n"
+    "2. {{guidelines.problem_and_goals}}\n3. {{guidelines.success_definition}}\n"
+    "4. {{guidelines.buyer}}\n5. {{guidelines.influencers}}\n6. {{guidelines.roadblocks}}\n"
 )
+SIX = {
+    "guidelines.why_bought",
+    "guidelines.problem_and_goals",
+    "guidelines.success_definition",
+    "guidelines.buyer",
+    "guidelines.influencers",
+    "guidelines.roadblocks",
+}
 
 
 @pytest.fixture
@@ -173,6 +183,7 @@ def test_handover_fields_are_flat_strings() -> None:
 
 
 def test_check_template_names_unknown_placeholders_and_returns_unused_fields() -> None:
-    assert check_template({"a"}, {"a": "1", "b": "2"}) == ["b"]
+    six = dict.fromkeys(SIX, "x")
+    assert check_template({"a", *SIX}, {"a": "1", "b": "2", **six}) == ["b"]
     with pytest.raises(StepFailed, match=r"\{\{c\}\}"):
-        check_template({"a", "c"}, {"a": "1"})
+        check_template({"a", "c", *SIX}, {"a": "1", **six})

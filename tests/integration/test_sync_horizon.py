@@ -22,7 +22,7 @@ from service.jobs import run_job
 from service.store import handovers as repo
 from service.web.present import handover_json
 from service.workflows import kickoff
-from tests.conftest import Clock, app_on_the_fake, outbox_subjects
+from tests.conftest import Clock, app_on_the_fake, confirm_client_meetings, outbox_subjects
 from tests.fakes import FakeGoogle, Fault
 
 PLANNED = datetime(2026, 1, 12, 15, 0, tzinfo=UTC)
@@ -39,6 +39,8 @@ def submit(services: Any, client: str = "Acme Corp") -> dict[str, Any]:
     result = kickoff.submit_handover(
         data, idempotency_key=None, actor="t", db=services.db, tasks=services.tasks
     )
+    wait(services, result.handover_id)
+    confirm_client_meetings(services, result.handover_id)
     return wait(services, result.handover_id)
 
 

@@ -137,7 +137,6 @@ BAD_INPUTS = [
         "executive sponsor",
     ),
     ("unknown field", "client.colour", "red", "client.colour", "unknown_field", "not a field"),
-    ("why bought missing", "success.why_bought", "", "success.why_bought", "required", "Enter why the client bought"),
     ("answer too long", "success.roadblocks", "x" * 5001, "success.roadblocks", "too_long", "at most 5000"),
     ("contacts not a list", "client_contacts", "Cleo", "client_contacts", "wrong_type", "as a list"),
 ]
