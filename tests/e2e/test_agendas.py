@@ -19,7 +19,7 @@ from service.jobs import run_job
 from service.store.account_models import AgendaRow
 from service.workflows import agendas
 from service.workflows.meetings import event_id
-from tests.conftest import Clock, app_on_the_fake, close_app, make_settings
+from tests.conftest import Clock, app_on_the_fake, close_app, confirm_client_meetings, make_settings
 from tests.e2e.signin_support import kickoff
 from tests.fakes import FakeGoogle
 
@@ -173,10 +173,11 @@ def test_the_agenda_is_a_google_doc_linked_from_the_instance_on_google(
     assert doc["parents"] == [folder_id]
     assert "Is the project going well?" in fake_google.docs.text(row.document_id)
     stamp = occurrence.original.strftime("%Y%m%dT%H%M%SZ")
-    instance = fake_google.calendar.event(f"{SERIES}_{stamp}")
+    # The AM organises the Internal Account Sync: the series is in the AM's calendar.
+    instance = fake_google.calendar.event(f"{SERIES}_{stamp}", AM)
     assert instance["recurringEventId"] == SERIES
     assert row.document_url in instance["description"]
-    assert row.document_url not in (fake_google.calendar.event(SERIES).get("description") or "")
+    assert row.document_url not in (fake_google.calendar.event(SERIES, AM).get("description") or "")
     sent = [
         m for m in fake_google.gmail.sent
         if str(m["message"]["Subject"]).startswith("Agenda: Internal Account Sync")
@@ -192,6 +193,8 @@ def test_the_executive_agenda_carries_what_the_am_marked_and_the_project_status(
 ) -> None:
     services = local_app.extensions["handover"]
     handover_id = kickoff(local_app)
+    # The AM confirms the proposed Executive Sponsor Sync before it is in anyone's calendar.
+    assert "executive_sponsor_sync" in confirm_client_meetings(services, handover_id)
     client = local_app.test_client()  # the local dev login: an admin
     client.environ_base["HTTP_ORIGIN"] = "http://localhost"  # as the service's pages send it
     url = f"/api/accounts/{ACCOUNT}"
@@ -220,7 +223,7 @@ def test_the_executive_agenda_carries_what_the_am_marked_and_the_project_status(
     # After the internal sync the AM marks what goes to the client.
     services.clock.now = internal.end + timedelta(minutes=5)
     marked = client.post(f"{url}/agenda/executive", json={"items": [opp.get_json()["id"]]})
-    assert marked.status_code == 200
+    assert marked.status_code == 200, marked.get_data(as_text=True)
     executive = agendas.next_sync(services.rhythm, ACCOUNT, agendas.EXECUTIVE, services.clock())
     assert executive is not None
     services.clock.now = max(services.clock.now, agendas.due_at(services.rhythm, ACCOUNT,
