@@ -45,8 +45,8 @@ def test_the_api_survives_requests_generated_from_its_openapi(
 
     print(tally.report())
     record_property("fuzz", tally.report())
-    # Mutated: the operations with a JSON body (create, replace, confirm a meeting).
-    assert len(tally.statuses) == (3 if mode == "mutated" else len(api_operations()))
+    # Mutated: the operations that take a handover body (create, replace).
+    assert len(tally.statuses) == (2 if mode == "mutated" else len(api_operations()))
     if mode == "mutated":
         assert tally.overall()[202] >= 1  # odd text reached the database
 
