@@ -140,8 +140,10 @@ def item_action(account_id: str, item_id: str, action: str) -> tuple[Response, i
     """Acknowledge (PM: an AM's opportunity; AM: an escalation) or close (resolve, done)."""
     if action not in {"acknowledge", "close"}:
         abort(404)
-    body = request.get_json(silent=True) if request.is_json else {}
-    note = str((body or {}).get("note") or "") if isinstance(body, dict) else ""
+    # JSON only, like every other call here: a cross-site form cannot send it, so a
+    # session cookie alone never acknowledges or resolves anything.
+    body = _body()
+    note = str(body.get("note") or "") if isinstance(body, dict) else ""
     use_case = use_cases.acknowledge if action == "acknowledge" else use_cases.close_item
     try:
         state = _guarded(lambda: use_case(
