@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from service.domain.access import (
@@ -21,6 +21,7 @@ from service.domain.access import (
     SALES,
     named_on,
 )
+from service.domain.business_days import zone
 from service.domain.contracts import CONTROL
 
 AM, PM = "am", "pm"
@@ -327,3 +328,15 @@ def health_points(answers: Sequence[Mapping[str, Any]]) -> list[tuple[date, floa
         values = [HEALTH_ANSWERS[entry["answers"][k]] for k in HEALTH_QUESTIONS]
         points.append((entry["sync_on"], sum(values) / (2 * len(values))))
     return sorted(points)
+
+
+def moment_in_words(at: datetime, timezone: str) -> str:
+    """Return the instant as people read it, at the zone's wall time:
+    "Monday 7 December 2026, 10:00 (Europe/Berlin)"."""
+    local = at.astimezone(zone(timezone))
+    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({timezone})"
+
+
+def day_in_words(day: date | None) -> str:
+    """Return the date as people read it: "Friday 15 January 2027" ("" for none)."""
+    return f"{day:%A} {day.day} {day:%B %Y}" if day else ""

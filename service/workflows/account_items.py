@@ -390,7 +390,9 @@ def _item(session: Any, key: str, item_id: str, kind: str | None) -> AccountItem
 
 
 def _item_view(row: AccountItemRow) -> Mapping[str, Any]:
-    return item_json(row, [])
+    """The item as the emails show it: its dates in words."""
+    return {**item_json(row, []), "due_words": rules.day_in_words(row.due_on),
+            "held_words": rules.day_in_words(row.held_on)}  # fmt: skip
 
 
 def item_json(row: AccountItemRow, history: list[Any]) -> dict[str, Any]:

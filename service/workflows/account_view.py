@@ -28,6 +28,8 @@ def account_json(ctx: RhythmContext, key: str) -> dict[str, Any]:
         syncs.append(
             {"kind": kind, "starts_at": occurrence.start.isoformat(), "timezone":
              occurrence.timezone, "agenda_due_at": due.isoformat(),
+             "when": rules.moment_in_words(occurrence.start, occurrence.timezone),
+             "agenda_due_when": rules.moment_in_words(due, occurrence.timezone),
              "original_start": occurrence.original.isoformat()}
         )  # fmt: skip
     with ctx.db.transaction() as session:

@@ -237,6 +237,9 @@ def agenda_json(ctx: RhythmContext, key: str, kind: str = INTERNAL) -> dict[str,
     return {
         "meeting": kind,
         "sync_starts_at": occurrence.start.isoformat() if occurrence else None,
+        "sync_when": (
+            rules.moment_in_words(occurrence.start, occurrence.timezone) if occurrence else None
+        ),
         "due_at": due_at(ctx, key, occurrence).isoformat() if occurrence else None,
         "document_url": document_url,
         "items": agenda_items(ctx, key, occurrence, now),
@@ -307,7 +310,7 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
     people = people_of(ctx, key)
     items = agenda_items(ctx, key, occurrence, ctx.clock())
     local = occurrence.start.astimezone(zone(occurrence.timezone))
-    when = f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({occurrence.timezone})"
+    when = rules.moment_in_words(occurrence.start, occurrence.timezone)
     title = f"{TITLES[kind]} agenda - {client} - {local:%Y-%m-%d}"
     html = ctx.renderer.document(
         "sync_agenda", title=title, client=client, when=when, meeting=TITLES[kind],

@@ -43,3 +43,57 @@ def test_a_cross_site_form_cannot_acknowledge_or_resolve_through_the_cookie_api(
     assert _state(am, "escalations", esc_id) == "open"
     assert am.post(f"{URL}/items/{esc_id}/acknowledge", json={}).status_code == 200
     assert _state(am, "escalations", esc_id) == "acknowledged"
+
+
+def test_the_page_shows_each_sync_in_words_at_its_own_zones_time(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    kickoff(app)
+    am = client_as(app, google, AM)
+    syncs = am.get(URL).get_json()["next_syncs"]
+    page = am.get(f"/accounts/{ACCOUNT}").get_data(as_text=True)
+
+    assert syncs
+    for sync in syncs:
+        start = datetime.fromisoformat(sync["starts_at"])
+        local = start.astimezone(ZoneInfo(sync["timezone"]))
+        words = f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}"
+        assert sync["when"] == f"{words} ({sync['timezone']})"
+        assert sync["when"] in page
+        if local.utcoffset():  # the UTC wall time is not shown as if it were local
+            assert f"{start:%Y-%m-%d %H:%M} ({sync['timezone']})" not in page
+
+
+def _subjects(app: Flask) -> list[str]:
+    from email import message_from_bytes, policy
+
+    return [
+        " ".join(str(message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"]).split())
+        for p in app.extensions["handover"].mail.messages()
+    ]
+
+
+def test_reminder_and_notes_emails_give_their_dates_in_words(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from datetime import UTC, datetime
+
+    from service.jobs import run_job
+    from tests.conftest import Clock
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    services.clock = Clock(datetime(2027, 1, 14, 15, 0, tzinfo=UTC))
+    pm = client_as(app, google, PM)
+    assert pm.post(f"{URL}/tasks", json={"title": "Send SOW", "owner_email": PM,
+                                         "due_on": "2027-01-15"}).status_code == 201
+    assert pm.post(f"{URL}/notes", json={"held_on": "2027-01-13", "attendees": ["Kim"],
+                                         "notes": "Talked"}).status_code == 201
+    run_job(services, "account_reminders", {})
+
+    subjects = _subjects(app)
+    assert "Due soon: Send SOW (Acme Corp, due Friday 15 January 2027)" in subjects
+    assert "Notes of a meeting with Acme Corp on Wednesday 13 January 2027" in subjects
