@@ -7,6 +7,7 @@ Operations and admins act on every account; Sales may only log opportunities.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -62,6 +63,9 @@ HEALTH_QUESTIONS = {
 }
 HEALTH_ANSWERS = {"yes": 2, "partly": 1, "no": 0}
 MAX_TEXT = 4000
+# The dates an item or an answer may carry: year-month-day in ASCII digits, in this window.
+DAY_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 # What each standing on the account may do (admins may do everything).
 ACTIONS: Mapping[str, frozenset[str]] = {
@@ -156,10 +160,16 @@ def _day(value: Any, field: str, errors: dict[str, str]) -> date | None:
         errors[field] = "is required (a date like 2027-01-31)"
         return None
     try:
-        return date.fromisoformat(value.strip())
+        if not DAY_SHAPE.fullmatch(value.strip()):
+            raise ValueError(value)
+        day = date.fromisoformat(value.strip())
     except ValueError:
         errors[field] = "must be a date like 2027-01-31"
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        errors[field] = f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
+        return None
+    return day
 
 
 def _flag(value: Any, field: str, errors: dict[str, str]) -> bool:

@@ -97,3 +97,25 @@ def test_reminder_and_notes_emails_give_their_dates_in_words(
     subjects = _subjects(app)
     assert "Due soon: Send SOW (Acme Corp, due Friday 15 January 2027)" in subjects
     assert "Notes of a meeting with Acme Corp on Wednesday 13 January 2027" in subjects
+
+
+def test_dates_out_of_range_or_in_other_shapes_are_refused_naming_the_field(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    kickoff(app)
+    pm = client_as(app, google, PM)
+    for day in ("0001-01-01", "9999-12-31", "1899-12-31", "2027-W05-1", "20270131",
+                "\uff12\uff10\uff12\uff17-01-31", "2027-01-31T10:00"):  # fmt: skip
+        task = pm.post(f"{URL}/tasks", json={"title": "t", "owner_email": PM, "due_on": day})
+        assert task.status_code == 422, (day, task.get_data(as_text=True))
+        assert [e["field"] for e in task.get_json()["errors"]] == ["due_on"], day
+        note = pm.post(f"{URL}/notes", json={"held_on": day, "attendees": ["Kim"], "notes": "n"})
+        assert [e["field"] for e in note.get_json()["errors"]] == ["held_on"], day
+        health = pm.post(f"{URL}/health", json={
+            "sync_on": day, "on_track": "yes", "resourcing_met": "yes", "client_happy": "yes",
+            "would_recommend": "yes"})  # fmt: skip
+        assert health.status_code == 422
+        assert [e["field"] for e in health.get_json()["errors"]] == ["sync_on"], day
+    account = pm.get(URL).get_json()
+    assert account["notes"] == account["health"] == []
+    assert [t for t in account["tasks"] if t["kind"] == "task"] == []
