@@ -155,6 +155,20 @@ def _text(value: Any, field: str, errors: dict[str, str], *, limit: int = MAX_TE
     return text
 
 
+def remark(value: Any) -> str:
+    """Return the note someone adds when moving an item on ("" for none), or raise
+    InvalidItem: a note is kept whole, never cut."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidItem({"note": "must be text"})
+    errors: dict[str, str] = {}
+    text = _text(value, "note", errors) if value.strip() else ""
+    if errors:
+        raise InvalidItem(errors)
+    return text
+
+
 def _day(value: Any, field: str, errors: dict[str, str]) -> date | None:
     if not isinstance(value, str) or not value.strip():
         errors[field] = "is required (a date like 2027-01-31)"

@@ -137,10 +137,11 @@ def log_item(
 
 
 def move_opportunity(
-    key: str, item_id: str, to: str, note: str, *, email: str, role: str, ctx: RhythmContext
+    key: str, item_id: str, to: str, note: Any, *, email: str, role: str, ctx: RhythmContext
 ) -> str:
     """Move an opportunity on (the AM); return its new state."""
     _check(ctx, key, "move_opportunity", email, role)
+    note = rules.remark(note)
     with ctx.db.transaction() as session:
         row = _item(session, key, item_id, "opportunity")
         why = rules.move_error(
@@ -149,7 +150,7 @@ def move_opportunity(
         if why:
             raise Refused("state", why)
         row.state = to
-        repo.add_history(session, row.id, actor=email, state=to, note=_short(note))
+        repo.add_history(session, row.id, actor=email, state=to, note=note)
         handover_repo.record(
             session, actor=email, action="opportunity.moved", subject=key, item=row.id, state=to
         )
@@ -157,9 +158,10 @@ def move_opportunity(
 
 
 def acknowledge(
-    key: str, item_id: str, note: str, *, email: str, role: str, ctx: RhythmContext
+    key: str, item_id: str, note: Any, *, email: str, role: str, ctx: RhythmContext
 ) -> str:
     """The PM acknowledges an opportunity the AM raised, or the AM an escalation."""
+    note = rules.remark(note)
     with ctx.db.transaction() as session:
         kind = _item(session, key, item_id, None).kind
     if kind not in {"opportunity", "escalation"}:
@@ -175,7 +177,7 @@ def acknowledge(
             raise Refused("state", "only an opportunity the AM raised waits for the PM")
         row.acknowledged_by, row.acknowledged_at = email, ctx.clock()
         row.state = "acknowledged" if kind == "escalation" else "discussed_with_pm"
-        repo.add_history(session, row.id, actor=email, state=row.state, note=_short(note))
+        repo.add_history(session, row.id, actor=email, state=row.state, note=note)
         handover_repo.record(
             session, actor=email, action=f"{kind}.acknowledged", subject=key, item=row.id
         )
@@ -183,9 +185,10 @@ def acknowledge(
 
 
 def close_item(
-    key: str, item_id: str, note: str, *, email: str, role: str, ctx: RhythmContext
+    key: str, item_id: str, note: Any, *, email: str, role: str, ctx: RhythmContext
 ) -> str:
     """Resolve an escalation or mark a task done (the task's owner may too)."""
+    note = rules.remark(note)
     with ctx.db.transaction() as session:
         row = _item(session, key, item_id, None)
         kind, owner = row.kind, row.owner_email
@@ -199,7 +202,7 @@ def close_item(
         row = _item(session, key, item_id, kind)
         if row.state != final:
             row.state = final
-            repo.add_history(session, row.id, actor=email, state=final, note=_short(note))
+            repo.add_history(session, row.id, actor=email, state=final, note=note)
             handover_repo.record(
                 session, actor=email, action=f"{kind}.{final}", subject=key, item=row.id
             )
@@ -376,10 +379,6 @@ def _remind(item_id: str, key: str, *, ctx: RhythmContext) -> int:
 
 def _today(ctx: RhythmContext) -> date:
     return ctx.clock().astimezone(zone(ctx.settings.agency_timezone)).date()
-
-
-def _short(note: str) -> str:
-    return (note or "").strip()[: rules.MAX_TEXT]
 
 
 def _item(session: Any, key: str, item_id: str, kind: str | None) -> AccountItemRow:

@@ -119,3 +119,35 @@ def test_dates_out_of_range_or_in_other_shapes_are_refused_naming_the_field(
     account = pm.get(URL).get_json()
     assert account["notes"] == account["health"] == []
     assert [t for t in account["tasks"] if t["kind"] == "task"] == []
+
+
+def test_a_note_on_a_move_too_long_or_with_control_characters_is_refused_not_cut(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from tests.e2e.signin_support import csrf_of
+
+    kickoff(app)
+    pm, am = client_as(app, google, PM), client_as(app, google, AM)
+    opp = pm.post(f"{URL}/opportunities", json={"summary": "More work", "urgent": False})
+    esc = pm.post(f"{URL}/escalations", json={"summary": "Unhappy", "severity": "low"})
+    opp_id, esc_id = opp.get_json()["id"], esc.get_json()["id"]
+
+    for note in ("x" * 4001, "bell\x07", 42):
+        moved = am.post(f"{URL}/opportunities/{opp_id}/state",
+                        json={"state": "with_client", "note": note})  # fmt: skip
+        assert moved.status_code == 422, moved.get_data(as_text=True)
+        assert [e["field"] for e in moved.get_json()["errors"]] == ["note"]
+        acked = am.post(f"{URL}/items/{esc_id}/acknowledge", json={"note": note})
+        assert acked.status_code == 422
+        assert [e["field"] for e in acked.get_json()["errors"]] == ["note"]
+    page = am.get(f"/accounts/{ACCOUNT}").get_data(as_text=True)
+    form = am.post(f"/accounts/{ACCOUNT}/items/{opp_id}/move",
+                   data={"csrf_token": csrf_of(page), "state": "with_client", "note": "y" * 4001})
+    assert form.status_code == 422 and "note must be at most" in form.get_data(as_text=True)
+    assert _state(am, "opportunities", opp_id) == "new"
+    assert _state(am, "escalations", esc_id) == "open"
+    long_enough = "z" * 4000
+    assert am.post(f"{URL}/opportunities/{opp_id}/state",
+                   json={"state": "with_client", "note": long_enough}).status_code == 200
+    [item] = am.get(URL).get_json()["opportunities"]
+    assert item["history"][-1]["note"] == long_enough
