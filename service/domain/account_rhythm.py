@@ -364,3 +364,28 @@ def moment_in_words(at: datetime, timezone: str) -> str:
 def day_in_words(day: date | None) -> str:
     """Return the date as people read it: "Friday 15 January 2027" ("" for none)."""
     return f"{day:%A} {day.day} {day:%B %Y}" if day else ""
+
+
+def notice_marks(kind: str, *, urgent: bool, state: str) -> frozenset[str]:
+    """Return the marks of the notices an item in this state may owe (those it sent are
+    in its `reminders`): urgent, check_with_pm, raised or shared."""
+    marks = set()
+    if kind == "opportunity" and urgent:
+        marks.add("urgent")
+    if kind == "opportunity" and state == "awaiting_pm":
+        marks.add("check_with_pm")
+    if kind == "escalation":
+        marks.add("raised")
+    if kind == "note":
+        marks.add("shared")
+    return frozenset(marks)
+
+
+def reminder_mark(due: date, today: date, lead_days: int) -> str | None:
+    """Return the mark of the task reminder due today (`overdue:<due>` or `due_soon:<due>`),
+    None while the due date is further than `lead_days` ahead."""
+    if today > due:
+        return f"overdue:{due.isoformat()}"
+    if (due - today).days <= lead_days:
+        return f"due_soon:{due.isoformat()}"
+    return None

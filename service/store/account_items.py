@@ -126,24 +126,29 @@ def history(session: Session, item_ids: list[str]) -> dict[str, list[AccountItem
     return found
 
 
-def open_tasks(session: Session) -> list[AccountItemRow]:
-    """Return every open task with a due date (for the reminders)."""
+def open_tasks(session: Session, *, due_by: date) -> list[AccountItemRow]:
+    """Return the open tasks due on or before `due_by` (those a reminder may be owed)."""
     return list(
         session.scalars(
             select(AccountItemRow).where(
-                AccountItemRow.kind == "task", AccountItemRow.state == "open"
+                AccountItemRow.kind == "task",
+                AccountItemRow.state == "open",
+                AccountItemRow.due_on.is_not(None),
+                AccountItemRow.due_on <= due_by,
             )
         )
     )
 
 
-def items_to_notify(session: Session) -> list[AccountItemRow]:
-    """Return the items whose notice may still be unsent (urgent, escalations, notes...)."""
+def items_to_notify(session: Session, *, since: datetime) -> list[AccountItemRow]:
+    """Return the items logged since `since` whose notice may still be unsent (urgent
+    opportunities, escalations, notes...)."""
     return list(
         session.scalars(
             select(AccountItemRow).where(
                 AccountItemRow.kind.in_(["opportunity", "escalation", "note"]),
                 AccountItemRow.state.in_(["new", "awaiting_pm", "open", "recorded"]),
+                AccountItemRow.created_at >= since,
             )
         )
     )

@@ -27,6 +27,9 @@ from service.store.account_models import AccountItemRow
 from service.store.db import Database
 
 log = logging.getLogger(__name__)
+# How long the reminders job keeps trying a notice that could not be sent when the item
+# was logged (mail down); older items are not read again on every run.
+NOTICE_RETRY = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -318,9 +321,20 @@ def send_reminders(*, ctx: RhythmContext) -> int:
     """Remind task owners (and the AM) before the due date and when overdue; send notices
     a crash left unsent. Return how many emails went out."""
     sent = 0
+    today, lead = _today(ctx), ctx.settings.task_reminder_days
     with ctx.db.transaction() as session:
-        waiting = [r.id for r in repo.items_to_notify(session)]
-        tasks = [(r.id, r.account_key) for r in repo.open_tasks(session) if r.due_on]
+        # Only what may still be owed: a notice unsent (within NOTICE_RETRY of the item),
+        # a reminder whose day has come and that did not go out yet.
+        since = ctx.clock() - NOTICE_RETRY
+        waiting = [
+            r.id for r in repo.items_to_notify(session, since=since)
+            if rules.notice_marks(r.kind, urgent=r.urgent, state=r.state) - set(r.reminders)
+        ]  # fmt: skip
+        tasks = [
+            (r.id, r.account_key)
+            for r in repo.open_tasks(session, due_by=today + timedelta(days=lead))
+            if r.due_on and rules.reminder_mark(r.due_on, today, lead) not in r.reminders
+        ]
     for item_id in waiting:
         try:
             sent += send_notices(item_id, ctx=ctx)
@@ -338,7 +352,6 @@ def send_reminders(*, ctx: RhythmContext) -> int:
 def _remind(item_id: str, key: str, *, ctx: RhythmContext) -> int:
     """Send the task's reminder that is due and not sent; return 1 when one went out."""
     today = _today(ctx)
-    lead = timedelta(days=ctx.settings.task_reminder_days)
     with ctx.db.transaction() as session:
         row = session.get(AccountItemRow, item_id)
         if row is None or row.due_on is None or row.state != "open":
@@ -347,10 +360,10 @@ def _remind(item_id: str, key: str, *, ctx: RhythmContext) -> int:
         view = _item_view(row)
         client = repo.account(session, key)
         client_name = client.client_name if client else key
-    which = "overdue" if today > due else "due_soon" if today >= due - lead else None
-    mark = f"{which}:{due.isoformat()}"
-    if which is None or mark in marks:
+    mark = rules.reminder_mark(due, today, ctx.settings.task_reminder_days)
+    if mark is None or mark in marks:
         return 0
+    which = mark.partition(":")[0]
     people = people_of(ctx, key)
     rendered = ctx.renderer.email(
         "task_reminder", item=view, client=client_name, account_url=ctx.url(key),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -151,3 +152,60 @@ def test_a_note_on_a_move_too_long_or_with_control_characters_is_refused_not_cut
                    json={"state": "with_client", "note": long_enough}).status_code == 200
     [item] = am.get(URL).get_json()["opportunities"]
     assert item["history"][-1]["note"] == long_enough
+
+
+def _statements(app: Flask, run: Any) -> int:
+    """Return how many SQL statements `run()` sends."""
+    from sqlalchemy import event
+
+    engine = app.extensions["handover"].db.engine
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_reminders_run_reads_what_may_be_owed_not_every_item_ever(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from datetime import UTC, datetime
+
+    from service.jobs import run_job
+    from tests.conftest import Clock
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    services.clock = Clock(datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
+    pm = client_as(app, google, PM)
+
+    def add_some(n: int) -> None:
+        for i in range(n):
+            assert pm.post(f"{URL}/notes", json={"held_on": "2027-01-08", "attendees": ["Kim"],
+                                                 "notes": f"n{i}"}).status_code == 201
+            assert pm.post(f"{URL}/tasks", json={"title": f"t{i}", "owner_email": PM,
+                                                 "due_on": "2027-06-30"}).status_code == 201
+            assert pm.post(f"{URL}/escalations", json={"summary": f"e{i}",
+                                                       "severity": "low"}).status_code == 201
+
+    def reminders() -> None:
+        run_job(services, "account_reminders", {})
+
+    add_some(3)
+    reminders()  # whatever a first run owes
+    few = _statements(app, reminders)
+    add_some(12)
+    reminders()
+    many = _statements(app, reminders)
+    assert many == few, (few, many)  # 45 items, notices all sent, no task due: same cost
+    mailed = len(list(services.mail.messages()))
+    services.clock.now += timedelta(days=200)  # now every task is overdue: each told once
+    reminders()
+    reminders()
+    assert len(list(services.mail.messages())) == mailed + 15
