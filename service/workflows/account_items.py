@@ -10,6 +10,7 @@ the item remembers what went out (`reminders`) so the job does not ask again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -123,7 +124,7 @@ def log_item(
             state=rules.first_state(item, who),
             raised_by=email,
             raised_as=who,
-            request_key=f"{key}:{kind}:{request_key}" if request_key else None,
+            request_key=_request_key(key, kind, email, request_key),
         )
         if created:
             handover_repo.record(
@@ -392,6 +393,15 @@ def _remind(item_id: str, key: str, *, ctx: RhythmContext) -> int:
 
 def _today(ctx: RhythmContext) -> date:
     return ctx.clock().astimezone(zone(ctx.settings.agency_timezone)).date()
+
+
+def _request_key(key: str, kind: str, email: str, given: str | None) -> str | None:
+    """Return the stored key of a request: one person's key on one account and kind (two
+    people choosing the same key each get their item), of a fixed length."""
+    if not given:
+        return None
+    whole = "\n".join((key, kind, email.strip().lower(), given))
+    return hashlib.sha256(whole.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _item(session: Any, key: str, item_id: str, kind: str | None) -> AccountItemRow:

@@ -209,3 +209,23 @@ def test_the_reminders_run_reads_what_may_be_owed_not_every_item_ever(
     reminders()
     reminders()
     assert len(list(services.mail.messages())) == mailed + 15
+
+
+def test_two_people_using_the_same_idempotency_key_each_get_their_own_item(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    kickoff(app)
+    pm, am = client_as(app, google, PM), client_as(app, google, AM)
+    key = {"Idempotency-Key": "k" * 200}
+
+    mine = pm.post(f"{URL}/opportunities", json={"summary": "PM heard", "urgent": False},
+                   headers=key)  # fmt: skip
+    theirs = am.post(f"{URL}/opportunities", json={"summary": "AM heard", "urgent": False},
+                     headers=key)  # fmt: skip
+    again = am.post(f"{URL}/opportunities", json={"summary": "AM heard", "urgent": False},
+                    headers=key)  # fmt: skip
+
+    assert (mine.status_code, theirs.status_code, again.status_code) == (201, 201, 200)
+    assert again.get_json()["id"] == theirs.get_json()["id"] != mine.get_json()["id"]
+    summaries = sorted(i["summary"] for i in am.get(URL).get_json()["opportunities"])
+    assert summaries == ["AM heard", "PM heard"]  # nothing the AM submitted was lost
