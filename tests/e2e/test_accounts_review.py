@@ -229,3 +229,28 @@ def test_two_people_using_the_same_idempotency_key_each_get_their_own_item(
     assert again.get_json()["id"] == theirs.get_json()["id"] != mine.get_json()["id"]
     summaries = sorted(i["summary"] for i in am.get(URL).get_json()["opportunities"])
     assert summaries == ["AM heard", "PM heard"]  # nothing the AM submitted was lost
+
+
+def test_an_item_of_one_account_cannot_be_reached_through_another_accounts_address(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    kickoff(app)
+    kickoff(app, client="Beta Corp")
+    pm, am = client_as(app, google, PM), client_as(app, google, AM)
+    beta = "/api/accounts/betacorp.example"
+    esc = pm.post(f"{beta}/escalations", json={"summary": "Beta unhappy", "severity": "high"})
+    task = pm.post(f"{beta}/tasks", json={"title": "Beta task", "owner_email": PM,
+                                          "due_on": "2027-01-15"})  # fmt: skip
+    opp = pm.post(f"{beta}/opportunities", json={"summary": "Beta more", "urgent": False})
+    esc_id, task_id, opp_id = (r.get_json()["id"] for r in (esc, task, opp))
+
+    assert am.post(f"{URL}/items/{esc_id}/acknowledge", json={}).status_code == 404
+    assert pm.post(f"{URL}/items/{task_id}/close", json={}).status_code == 404
+    assert am.post(f"{URL}/opportunities/{opp_id}/state", json={"state": "lost"}).status_code \
+        == 404
+    assert am.post(f"{URL}/agenda/executive", json={"items": [esc_id]}).status_code in {409, 422}
+    after = am.get(beta).get_json()
+    assert [i["state"] for i in after["escalations"]] == ["open"]
+    assert [i["state"] for i in after["opportunities"]] == ["new"]
+    assert [i["state"] for i in after["tasks"] if i["kind"] == "task"] == ["open"]
+    assert all(i["for_executive_at"] is None for i in after["escalations"])
