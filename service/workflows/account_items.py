@@ -141,6 +141,8 @@ def move_opportunity(
     note = rules.remark(note)
     with ctx.db.transaction() as session:
         row = _item(session, key, item_id, "opportunity")
+        if row.state == to:
+            return to  # a double submit: the step is recorded once
         why = rules.move_error(
             row.state, to, acknowledged=row.acknowledged_at is not None, raised_as=row.raised_as
         )

@@ -254,3 +254,22 @@ def test_an_item_of_one_account_cannot_be_reached_through_another_accounts_addre
     assert [i["state"] for i in after["opportunities"]] == ["new"]
     assert [i["state"] for i in after["tasks"] if i["kind"] == "task"] == ["open"]
     assert all(i["for_executive_at"] is None for i in after["escalations"])
+
+
+def test_a_double_submitted_move_is_one_step_in_the_history(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    kickoff(app)
+    pm, am = client_as(app, google, PM), client_as(app, google, AM)
+    opp = pm.post(f"{URL}/opportunities", json={"summary": "More work", "urgent": False})
+    opp_id = opp.get_json()["id"]
+
+    for _ in range(2):
+        moved = am.post(f"{URL}/opportunities/{opp_id}/state",
+                        json={"state": "with_client", "note": "called them"})  # fmt: skip
+        assert moved.status_code == 200 and moved.get_json()["state"] == "with_client"
+
+    [item] = am.get(URL).get_json()["opportunities"]
+    assert [h["state"] for h in item["history"]] == ["new", "with_client"]
+    audit = [h["action"] for h in am.get(URL).get_json()["history"]]
+    assert audit.count("opportunity.moved") == 1
