@@ -307,7 +307,8 @@ def account_keys_with_syncs(session: Session) -> list[str]:
 def overview(
     session: Session,
 ) -> list[tuple[str, str, list[dict[str, Any]], set[str], int]]:
-    """Return each account with its handovers' payloads, submitters and open item count."""
+    """Return each account with its running handovers' payloads and submitters, and its
+    open item count."""
     from sqlalchemy import func
 
     open_counts = dict(
@@ -322,14 +323,15 @@ def overview(
     found: dict[str, tuple[str, list[dict[str, Any]], set[str]]] = {}
     rows = session.execute(
         select(AccountRow.key, AccountRow.client_name, HandoverRow.payload,
-               HandoverRow.submitted_by)
+               HandoverRow.submitted_by, HandoverRow.cancelled_at)
         .join(HandoverRow, HandoverRow.account_key == AccountRow.key)
         .order_by(AccountRow.client_name)
     )  # fmt: skip
-    for key, client, payload, submitter in rows:
+    for key, client, payload, submitter, cancelled_at in rows:
         entry = found.setdefault(key, (client, [], set()))
-        entry[1].append(dict(payload))
-        entry[2].add(str(submitter).lower())
+        if cancelled_at is None:  # a cancelled handover names nobody on the account
+            entry[1].append(dict(payload))
+            entry[2].add(str(submitter).lower())
     return [
         (key, client, payloads, submitters, int(open_counts.get(key, 0)))
         for key, (client, payloads, submitters) in found.items()

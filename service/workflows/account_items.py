@@ -60,11 +60,15 @@ class Logged:
 
 
 def people_of(ctx: RhythmContext, key: str) -> rules.AccountPeople:
-    """Return the account's AMs and PMs. LookupError: no such account."""
+    """Return the account's AMs and PMs: those its running handovers name (a cancelled
+    handover, say one sent for the wrong client, opens nothing). LookupError: no such
+    account."""
     with ctx.db.transaction() as session:
         if repo.account(session, key) is None:
             raise LookupError(key)
-        return rules.account_people(dict(h.payload) for h in repo.handovers_of(session, key))
+        return rules.account_people(
+            dict(h.payload) for h in repo.handovers_of(session, key) if h.cancelled_at is None
+        )
 
 
 def standing_of(ctx: RhythmContext, key: str, email: str, role: str) -> str | None:

@@ -273,3 +273,36 @@ def test_a_double_submitted_move_is_one_step_in_the_history(
     assert [h["state"] for h in item["history"]] == ["new", "with_client"]
     audit = [h["action"] for h in am.get(URL).get_json()["history"]]
     assert audit.count("opportunity.moved") == 1
+
+
+def test_a_cancelled_handover_no_longer_opens_the_account_to_the_people_it_named(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from service.demo import example_handover
+    from service.workflows import kickoff as use_cases
+    from tests.e2e.signin_support import OPS
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    wrong = example_handover("Acme Corp")  # sent to the wrong client by mistake
+    wrong["project_manager"] = {**wrong["project_manager"], "name": "Pia Ray",
+                                "email": "pia@agency.example"}  # fmt: skip
+    submitted = use_cases.submit_handover(wrong, idempotency_key=None, actor="sam@agency.example",
+                                          db=services.db, tasks=services.tasks)  # fmt: skip
+    services.tasks.wait_idle()
+    pia = client_as(app, google, "pia@agency.example")
+    assert pia.get(URL).status_code == 200  # named PM of a running handover of the account
+
+    cancelled = app.test_client().post(f"/api/handovers/{submitted.handover_id}/cancel",
+                                       headers=OPS)  # fmt: skip
+    assert cancelled.status_code == 202
+    services.tasks.wait_idle()
+
+    assert pia.get(URL).status_code == 403
+    assert pia.get(f"/accounts/{ACCOUNT}").status_code == 403
+    assert pia.post(f"{URL}/escalations", json={"summary": "x", "severity": "low"}).status_code \
+        == 403
+    assert f"/accounts/{ACCOUNT}" not in pia.get("/accounts").get_data(as_text=True)
+    am = client_as(app, google, AM)
+    people = am.get(URL).get_json()["people"]
+    assert [p["email"] for p in people["project_managers"]] == [PM]
