@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from integrations.google.auth import Clients
 from integrations.google.errors import Conflict, GoogleError
 from integrations.google.execute import RetryPolicy, run, run_batch
-from integrations.ports import Busy, CalendarEvent, EventRef
+from integrations.ports import Busy, CalendarEvent, EventRef, above
 
 log = logging.getLogger("integrations.google")
 
@@ -264,17 +264,20 @@ class GoogleCalendar:
     def describe_occurrence(
         self, event_id: str, original_start: datetime | None, description: str
     ) -> None:
-        """Set one occurrence's description: a series' instance is patched under Google's
-        instance id `<series id>_<rule start, UTC, YYYYMMDDTHHMMSSZ>` (which makes it an
-        exception of the series); a single event is patched itself. Nobody is notified."""
+        """Put text on top of one occurrence's description, above what the series (or the
+        single event) says: a series' instance is patched under Google's instance id
+        `<series id>_<rule start, UTC, YYYYMMDDTHHMMSSZ>` (which makes it an exception of
+        the series); a single event is patched itself. Nobody is notified."""
         target = check_event_id(event_id)
+        event = self._run(self._events().get(calendarId=self._calendar_id, eventId=target))
+        said = str(event.get("description") or "")
         if original_start is not None:
             stamp = _utc(original_start, "original_start").replace("-", "").replace(":", "")
             target = f"{target}_{stamp}"
         request = self._events().patch(
             calendarId=self._calendar_id,
             eventId=target,
-            body={"description": description},
+            body={"description": above(description, said)},
             sendUpdates="none",
         )
         self._run(request)

@@ -27,7 +27,15 @@ from icalendar import Calendar as VCalendar
 from icalendar import Event
 
 from integrations.local import ics
-from integrations.ports import Attachment, Busy, CalendarEvent, Email, EventRef, Mail
+from integrations.ports import (
+    Attachment,
+    Busy,
+    CalendarEvent,
+    Email,
+    EventRef,
+    Mail,
+    above,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,19 +106,22 @@ class LocalCalendar:
     def describe_occurrence(
         self, event_id: str, original_start: datetime | None, description: str
     ) -> None:
-        """Set one occurrence's description: a RECURRENCE-ID override in the series' file
-        (subscribed feeds show it), or a single event's DESCRIPTION. Nobody is mailed."""
+        """Put text on top of one occurrence's description: a RECURRENCE-ID override in the
+        series' file (subscribed feeds show it), or a single event's DESCRIPTION; what the
+        event said stays below. Nobody is mailed."""
         ics.check_event_id(event_id)
         with self._locked(event_id):
             master = self._read(event_id)
             if master is None:
                 raise LookupError(f"no event {event_id}")
+            said = str(master.get("DESCRIPTION", ""))
             if original_start is None:
-                self._write(event_id, ics.stored(ics.with_description(master, description), []))
+                changed = ics.with_description(master, above(description, said))
+                self._write(event_id, ics.stored(changed, []))
                 return
             moment = original_start.astimezone(UTC)
             kept = [o for o in self._overrides(event_id) if ics.recurrence_id(o) != moment]
-            added = ics.override(master, moment, description)
+            added = ics.override(master, moment, above(description, said))
             self._write(event_id, ics.stored(master, [*kept, added]))
 
     def cancel_event(self, event_id: str) -> None:
