@@ -305,11 +305,13 @@ def account_keys_with_syncs(session: Session) -> list[str]:
 
 
 def overview(
-    session: Session,
+    session: Session, *, person: str | None = None
 ) -> list[tuple[str, str, list[dict[str, Any]], set[str], int]]:
     """Return each account with its running handovers' payloads and submitters, and its
-    open item count."""
-    from sqlalchemy import func
+    open item count; with `person`, only the handovers that name that address or that
+    they submitted (the caller checks the role), so a person's list does not read
+    every handover of the agency."""
+    from sqlalchemy import Text, cast, func
 
     open_counts = dict(
         session.execute(
@@ -325,6 +327,16 @@ def overview(
         select(AccountRow.key, AccountRow.client_name, HandoverRow.payload,
                HandoverRow.submitted_by, HandoverRow.cancelled_at)
         .join(HandoverRow, HandoverRow.account_key == AccountRow.key)
+        .where(
+            or_(
+                func.lower(HandoverRow.submitted_by) == person.strip().lower(),
+                func.lower(cast(HandoverRow.payload, Text)).contains(
+                    person.strip().lower(), autoescape=True
+                ),
+            )
+            if person
+            else True
+        )
         .order_by(AccountRow.client_name)
     )  # fmt: skip
     for key, client, payload, submitter, cancelled_at in rows:

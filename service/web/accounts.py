@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, g, jsonify, redirect, render_templ
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain import account_rhythm as rules
-from service.domain.access import EVERYONE, SALES, named_on
+from service.domain.access import ADMIN, EVERYONE, OPERATIONS, SALES, named_on
 from service.store import account_items as accounts_repo
 from service.web import services as _services
 from service.web.auth import api_auth, login_required, require
@@ -255,7 +255,11 @@ def index() -> str:
     user = g.user
     with _services().db.transaction() as session:
         listed = []
-        for key, client, payloads, submitters, open_items in accounts_repo.overview(session):
+        everyone = user.role in {ADMIN, OPERATIONS}
+        person = None if everyone else user.email
+        for key, client, payloads, submitters, open_items in accounts_repo.overview(
+            session, person=person
+        ):
             people = rules.account_people(payloads)
             who = rules.standing(user.email, user.role, people)
             mine = rules.may("see", who) or (

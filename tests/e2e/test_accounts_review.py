@@ -306,3 +306,34 @@ def test_a_cancelled_handover_no_longer_opens_the_account_to_the_people_it_named
     am = client_as(app, google, AM)
     people = am.get(URL).get_json()["people"]
     assert [p["email"] for p in people["project_managers"]] == [PM]
+
+
+def test_a_persons_account_list_reads_only_the_handovers_that_name_them(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from service.demo import example_handover
+    from service.store import account_items as repo
+    from service.workflows import kickoff as use_cases
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    kickoff(app, client="Beta Corp")
+    gamma = example_handover("Gamma Corp")
+    gamma["project_manager"] = {**gamma["project_manager"], "name": "Pia Ray",
+                                "email": "Pia@agency.example"}  # fmt: skip
+    use_cases.submit_handover(gamma, idempotency_key=None, actor="ola@agency.example",
+                              db=services.db, tasks=services.tasks)  # fmt: skip
+    services.tasks.wait_idle()
+
+    with services.db.transaction() as session:
+        for_pia = repo.overview(session, person="pia@agency.example")
+        for_pat = repo.overview(session, person=PM)
+        for_all = repo.overview(session)
+    assert [(k, len(p)) for k, _, p, _, _ in for_pia] == [("gammacorp.example", 1)]
+    assert sorted(k for k, *_ in for_pat) == ["acmecorp.example", "betacorp.example"]
+    assert len(for_all) == 3
+    listed = client_as(app, google, "pia@agency.example").get("/accounts").get_data(as_text=True)
+    assert "/accounts/gammacorp.example" in listed and "/accounts/acmecorp.example" not in listed
+    everything = client_as(app, google, "ola@agency.example").get("/accounts").get_data(
+        as_text=True)  # fmt: skip
+    assert all(f"/accounts/{k}" in everything for k, *_ in for_all)
