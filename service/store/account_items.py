@@ -311,7 +311,7 @@ def overview(
     open item count; with `person`, only the handovers that name that address or that
     they submitted (the caller checks the role), so a person's list does not read
     every handover of the agency."""
-    from sqlalchemy import Text, cast, func
+    from sqlalchemy import Text, cast, func, true
 
     open_counts = dict(
         session.execute(
@@ -335,7 +335,7 @@ def overview(
                 ),
             )
             if person
-            else True
+            else true()
         )
         .order_by(AccountRow.client_name)
     )  # fmt: skip
