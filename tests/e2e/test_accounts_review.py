@@ -337,3 +337,40 @@ def test_a_persons_account_list_reads_only_the_handovers_that_name_them(
     everything = client_as(app, google, "ola@agency.example").get("/accounts").get_data(
         as_text=True)  # fmt: skip
     assert all(f"/accounts/{k}" in everything for k, *_ in for_all)
+
+
+def test_markup_in_what_people_write_is_shown_as_text_on_the_page_in_emails_and_agenda(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from email import message_from_bytes, policy
+    from pathlib import Path
+
+    from service.store.account_models import AgendaRow
+    from service.workflows import agendas
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    pm = client_as(app, google, PM)
+    evil = "<script>alert(1)</script>"
+    assert pm.post(f"{URL}/escalations", json={"summary": evil, "severity": "high"}
+                   ).status_code == 201  # fmt: skip
+    assert pm.post(f"{URL}/notes", json={"held_on": "2026-12-01", "attendees": [
+        '<img src=x onerror="alert(2)">'], "notes": evil}).status_code == 201  # fmt: skip
+
+    page = pm.get(f"/accounts/{ACCOUNT}").get_data(as_text=True)
+    assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+    for path in services.mail.messages():
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        html = message.get_body(("html",))
+        if html is not None:
+            assert evil not in html.get_content() and "<img src=x" not in html.get_content()
+    ctx = services.rhythm
+    occurrence = agendas.next_sync(ctx, ACCOUNT, agendas.INTERNAL, ctx.clock())
+    assert occurrence is not None
+    assert agendas.make_agenda(ACCOUNT, occurrence, ctx=ctx)
+    with services.db.transaction() as session:
+        document_id = session.query(AgendaRow).one().document_id
+    document = Path(services.drive.path_of(document_id)).read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document
+    assert evil not in document and "<img src=x" not in document
