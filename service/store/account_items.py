@@ -18,7 +18,7 @@ from service.store.account_models import (
     AgendaTemplateRow,
     HealthRow,
 )
-from service.store.models import AccountRow, AuditRow, HandoverRow
+from service.store.models import AccountRow, ArtifactRow, AuditRow, HandoverRow
 from service.store.review_models import ReviewRow
 
 
@@ -291,6 +291,23 @@ def put_health(
         session.add(HealthRow(account_key=key, sync_on=day, answers=answers, answered_by=actor))
     else:
         row.answers, row.answered_by = answers, actor
+
+
+def newest_series(session: Session, key: str, kind: str) -> tuple[str, dict[str, Any]] | None:
+    """Return the newest sent series of this kind among the account's running handovers:
+    (event id, stored data); one query however many projects the account has."""
+    found = session.execute(
+        select(ArtifactRow.external_id, ArtifactRow.data)
+        .join(HandoverRow, HandoverRow.id == ArtifactRow.handover_id)
+        .where(
+            HandoverRow.account_key == key,
+            HandoverRow.cancelled_at.is_(None),
+            ArtifactRow.kind == f"event:{kind}",
+        )
+        .order_by(ArtifactRow.created_at.desc(), ArtifactRow.id.desc())
+        .limit(1)
+    ).first()
+    return (found[0], dict(found[1])) if found else None
 
 
 def account_keys_with_syncs(session: Session) -> list[str]:

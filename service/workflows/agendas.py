@@ -27,7 +27,6 @@ from service.domain.planning_model import MeetingKind
 from service.domain.recurrence import occurrences
 from service.store import account_items as repo
 from service.store import handovers as handover_repo
-from service.store.models import ArtifactRow
 from service.workflows.account_items import RhythmContext, item_json, people_of
 from service.workflows.kickoff import handover_status
 from service.workflows.meetings import series_from_json
@@ -68,15 +67,7 @@ class SyncOccurrence:
 def _series(ctx: RhythmContext, key: str, kind: str) -> tuple[str, dict[str, Any]] | None:
     """Return the account's newest sent series of this kind: (event id, stored data)."""
     with ctx.db.transaction() as session:
-        handovers = [h for h in repo.handovers_of(session, key) if h.cancelled_at is None]
-        best: ArtifactRow | None = None
-        for h in handovers:
-            for artifact in h.artifacts:
-                if artifact.kind == f"event:{kind}" and (
-                    best is None or artifact.created_at >= best.created_at
-                ):
-                    best = artifact
-        return (best.external_id, dict(best.data)) if best else None
+        return repo.newest_series(session, key, kind)
 
 
 def sync_occurrences(

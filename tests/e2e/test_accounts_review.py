@@ -374,3 +374,23 @@ def test_markup_in_what_people_write_is_shown_as_text_on_the_page_in_emails_and_
     document = Path(services.drive.path_of(document_id)).read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document
     assert evil not in document and "<img src=x" not in document
+
+
+def test_the_agenda_run_costs_the_same_however_many_projects_an_account_has(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from service.jobs import run_job
+
+    services = app.extensions["handover"]
+    kickoff(app)
+
+    def agendas() -> None:
+        run_job(services, "sync_agendas", {})
+
+    agendas()
+    one = _statements(app, agendas)
+    for _ in range(3):
+        kickoff(app)  # three more projects of the same client
+    agendas()
+    four = _statements(app, agendas)
+    assert four == one, (one, four)
