@@ -61,7 +61,7 @@ def send_notices(item_id: str, *, ctx: RhythmContext) -> int:
             continue
         rendered = ctx.renderer.email(
             template, item=view, client=client_name, account_url=ctx.url(key),
-            raised_by=people.name(row.raised_by),
+            raised_by=_who(people, row.raised_by),
         )  # fmt: skip
         ctx.mail.send(
             Email(
@@ -152,3 +152,9 @@ def _item_view(row: AccountItemRow) -> Mapping[str, Any]:
     """The item as the emails show it: its dates in words."""
     return {**item_json(row, []), "due_words": rules.day_in_words(row.due_on),
             "held_words": rules.day_in_words(row.held_on)}  # fmt: skip
+
+
+def _who(people: rules.AccountPeople, email: str) -> str:
+    """Return who logged an item as people read it: a name, an address, or an integration
+    (an API token's internal name is never shown)."""
+    return "An integration (through the API)" if email.startswith("token:") else people.name(email)

@@ -394,3 +394,26 @@ def test_the_agenda_run_costs_the_same_however_many_projects_an_account_has(
     agendas()
     four = _statements(app, agendas)
     assert four == one, (one, four)
+
+
+def test_an_opportunity_logged_through_an_api_token_is_mailed_without_the_tokens_name(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from email import message_from_bytes, policy
+
+    from tests.conftest import API_TOKEN
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    logged = app.test_client().post(
+        f"{URL}/opportunities", json={"summary": "Wants an app", "urgent": True},
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+    )  # fmt: skip
+    assert logged.status_code == 201
+    [urgent] = [
+        m for m in (message_from_bytes(p.read_bytes(), policy=policy.default)
+                    for p in services.mail.messages())
+        if str(m["Subject"]).startswith("Urgent opportunity")
+    ]  # fmt: skip
+    text = urgent.get_body(("plain",)).get_content()
+    assert "token:" not in text and "An integration (through the API) logged" in text
