@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,6 +106,30 @@ def items(session: Session, key: str) -> list[AccountItemRow]:
         session.scalars(
             select(AccountItemRow)
             .where(AccountItemRow.account_key == key)
+            .order_by(AccountItemRow.created_at.desc(), AccountItemRow.id)
+        )
+    )
+
+
+def agenda_rows(
+    session: Session, key: str, *, since: datetime, marked_for: datetime | None
+) -> list[AccountItemRow]:
+    """Return what may go on a sync's agenda, newest first: the open items, the notes
+    since `since` and the items marked for the occurrence `marked_for`."""
+    may_go = [
+        and_(AccountItemRow.kind == "opportunity", AccountItemRow.state.not_in(["won", "lost"])),
+        and_(
+            AccountItemRow.kind != "opportunity",
+            AccountItemRow.state.in_(["open", "acknowledged", "awaiting_pm"]),
+        ),
+        and_(AccountItemRow.kind == "note", AccountItemRow.created_at >= since),
+    ]
+    if marked_for is not None:
+        may_go.append(AccountItemRow.for_executive_at == marked_for)
+    return list(
+        session.scalars(
+            select(AccountItemRow)
+            .where(AccountItemRow.account_key == key, or_(*may_go))
             .order_by(AccountItemRow.created_at.desc(), AccountItemRow.id)
         )
     )

@@ -146,7 +146,9 @@ def agenda_items(
         since = since or account.created_at
         template = repo.template(session, key)
         handovers = repo.handovers_of(session, key)
-        rows = repo.items(session, key)
+        rows = repo.agenda_rows(
+            session, key, since=since, marked_for=occurrence.original if occurrence else None
+        )
         changes = repo.changes_since(session, [h.id for h in handovers], since)
         reviews = repo.reviews_of(session, key)
         projects = {h.id: h.project_name for h in handovers}
@@ -154,7 +156,7 @@ def agenda_items(
             (h.project_name, handover_status(
                 [s.state for s in h.steps], cancelled=h.cancelled_at is not None),
              (h.payload.get("project_manager") or {}).get("name", "to be assigned"))
-            for h in handovers
+            for h in (handovers if kind == EXECUTIVE else [])
         ]  # fmt: skip
         views = [item_json(r, []) for r in rows]
         marked = [

@@ -417,3 +417,48 @@ def test_an_opportunity_logged_through_an_api_token_is_mailed_without_the_tokens
     ]  # fmt: skip
     text = urgent.get_body(("plain",)).get_content()
     assert "token:" not in text and "An integration (through the API) logged" in text
+
+
+def test_the_agenda_reads_what_goes_on_it_not_the_accounts_whole_past(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from service.store.account_models import AccountItemRow
+
+    kickoff(app)
+    pm = client_as(app, google, PM)
+
+    def close_tasks(n: int) -> None:
+        for i in range(n):
+            made = pm.post(f"{URL}/tasks", json={"title": f"t{i}", "owner_email": PM,
+                                                 "due_on": "2027-01-15"})  # fmt: skip
+            assert pm.post(f"{URL}/items/{made.get_json()['id']}/close", json={}).status_code \
+                == 200
+
+    def cost() -> tuple[int, int]:
+        loaded: list[object] = []
+
+        def seen(session: Any, instance: object) -> None:
+            if isinstance(instance, AccountItemRow):
+                loaded.append(instance)
+
+        event.listen(Session, "loaded_as_persistent", seen)
+        try:
+            statements = _statements(app, lambda: pm.get(f"{URL}/agenda").get_json())
+        finally:
+            event.remove(Session, "loaded_as_persistent", seen)
+        return statements, len(loaded)
+
+    assert pm.post(f"{URL}/tasks", json={"title": "Open one", "owner_email": PM,
+                                         "due_on": "2027-01-15"}).status_code == 201
+    close_tasks(2)
+    before = cost()
+    close_tasks(10)
+    for _ in range(2):
+        kickoff(app)  # more projects of the same client
+    after = cost()
+    assert after == before, (before, after)
+    items = pm.get(f"{URL}/agenda").get_json()["items"]
+    assert [i["summary"] for i in items if i["kind"] == "task"] == ["Open one"]
