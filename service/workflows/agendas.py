@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from integrations.ports import DescribesOccurrences, Email
@@ -307,7 +307,7 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
     title = f"{TITLES[kind]} agenda - {client} - {local:%Y-%m-%d}"
     html = ctx.renderer.document(
         "sync_agenda", title=title, client=client, when=when, meeting=TITLES[kind],
-        items=items, account_url=ctx.url(key), executive=kind == EXECUTIVE,
+        items=_for_people(items), account_url=ctx.url(key), executive=kind == EXECUTIVE,
         people=[people.name(e) for e in sorted(people.ams | people.pms)],
     )  # fmt: skip
     doc = ctx.drive.write_document(
@@ -343,7 +343,7 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
     if emailed is None:
         rendered = ctx.renderer.email(
             "sync_agenda", meeting=TITLES[kind], client=client, when=when, document_url=doc.url,
-            items=items, account_url=ctx.url(key),
+            items=_for_people(items), account_url=ctx.url(key),
         )  # fmt: skip
         ctx.mail.send(
             Email(
@@ -361,6 +361,15 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
                 sync=occurrence.start.isoformat(), document=doc.id,
             )  # fmt: skip
     return True
+
+
+def _for_people(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the agenda's items with their dates in words, for the document and email."""
+    return [
+        {**i, **{f"{name}_words": rules.day_in_words(date.fromisoformat(i[name]))
+                 for name in ("due_on", "held_on") if i.get(name)}}
+        for i in items
+    ]  # fmt: skip
 
 
 def _stamp(session: Any, agenda_id: int, column: str, now: datetime) -> None:

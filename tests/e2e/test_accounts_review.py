@@ -462,3 +462,36 @@ def test_the_agenda_reads_what_goes_on_it_not_the_accounts_whole_past(
     assert after == before, (before, after)
     items = pm.get(f"{URL}/agenda").get_json()["items"]
     assert [i["summary"] for i in items if i["kind"] == "task"] == ["Open one"]
+
+
+def test_the_agenda_document_and_email_give_dates_in_words(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from email import message_from_bytes, policy
+    from pathlib import Path
+
+    from service.store.account_models import AgendaRow
+    from service.workflows import agendas
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    pm = client_as(app, google, PM)
+    assert pm.post(f"{URL}/tasks", json={"title": "Send SOW", "owner_email": PM,
+                                         "due_on": "2027-01-15"}).status_code == 201
+    assert pm.post(f"{URL}/notes", json={"held_on": "2026-12-01", "attendees": ["Kim"],
+                                         "notes": "Talked"}).status_code == 201
+    ctx = services.rhythm
+    occurrence = agendas.next_sync(ctx, ACCOUNT, agendas.INTERNAL, ctx.clock())
+    assert occurrence is not None and agendas.make_agenda(ACCOUNT, occurrence, ctx=ctx)
+
+    with services.db.transaction() as session:
+        document_id = session.query(AgendaRow).one().document_id
+    document = Path(services.drive.path_of(document_id)).read_text()
+    assert "due Friday 15 January 2027" in document and "2027-01-15" not in document
+    assert "held Tuesday 1 December 2026" in document
+    [mail] = [
+        m for m in (message_from_bytes(p.read_bytes(), policy=policy.default)
+                    for p in services.mail.messages())
+        if str(m["Subject"]).startswith("Agenda:")
+    ]  # fmt: skip
+    assert "due Friday 15 January 2027" in mail.get_body(("plain",)).get_content()
