@@ -164,12 +164,12 @@ def acknowledge(
     key: str, item_id: str, note: Any, *, email: str, role: str, ctx: RhythmContext
 ) -> str:
     """The PM acknowledges an opportunity the AM raised, or the AM an escalation."""
-    note = rules.remark(note)
     with ctx.db.transaction() as session:
         kind = _item(session, key, item_id, None).kind
     if kind not in {"opportunity", "escalation"}:
         raise Refused("id", "only opportunities and escalations are acknowledged")
     _check(ctx, key, f"acknowledge_{kind}", email, role)
+    note = rules.remark(note)
     with ctx.db.transaction() as session:
         row = _item(session, key, item_id, kind)
         if row.acknowledged_at is not None:
@@ -191,7 +191,6 @@ def close_item(
     key: str, item_id: str, note: Any, *, email: str, role: str, ctx: RhythmContext
 ) -> str:
     """Resolve an escalation or mark a task done (the task's owner may too)."""
-    note = rules.remark(note)
     with ctx.db.transaction() as session:
         row = _item(session, key, item_id, None)
         kind, owner = row.kind, row.owner_email
@@ -200,6 +199,7 @@ def close_item(
     if not (kind == "task" and owner == email.lower()):
         _check(ctx, key, "resolve_escalation" if kind == "escalation" else "finish_task",
                email, role)  # fmt: skip
+    note = rules.remark(note)
     final = "resolved" if kind == "escalation" else "done"
     with ctx.db.transaction() as session:
         row = _item(session, key, item_id, kind)

@@ -495,3 +495,16 @@ def test_the_agenda_document_and_email_give_dates_in_words(
         if str(m["Subject"]).startswith("Agenda:")
     ]  # fmt: skip
     assert "due Friday 15 January 2027" in mail.get_body(("plain",)).get_content()
+
+
+def test_someone_not_on_the_account_is_refused_before_what_they_sent_is_checked(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    kickoff(app)
+    pm = client_as(app, google, PM)
+    stranger = client_as(app, google, "pia@agency.example")  # a PM of no account
+    esc = pm.post(f"{URL}/escalations", json={"summary": "Unhappy", "severity": "low"})
+    esc_id = esc.get_json()["id"]
+    for action in ("acknowledge", "close"):
+        answer = stranger.post(f"{URL}/items/{esc_id}/{action}", json={"note": "x" * 5000})
+        assert answer.status_code == 403, (action, answer.get_data(as_text=True))
