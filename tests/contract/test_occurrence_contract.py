@@ -121,3 +121,21 @@ def test_a_single_event_gets_the_description_in_place(subject: Subject) -> None:
     assert subject.description(moved.id, None) == (
         "Agenda: https://docs.example/n" + OCCURRENCE_TEXT_END + moved.description
     )
+
+
+def test_reading_an_instance_on_the_fake_does_not_make_it_an_exception(fake_google: Any) -> None:
+    """As on Google: GET of `<series>_<start>` shows the instance; only a write detaches it,
+    so the series' later changes still reach an instance that was only read."""
+    subject = _google(fake_google)
+    try:
+        series = sync_event()
+        subject.calendar.upsert_event(series)  # type: ignore[attr-defined]
+        service = subject.calendar._clients.get("calendar", "v3")  # type: ignore[attr-defined]
+        stamp = f"{SECOND.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+        read = service.events().get(calendarId="primary", eventId=f"{series.id}_{stamp}").execute()
+        assert read["description"] == series.description
+        service.events().patch(calendarId="primary", eventId=series.id,
+                               body={"description": "Changed"}).execute()  # fmt: skip
+        assert subject.description(series.id, SECOND) == "Changed"
+    finally:
+        subject.close()
