@@ -22,7 +22,7 @@ from service.domain.access import (
     SALES,
     named_on,
 )
-from service.domain.business_days import zone
+from service.domain.business_days import add_business_days, zone
 from service.domain.contracts import CONTROL
 
 AM, PM = "am", "pm"
@@ -381,11 +381,12 @@ def notice_marks(kind: str, *, urgent: bool, state: str) -> frozenset[str]:
     return frozenset(marks)
 
 
-def reminder_mark(due: date, today: date, lead_days: int) -> str | None:
+def reminder_mark(due: date, today: date, lead_days: int, country: str) -> str | None:
     """Return the mark of the task reminder due today (`overdue:<due>` or `due_soon:<due>`),
-    None while the due date is further than `lead_days` ahead."""
+    None until `lead_days` business days (in `country`) before the due date: a task due
+    on Monday is reminded on the Friday before, not on the Sunday."""
     if today > due:
         return f"overdue:{due.isoformat()}"
-    if (due - today).days <= lead_days:
+    if today >= add_business_days(due, -lead_days, country):
         return f"due_soon:{due.isoformat()}"
     return None

@@ -83,6 +83,7 @@ def send_reminders(*, ctx: RhythmContext) -> int:
     a crash left unsent. Return how many emails went out."""
     sent = 0
     today, lead = today_of(ctx), ctx.settings.task_reminder_days
+    country = ctx.settings.business_country
     with ctx.db.transaction() as session:
         # Only what may still be owed: a notice unsent (within NOTICE_RETRY of the item),
         # a reminder whose day has come and that did not go out yet.
@@ -93,8 +94,9 @@ def send_reminders(*, ctx: RhythmContext) -> int:
         ]  # fmt: skip
         tasks = [
             (r.id, r.account_key)
-            for r in repo.open_tasks(session, due_by=today + timedelta(days=lead))
-            if r.due_on and rules.reminder_mark(r.due_on, today, lead) not in r.reminders
+            for r in repo.open_tasks(session, due_by=today + timedelta(days=2 * lead + 14))
+            if r.due_on and (mark := rules.reminder_mark(r.due_on, today, lead, country))
+            and mark not in r.reminders
         ]
     for item_id in waiting:
         try:
@@ -121,7 +123,9 @@ def _remind(item_id: str, key: str, *, ctx: RhythmContext) -> int:
         view = _item_view(row)
         client = repo.account(session, key)
         client_name = client.client_name if client else key
-    mark = rules.reminder_mark(due, today, ctx.settings.task_reminder_days)
+    mark = rules.reminder_mark(
+        due, today, ctx.settings.task_reminder_days, ctx.settings.business_country
+    )
     if mark is None or mark in marks:
         return 0
     which = mark.partition(":")[0]

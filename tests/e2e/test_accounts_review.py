@@ -508,3 +508,30 @@ def test_someone_not_on_the_account_is_refused_before_what_they_sent_is_checked(
     for action in ("acknowledge", "close"):
         answer = stranger.post(f"{URL}/items/{esc_id}/{action}", json={"note": "x" * 5000})
         assert answer.status_code == 403, (action, answer.get_data(as_text=True))
+
+
+def test_a_task_due_on_monday_is_reminded_on_the_friday_before_not_on_sunday(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from datetime import UTC, datetime
+
+    from service.jobs import run_job
+    from tests.conftest import Clock
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    clock = Clock(datetime(2027, 1, 14, 15, 0, tzinfo=UTC))  # Thursday
+    services.clock = clock
+    pm = client_as(app, google, PM)
+    assert pm.post(f"{URL}/tasks", json={"title": "Send SOW", "owner_email": PM,
+                                         "due_on": "2027-01-18"}).status_code == 201  # Monday
+    run_job(services, "account_reminders", {})
+    assert not [s for s in _subjects(app) if s.startswith("Due soon: Send SOW")]
+    clock.now += timedelta(days=1)  # Friday: the business day before
+    run_job(services, "account_reminders", {})
+    assert [s for s in _subjects(app) if s.startswith("Due soon: Send SOW")] == [
+        "Due soon: Send SOW (Acme Corp, due Monday 18 January 2027)"
+    ]
+    clock.now += timedelta(days=2)  # Sunday: nothing again
+    run_job(services, "account_reminders", {})
+    assert len([s for s in _subjects(app) if s.startswith("Due soon: Send SOW")]) == 1
