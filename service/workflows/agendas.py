@@ -165,7 +165,8 @@ def agenda_items(
         ]  # fmt: skip
         review_views: list[dict[str, Any]] = [
             {"id": r.id, "name": r.name, "state": r.state, "pm": r.pm_email,
-             "due": r.deadline.date().isoformat() if r.deadline else None,
+             "due": r.deadline.astimezone(zone(r.pm_timezone or ctx.settings.agency_timezone))
+             .date().isoformat() if r.deadline else None,
              "decided_at": r.decided_at}
             for r in reviews
         ]  # fmt: skip

@@ -535,3 +535,31 @@ def test_a_task_due_on_monday_is_reminded_on_the_friday_before_not_on_sunday(
     clock.now += timedelta(days=2)  # Sunday: nothing again
     run_job(services, "account_reminders", {})
     assert len([s for s in _subjects(app) if s.startswith("Due soon: Send SOW")]) == 1
+
+
+def test_a_contract_reviews_due_day_is_the_pms_day_not_utcs(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    from datetime import UTC, datetime
+
+    from service.domain.contracts import OPEN
+    from service.store.review_models import ReviewRow
+    from tests.e2e.signin_support import a_review
+
+    services = app.extensions["handover"]
+    kickoff(app)
+    review_id = a_review(app)
+    with services.db.transaction() as session:
+        review = session.get(ReviewRow, review_id)
+        review.state, review.pm_timezone = OPEN, "America/Los_Angeles"
+        review.deadline = datetime(2026, 12, 11, 2, 0, tzinfo=UTC)  # Thu 18:00 in Los Angeles
+    am = client_as(app, google, AM)
+
+    account = am.get(URL).get_json()
+    [task] = [t for t in account["tasks"] if t["kind"] == "contract_review"]
+    assert task["due_on"] == "2026-12-10"
+    [item] = [i for i in am.get(f"{URL}/agenda").get_json()["items"]
+              if i["kind"] == "contract_review"]  # fmt: skip
+    assert item["due_on"] == "2026-12-10"
+    page = am.get(f"/accounts/{ACCOUNT}").get_data(as_text=True)
+    assert "Thu 10 Dec 2026, 18:00 (America/Los_Angeles)" in page
