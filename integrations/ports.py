@@ -394,8 +394,24 @@ class DescribesOccurrences(Protocol):
         self, event_id: str, original_start: datetime | None, description: str, *,
         calendar: str = "",
     ) -> None:
-        """Set the description of the occurrence of series `event_id` whose rule time is
-        original_start; with original_start None, event_id is a single event (a moved
-        occurrence) and its description is set. `calendar` is whose calendar holds the
-        series ("": the service user's)."""
+        """Put `description` on top of the occurrence of series `event_id` whose rule time
+        is original_start, above what the series says; with original_start None, event_id
+        is a single event (a moved occurrence) and it goes above the event's own text. A
+        second call replaces what the first put there (`above`). `calendar` is
+        whose calendar holds the series ("": the service user's)."""
         ...
+
+
+# Ends what `describe_occurrence` put above an event's own description.
+OCCURRENCE_TEXT_END = "\n\n-- \n\n"
+
+
+def above(text: str, description: str) -> str:
+    """Return `text` above the event's own `description` (replacing any text put there
+    before): what `describe_occurrence` writes."""
+    own = (
+        description.split(OCCURRENCE_TEXT_END, 1)[1]
+        if OCCURRENCE_TEXT_END in description
+        else description
+    )
+    return f"{text}{OCCURRENCE_TEXT_END}{own}" if own.strip() else text

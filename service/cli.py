@@ -150,9 +150,9 @@ def sync_agendas() -> None:
 @main.command("account-reminders")
 def account_reminders() -> None:
     """Remind account task owners and send notices left unsent (run hourly)."""
-    from service.workflows import account_items
+    from service.workflows import account_notices
 
-    sent = account_items.send_reminders(ctx=_app().extensions["handover"].rhythm)
+    sent = account_notices.send_reminders(ctx=_app().extensions["handover"].rhythm)
     click.echo(f"sent {sent} email(s)")
 
 

@@ -110,12 +110,12 @@ ACCOUNT_JOBS = frozenset({"sync_agendas", "account_reminders"})
 
 def _run_account_job(services: Services, job: str) -> None:
     """Run an account rhythm job: the sync agendas due, or the task reminders and notices."""
-    from service.workflows import account_items, agendas
+    from service.workflows import account_notices, agendas
 
     if job == "sync_agendas":
         agendas.make_due_agendas(ctx=services.rhythm)
     else:
-        account_items.send_reminders(ctx=services.rhythm)
+        account_notices.send_reminders(ctx=services.rhythm)
 
 
 def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) -> None:

@@ -26,7 +26,7 @@ from integrations.google.errors import (
     Unauthenticated,
 )
 from integrations.google.execute import RetryPolicy, run, run_batch
-from integrations.ports import Busy, CalendarEvent, EventRef, EventState
+from integrations.ports import Busy, CalendarEvent, EventRef, EventState, above
 
 log = logging.getLogger("integrations.google")
 
@@ -319,18 +319,21 @@ class GoogleCalendar:
         self, event_id: str, original_start: datetime | None, description: str, *,
         calendar: str = "",
     ) -> None:
-        """Set one occurrence's description: a series' instance is patched under Google's
-        instance id `<series id>_<rule start, UTC, YYYYMMDDTHHMMSSZ>` (which makes it an
-        exception of the series); a single event is patched itself. Nobody is notified."""
+        """Put text on top of one occurrence's description, above what the series (or the
+        single event) says: a series' instance is patched under Google's instance id
+        `<series id>_<rule start, UTC, YYYYMMDDTHHMMSSZ>` (which makes it an exception of
+        the series); a single event is patched itself. Nobody is notified."""
         target = check_event_id(event_id)
+        where = calendar or self._calendar_id  # the organiser's calendar holds the series
+        event = self._run(self._events_of(where).get(calendarId=where, eventId=target))
+        said = str(event.get("description") or "")
         if original_start is not None:
             stamp = _utc(original_start, "original_start").replace("-", "").replace(":", "")
             target = f"{target}_{stamp}"
-        where = calendar or self._calendar_id  # the organiser's calendar holds the series
         request = self._events_of(where).patch(
             calendarId=where,
             eventId=target,
-            body={"description": description},
+            body={"description": above(description, said)},
             sendUpdates="none",
         )
         self._run(request)

@@ -35,6 +35,7 @@ from integrations.ports import (
     EventRef,
     EventState,
     Mail,
+    above,
 )
 
 log = logging.getLogger(__name__)
@@ -115,19 +116,22 @@ class LocalCalendar:
         self, event_id: str, original_start: datetime | None, description: str, *,
         calendar: str = "",
     ) -> None:
-        """Set one occurrence's description: a RECURRENCE-ID override in the series' file
-        (subscribed feeds show it), or a single event's DESCRIPTION. Nobody is mailed."""
+        """Put text on top of one occurrence's description: a RECURRENCE-ID override in the
+        series' file (subscribed feeds show it), or a single event's DESCRIPTION; what the
+        event said stays below. Nobody is mailed."""
         ics.check_event_id(event_id)
         with self._locked(event_id):
             master = self._read(event_id)
             if master is None:
                 raise LookupError(f"no event {event_id}")
+            said = str(master.get("DESCRIPTION", ""))
             if original_start is None:
-                self._write(event_id, ics.stored(ics.with_description(master, description), []))
+                changed = ics.with_description(master, above(description, said))
+                self._write(event_id, ics.stored(changed, []))
                 return
             moment = original_start.astimezone(UTC)
             kept = [o for o in self._overrides(event_id) if ics.recurrence_id(o) != moment]
-            added = ics.override(master, moment, description)
+            added = ics.override(master, moment, above(description, said))
             self._write(event_id, ics.stored(master, [*kept, added]))
 
     def read_event(self, event_id: str, *, calendar: str = "") -> EventState | None:

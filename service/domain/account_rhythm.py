@@ -7,9 +7,10 @@ Operations and admins act on every account; Sales may only log opportunities.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from service.domain.access import (
@@ -21,6 +22,7 @@ from service.domain.access import (
     SALES,
     named_on,
 )
+from service.domain.business_days import add_business_days, zone
 from service.domain.contracts import CONTROL
 
 AM, PM = "am", "pm"
@@ -61,6 +63,9 @@ HEALTH_QUESTIONS = {
 }
 HEALTH_ANSWERS = {"yes": 2, "partly": 1, "no": 0}
 MAX_TEXT = 4000
+# The dates an item or an answer may carry: year-month-day in ASCII digits, in this window.
+DAY_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 # What each standing on the account may do (admins may do everything).
 ACTIONS: Mapping[str, frozenset[str]] = {
@@ -150,15 +155,35 @@ def _text(value: Any, field: str, errors: dict[str, str], *, limit: int = MAX_TE
     return text
 
 
+def remark(value: Any) -> str:
+    """Return the note someone adds when moving an item on ("" for none), or raise
+    InvalidItem: a note is kept whole, never cut."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidItem({"note": "must be text"})
+    errors: dict[str, str] = {}
+    text = _text(value, "note", errors) if value.strip() else ""
+    if errors:
+        raise InvalidItem(errors)
+    return text
+
+
 def _day(value: Any, field: str, errors: dict[str, str]) -> date | None:
     if not isinstance(value, str) or not value.strip():
         errors[field] = "is required (a date like 2027-01-31)"
         return None
     try:
-        return date.fromisoformat(value.strip())
+        if not DAY_SHAPE.fullmatch(value.strip()):
+            raise ValueError(value)
+        day = date.fromisoformat(value.strip())
     except ValueError:
         errors[field] = "must be a date like 2027-01-31"
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        errors[field] = f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
+        return None
+    return day
 
 
 def _flag(value: Any, field: str, errors: dict[str, str]) -> bool:
@@ -327,3 +352,41 @@ def health_points(answers: Sequence[Mapping[str, Any]]) -> list[tuple[date, floa
         values = [HEALTH_ANSWERS[entry["answers"][k]] for k in HEALTH_QUESTIONS]
         points.append((entry["sync_on"], sum(values) / (2 * len(values))))
     return sorted(points)
+
+
+def moment_in_words(at: datetime, timezone: str) -> str:
+    """Return the instant as people read it, at the zone's wall time:
+    "Monday 7 December 2026, 10:00 (Europe/Berlin)"."""
+    local = at.astimezone(zone(timezone))
+    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({timezone})"
+
+
+def day_in_words(day: date | None) -> str:
+    """Return the date as people read it: "Friday 15 January 2027" ("" for none)."""
+    return f"{day:%A} {day.day} {day:%B %Y}" if day else ""
+
+
+def notice_marks(kind: str, *, urgent: bool, state: str) -> frozenset[str]:
+    """Return the marks of the notices an item in this state may owe (those it sent are
+    in its `reminders`): urgent, check_with_pm, raised or shared."""
+    marks = set()
+    if kind == "opportunity" and urgent:
+        marks.add("urgent")
+    if kind == "opportunity" and state == "awaiting_pm":
+        marks.add("check_with_pm")
+    if kind == "escalation":
+        marks.add("raised")
+    if kind == "note":
+        marks.add("shared")
+    return frozenset(marks)
+
+
+def reminder_mark(due: date, today: date, lead_days: int, country: str) -> str | None:
+    """Return the mark of the task reminder due today (`overdue:<due>` or `due_soon:<due>`),
+    None until `lead_days` business days (in `country`) before the due date: a task due
+    on Monday is reminded on the Friday before, not on the Sunday."""
+    if today > due:
+        return f"overdue:{due.isoformat()}"
+    if today >= add_business_days(due, -lead_days, country):
+        return f"due_soon:{due.isoformat()}"
+    return None

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from service.store.account_models import (
     AgendaTemplateRow,
     HealthRow,
 )
-from service.store.models import AccountRow, AuditRow, HandoverRow
+from service.store.models import AccountRow, ArtifactRow, AuditRow, HandoverRow
 from service.store.review_models import ReviewRow
 
 
@@ -111,6 +111,30 @@ def items(session: Session, key: str) -> list[AccountItemRow]:
     )
 
 
+def agenda_rows(
+    session: Session, key: str, *, since: datetime, marked_for: datetime | None
+) -> list[AccountItemRow]:
+    """Return what may go on a sync's agenda, newest first: the open items, the notes
+    since `since` and the items marked for the occurrence `marked_for`."""
+    may_go = [
+        and_(AccountItemRow.kind == "opportunity", AccountItemRow.state.not_in(["won", "lost"])),
+        and_(
+            AccountItemRow.kind != "opportunity",
+            AccountItemRow.state.in_(["open", "acknowledged", "awaiting_pm"]),
+        ),
+        and_(AccountItemRow.kind == "note", AccountItemRow.created_at >= since),
+    ]
+    if marked_for is not None:
+        may_go.append(AccountItemRow.for_executive_at == marked_for)
+    return list(
+        session.scalars(
+            select(AccountItemRow)
+            .where(AccountItemRow.account_key == key, or_(*may_go))
+            .order_by(AccountItemRow.created_at.desc(), AccountItemRow.id)
+        )
+    )
+
+
 def history(session: Session, item_ids: list[str]) -> dict[str, list[AccountItemHistoryRow]]:
     """Return each item's history, oldest first."""
     found: dict[str, list[AccountItemHistoryRow]] = {i: [] for i in item_ids}
@@ -126,24 +150,29 @@ def history(session: Session, item_ids: list[str]) -> dict[str, list[AccountItem
     return found
 
 
-def open_tasks(session: Session) -> list[AccountItemRow]:
-    """Return every open task with a due date (for the reminders)."""
+def open_tasks(session: Session, *, due_by: date) -> list[AccountItemRow]:
+    """Return the open tasks due on or before `due_by` (those a reminder may be owed)."""
     return list(
         session.scalars(
             select(AccountItemRow).where(
-                AccountItemRow.kind == "task", AccountItemRow.state == "open"
+                AccountItemRow.kind == "task",
+                AccountItemRow.state == "open",
+                AccountItemRow.due_on.is_not(None),
+                AccountItemRow.due_on <= due_by,
             )
         )
     )
 
 
-def items_to_notify(session: Session) -> list[AccountItemRow]:
-    """Return the items whose notice may still be unsent (urgent, escalations, notes...)."""
+def items_to_notify(session: Session, *, since: datetime) -> list[AccountItemRow]:
+    """Return the items logged since `since` whose notice may still be unsent (urgent
+    opportunities, escalations, notes...)."""
     return list(
         session.scalars(
             select(AccountItemRow).where(
                 AccountItemRow.kind.in_(["opportunity", "escalation", "note"]),
                 AccountItemRow.state.in_(["new", "awaiting_pm", "open", "recorded"]),
+                AccountItemRow.created_at >= since,
             )
         )
     )
@@ -288,6 +317,23 @@ def put_health(
         row.answers, row.answered_by = answers, actor
 
 
+def newest_series(session: Session, key: str, kind: str) -> tuple[str, dict[str, Any]] | None:
+    """Return the newest sent series of this kind among the account's running handovers:
+    (event id, stored data); one query however many projects the account has."""
+    found = session.execute(
+        select(ArtifactRow.external_id, ArtifactRow.data)
+        .join(HandoverRow, HandoverRow.id == ArtifactRow.handover_id)
+        .where(
+            HandoverRow.account_key == key,
+            HandoverRow.cancelled_at.is_(None),
+            ArtifactRow.kind == f"event:{kind}",
+        )
+        .order_by(ArtifactRow.created_at.desc(), ArtifactRow.id.desc())
+        .limit(1)
+    ).first()
+    return (found[0], dict(found[1])) if found else None
+
+
 def account_keys_with_syncs(session: Session) -> list[str]:
     """Return the accounts that have at least one handover not cancelled."""
     return list(
@@ -300,10 +346,13 @@ def account_keys_with_syncs(session: Session) -> list[str]:
 
 
 def overview(
-    session: Session,
+    session: Session, *, person: str | None = None
 ) -> list[tuple[str, str, list[dict[str, Any]], set[str], int]]:
-    """Return each account with its handovers' payloads, submitters and open item count."""
-    from sqlalchemy import func
+    """Return each account with its running handovers' payloads and submitters, and its
+    open item count; with `person`, only the handovers that name that address or that
+    they submitted (the caller checks the role), so a person's list does not read
+    every handover of the agency."""
+    from sqlalchemy import Text, cast, func, true
 
     open_counts = dict(
         session.execute(
@@ -317,14 +366,25 @@ def overview(
     found: dict[str, tuple[str, list[dict[str, Any]], set[str]]] = {}
     rows = session.execute(
         select(AccountRow.key, AccountRow.client_name, HandoverRow.payload,
-               HandoverRow.submitted_by)
+               HandoverRow.submitted_by, HandoverRow.cancelled_at)
         .join(HandoverRow, HandoverRow.account_key == AccountRow.key)
+        .where(
+            or_(
+                func.lower(HandoverRow.submitted_by) == person.strip().lower(),
+                func.lower(cast(HandoverRow.payload, Text)).contains(
+                    person.strip().lower(), autoescape=True
+                ),
+            )
+            if person
+            else true()
+        )
         .order_by(AccountRow.client_name)
     )  # fmt: skip
-    for key, client, payload, submitter in rows:
+    for key, client, payload, submitter, cancelled_at in rows:
         entry = found.setdefault(key, (client, [], set()))
-        entry[1].append(dict(payload))
-        entry[2].add(str(submitter).lower())
+        if cancelled_at is None:  # a cancelled handover names nobody on the account
+            entry[1].append(dict(payload))
+            entry[2].add(str(submitter).lower())
     return [
         (key, client, payloads, submitters, int(open_counts.get(key, 0)))
         for key, (client, payloads, submitters) in found.items()

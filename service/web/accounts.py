@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, g, jsonify, redirect, render_templ
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain import account_rhythm as rules
-from service.domain.access import EVERYONE, SALES, named_on
+from service.domain.access import ADMIN, EVERYONE, OPERATIONS, SALES, named_on
 from service.store import account_items as accounts_repo
 from service.web import services as _services
 from service.web.auth import api_auth, login_required, require
@@ -119,13 +119,15 @@ def move_opportunity(account_id: str, item_id: str) -> tuple[Response, int]:
     """The AM moves an opportunity on: {"state", "note"}."""
     body = _body()
     state = body.get("state") if isinstance(body, dict) else None
-    note = body.get("note") if isinstance(body, dict) else ""
+    note = body.get("note") if isinstance(body, dict) else None
     if not isinstance(state, str):
         return _invalid({"state": f"must be one of {', '.join(rules.OPPORTUNITY_STEPS)}"})
     try:
         new = _guarded(lambda: use_cases.move_opportunity(
-            account_id, item_id, state, str(note or ""), email=g.user.email, role=g.user.role,
+            account_id, item_id, state, note, email=g.user.email, role=g.user.role,
             ctx=_ctx()))  # fmt: skip
+    except rules.InvalidItem as exc:
+        return _invalid(exc.errors)
     except use_cases.Refused as exc:
         if state not in rules.OPPORTUNITY_STEPS:
             return _invalid({"state": str(exc)})
@@ -140,12 +142,16 @@ def item_action(account_id: str, item_id: str, action: str) -> tuple[Response, i
     """Acknowledge (PM: an AM's opportunity; AM: an escalation) or close (resolve, done)."""
     if action not in {"acknowledge", "close"}:
         abort(404)
-    body = request.get_json(silent=True) if request.is_json else {}
-    note = str((body or {}).get("note") or "") if isinstance(body, dict) else ""
+    # JSON only, like every other call here: a cross-site form cannot send it, so a
+    # session cookie alone never acknowledges or resolves anything.
+    body = _body()
+    note = body.get("note") if isinstance(body, dict) else None
     use_case = use_cases.acknowledge if action == "acknowledge" else use_cases.close_item
     try:
         state = _guarded(lambda: use_case(
             account_id, item_id, note, email=g.user.email, role=g.user.role, ctx=_ctx()))
+    except rules.InvalidItem as exc:
+        return _invalid(exc.errors)
     except use_cases.Refused as exc:
         return _refused(exc)
     return jsonify({"id": item_id, "state": state}), 200
@@ -249,7 +255,11 @@ def index() -> str:
     user = g.user
     with _services().db.transaction() as session:
         listed = []
-        for key, client, payloads, submitters, open_items in accounts_repo.overview(session):
+        everyone = user.role in {ADMIN, OPERATIONS}
+        person = None if everyone else user.email
+        for key, client, payloads, submitters, open_items in accounts_repo.overview(
+            session, person=person
+        ):
             people = rules.account_people(payloads)
             who = rules.standing(user.email, user.role, people)
             mine = rules.may("see", who) or (
@@ -324,6 +334,8 @@ def item_form(account_id: str, item_id: str, action: str) -> Any:
             _guarded(lambda: use_cases.close_item(account_id, item_id, note, **me))
         else:
             abort(404)
+    except rules.InvalidItem as exc:
+        return _page(account_id, {f"item-{item_id}": str(exc)}, status=422)
     except use_cases.Refused as exc:
         return _page(account_id, {f"item-{item_id}": str(exc)}, status=409)
     return _back(account_id, f"item-{item_id}")

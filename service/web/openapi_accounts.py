@@ -115,8 +115,10 @@ def account_paths(errors: dict[str, Any]) -> dict[str, Any]:
             "operationId": f"{action}Item",
             "summary": summary,
             "parameters": [*account, _id("item_id")],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"note": {"type": "string"}}}}}},
             "responses": {"200": _ok("Its new state"), "409": errors["409"],
-                          **{c: errors[c] for c in ("401", "403", "404")}},
+                          **{c: errors[c] for c in ("401", "403", "404", "415")}},
         }}  # fmt: skip
     for collection, (operation, summary, properties, required) in BODIES.items():
         paths[f"/api/accounts/{{account_id}}/{collection}"] = {"post": {

@@ -1,22 +1,17 @@
 """Use cases of the account rhythm between the syncs: log an opportunity, raise an
-escalation, add a task, record an ad-hoc meeting's notes, move them on; and the notices
-and reminders they owe people.
-
-Every notice is an email with a stable key (`opportunity:<id>:urgent`,
-`escalation:<id>:raised`, `note:<id>:shared`, `task:<id>:overdue:<due>`...), so a retry,
-a double submit or the reminders job sending what a crash left unsent never sends twice;
-the item remembers what went out (`reminders`) so the job does not ask again.
+escalation, add a task, record an ad-hoc meeting's notes, move them on. The notices and
+reminders they owe people are sent by `account_notices`.
 """
-
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from integrations.ports import Calendar, Drive, Email, Mail
+from integrations.ports import Calendar, Drive, Mail
 from service.config import Settings
 from service.domain import account_rhythm as rules
 from service.domain.business_days import zone
@@ -65,11 +60,15 @@ class Logged:
 
 
 def people_of(ctx: RhythmContext, key: str) -> rules.AccountPeople:
-    """Return the account's AMs and PMs. LookupError: no such account."""
+    """Return the account's AMs and PMs: those its running handovers name (a cancelled
+    handover, say one sent for the wrong client, opens nothing). LookupError: no such
+    account."""
     with ctx.db.transaction() as session:
         if repo.account(session, key) is None:
             raise LookupError(key)
-        return rules.account_people(dict(h.payload) for h in repo.handovers_of(session, key))
+        return rules.account_people(
+            dict(h.payload) for h in repo.handovers_of(session, key) if h.cancelled_at is None
+        )
 
 
 def standing_of(ctx: RhythmContext, key: str, email: str, role: str) -> str | None:
@@ -111,7 +110,7 @@ def log_item(
     elif kind == "task":
         item = rules.task(body, agency=rules.agency_domain(ctx.settings.allowed_domain, people))
     else:
-        item = rules.note(body, today=_today(ctx))
+        item = rules.note(body, today=today_of(ctx))
     with ctx.db.transaction() as session:
         row, created = repo.add_item(
             session,
@@ -120,7 +119,7 @@ def log_item(
             state=rules.first_state(item, who),
             raised_by=email,
             raised_as=who,
-            request_key=f"{key}:{kind}:{request_key}" if request_key else None,
+            request_key=_request_key(key, kind, email, request_key),
         )
         if created:
             handover_repo.record(
@@ -128,6 +127,8 @@ def log_item(
                 urgent=item.urgent, severity=item.severity,
             )  # fmt: skip
         item_id = row.id
+    from service.workflows.account_notices import send_notices
+
     try:
         send_notices(item_id, ctx=ctx)
     except Exception:  # noqa: BLE001 - stored already; the reminders job sends it later
@@ -137,19 +138,22 @@ def log_item(
 
 
 def move_opportunity(
-    key: str, item_id: str, to: str, note: str, *, email: str, role: str, ctx: RhythmContext
+    key: str, item_id: str, to: str, note: Any, *, email: str, role: str, ctx: RhythmContext
 ) -> str:
     """Move an opportunity on (the AM); return its new state."""
     _check(ctx, key, "move_opportunity", email, role)
+    note = rules.remark(note)
     with ctx.db.transaction() as session:
         row = _item(session, key, item_id, "opportunity")
+        if row.state == to:
+            return to  # a double submit: the step is recorded once
         why = rules.move_error(
             row.state, to, acknowledged=row.acknowledged_at is not None, raised_as=row.raised_as
         )
         if why:
             raise Refused("state", why)
         row.state = to
-        repo.add_history(session, row.id, actor=email, state=to, note=_short(note))
+        repo.add_history(session, row.id, actor=email, state=to, note=note)
         handover_repo.record(
             session, actor=email, action="opportunity.moved", subject=key, item=row.id, state=to
         )
@@ -157,7 +161,7 @@ def move_opportunity(
 
 
 def acknowledge(
-    key: str, item_id: str, note: str, *, email: str, role: str, ctx: RhythmContext
+    key: str, item_id: str, note: Any, *, email: str, role: str, ctx: RhythmContext
 ) -> str:
     """The PM acknowledges an opportunity the AM raised, or the AM an escalation."""
     with ctx.db.transaction() as session:
@@ -165,6 +169,7 @@ def acknowledge(
     if kind not in {"opportunity", "escalation"}:
         raise Refused("id", "only opportunities and escalations are acknowledged")
     _check(ctx, key, f"acknowledge_{kind}", email, role)
+    note = rules.remark(note)
     with ctx.db.transaction() as session:
         row = _item(session, key, item_id, kind)
         if row.acknowledged_at is not None:
@@ -175,7 +180,7 @@ def acknowledge(
             raise Refused("state", "only an opportunity the AM raised waits for the PM")
         row.acknowledged_by, row.acknowledged_at = email, ctx.clock()
         row.state = "acknowledged" if kind == "escalation" else "discussed_with_pm"
-        repo.add_history(session, row.id, actor=email, state=row.state, note=_short(note))
+        repo.add_history(session, row.id, actor=email, state=row.state, note=note)
         handover_repo.record(
             session, actor=email, action=f"{kind}.acknowledged", subject=key, item=row.id
         )
@@ -183,7 +188,7 @@ def acknowledge(
 
 
 def close_item(
-    key: str, item_id: str, note: str, *, email: str, role: str, ctx: RhythmContext
+    key: str, item_id: str, note: Any, *, email: str, role: str, ctx: RhythmContext
 ) -> str:
     """Resolve an escalation or mark a task done (the task's owner may too)."""
     with ctx.db.transaction() as session:
@@ -194,12 +199,13 @@ def close_item(
     if not (kind == "task" and owner == email.lower()):
         _check(ctx, key, "resolve_escalation" if kind == "escalation" else "finish_task",
                email, role)  # fmt: skip
+    note = rules.remark(note)
     final = "resolved" if kind == "escalation" else "done"
     with ctx.db.transaction() as session:
         row = _item(session, key, item_id, kind)
         if row.state != final:
             row.state = final
-            repo.add_history(session, row.id, actor=email, state=final, note=_short(note))
+            repo.add_history(session, row.id, actor=email, state=final, note=note)
             handover_repo.record(
                 session, actor=email, action=f"{kind}.{final}", subject=key, item=row.id
             )
@@ -258,128 +264,20 @@ def answer_health(key: str, body: Any, *, email: str, role: str, ctx: RhythmCont
     return day
 
 
-# --- notices ----------------------------------------------------------------------------
-
-
-def _notices(row: AccountItemRow, people: rules.AccountPeople) -> list[tuple[str, str, list[str]]]:
-    """Return the notices an item owes: (mark, email template, recipients)."""
-    ams, pms = sorted(people.ams), sorted(people.pms)
-    owed: list[tuple[str, str, list[str]]] = []
-    if row.kind == "opportunity" and row.urgent:
-        owed.append(("urgent", "opportunity_urgent", ams))
-    if row.kind == "opportunity" and row.state == "awaiting_pm":
-        owed.append(("check_with_pm", "opportunity_check_with_pm", pms))
-    if row.kind == "escalation":
-        owed.append(("raised", "escalation_raised", ams))
-    if row.kind == "note":
-        others = {rules.AM: pms, rules.PM: ams}.get(row.raised_as, ams + pms)
-        owed.append(("shared", "adhoc_notes", [e for e in others if e != row.raised_by.lower()]))
-    return [(mark, name, to) for mark, name, to in owed if to]
-
-
-def send_notices(item_id: str, *, ctx: RhythmContext) -> int:
-    """Send the notices the item owes and has not sent; return how many went out."""
-    with ctx.db.transaction() as session:
-        row = session.get(AccountItemRow, item_id)
-        if row is None:
-            return 0
-        key = row.account_key
-        client = repo.account(session, key)
-        client_name = client.client_name if client else key
-        view = _item_view(row)
-    people = people_of(ctx, key)
-    sent = 0
-    for mark, template, to in _notices(row, people):
-        if mark in row.reminders:
-            continue
-        rendered = ctx.renderer.email(
-            template, item=view, client=client_name, account_url=ctx.url(key),
-            raised_by=people.name(row.raised_by),
-        )  # fmt: skip
-        ctx.mail.send(
-            Email(
-                key=f"{row.kind}:{row.id}:{mark}",
-                to=tuple(to),
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-            )
-        )
-        with ctx.db.transaction() as session:
-            repo.mark_sent(session, row.id, mark)
-        sent += 1
-    return sent
-
-
-def send_reminders(*, ctx: RhythmContext) -> int:
-    """Remind task owners (and the AM) before the due date and when overdue; send notices
-    a crash left unsent. Return how many emails went out."""
-    sent = 0
-    with ctx.db.transaction() as session:
-        waiting = [r.id for r in repo.items_to_notify(session)]
-        tasks = [(r.id, r.account_key) for r in repo.open_tasks(session) if r.due_on]
-    for item_id in waiting:
-        try:
-            sent += send_notices(item_id, ctx=ctx)
-        except Exception:  # noqa: BLE001 - the others go on; this one at the next run
-            log.warning("the notice of %s waits for the next run", item_id, exc_info=True)
-    for item_id, key in tasks:
-        try:
-            sent += _remind(item_id, key, ctx=ctx)
-        except Exception:  # noqa: BLE001 - the others go on; this one at the next run
-            log.warning("the reminder of task %s waits for the next run", item_id,
-                        exc_info=True)  # fmt: skip
-    return sent
-
-
-def _remind(item_id: str, key: str, *, ctx: RhythmContext) -> int:
-    """Send the task's reminder that is due and not sent; return 1 when one went out."""
-    today = _today(ctx)
-    lead = timedelta(days=ctx.settings.task_reminder_days)
-    with ctx.db.transaction() as session:
-        row = session.get(AccountItemRow, item_id)
-        if row is None or row.due_on is None or row.state != "open":
-            return 0
-        due, owner, marks = row.due_on, row.owner_email or "", list(row.reminders)
-        view = _item_view(row)
-        client = repo.account(session, key)
-        client_name = client.client_name if client else key
-    which = "overdue" if today > due else "due_soon" if today >= due - lead else None
-    mark = f"{which}:{due.isoformat()}"
-    if which is None or mark in marks:
-        return 0
-    people = people_of(ctx, key)
-    rendered = ctx.renderer.email(
-        "task_reminder", item=view, client=client_name, account_url=ctx.url(key),
-        overdue=which == "overdue", owner=people.name(owner),
-    )  # fmt: skip
-    ctx.mail.send(
-        Email(
-            key=f"task:{item_id}:{mark}",
-            to=(owner,),
-            cc=tuple(e for e in sorted(people.ams) if e != owner),
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-        )
-    )
-    with ctx.db.transaction() as session:
-        repo.mark_sent(session, item_id, mark)
-        handover_repo.record(
-            session, actor="cron", action=f"task.{which}", subject=key, item=item_id
-        )
-    return 1
-
-
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _today(ctx: RhythmContext) -> date:
+def today_of(ctx: RhythmContext) -> date:
     return ctx.clock().astimezone(zone(ctx.settings.agency_timezone)).date()
 
 
-def _short(note: str) -> str:
-    return (note or "").strip()[: rules.MAX_TEXT]
+def _request_key(key: str, kind: str, email: str, given: str | None) -> str | None:
+    """Return the stored key of a request: one person's key on one account and kind (two
+    people choosing the same key each get their item), of a fixed length."""
+    if not given:
+        return None
+    whole = "\n".join((key, kind, email.strip().lower(), given))
+    return hashlib.sha256(whole.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _item(session: Any, key: str, item_id: str, kind: str | None) -> AccountItemRow:
@@ -387,10 +285,6 @@ def _item(session: Any, key: str, item_id: str, kind: str | None) -> AccountItem
     if row is None or (kind is not None and row.kind != kind):
         raise LookupError(item_id)
     return row
-
-
-def _item_view(row: AccountItemRow) -> Mapping[str, Any]:
-    return item_json(row, [])
 
 
 def item_json(row: AccountItemRow, history: list[Any]) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from service.domain import account_rhythm as rules
-from service.domain.contracts import OPEN
+from service.domain.business_days import zone
+from service.domain.contracts import OPEN, format_deadline
 from service.store import account_items as repo
 from service.store import handovers as handover_repo
 from service.workflows.account_items import RhythmContext, item_json, people_of
@@ -18,6 +20,7 @@ def account_json(ctx: RhythmContext, key: str) -> dict[str, Any]:
     LookupError: no such account."""
     people = people_of(ctx, key)
     now = ctx.clock()
+    zone_name = ctx.settings.agency_timezone
     base = ctx.settings.public_base_url
     syncs: list[dict[str, Any]] = []
     for kind in (INTERNAL, EXECUTIVE):
@@ -28,6 +31,8 @@ def account_json(ctx: RhythmContext, key: str) -> dict[str, Any]:
         syncs.append(
             {"kind": kind, "starts_at": occurrence.start.isoformat(), "timezone":
              occurrence.timezone, "agenda_due_at": due.isoformat(),
+             "when": rules.moment_in_words(occurrence.start, occurrence.timezone),
+             "agenda_due_when": rules.moment_in_words(due, occurrence.timezone),
              "original_start": occurrence.original.isoformat()}
         )  # fmt: skip
     with ctx.db.transaction() as session:
@@ -76,6 +81,11 @@ def account_json(ctx: RhythmContext, key: str) -> dict[str, Any]:
         review_views = [
             {"id": r.id, "name": r.name, "state": r.state, "kind": r.kind,
              "deadline": r.deadline.isoformat() if r.deadline else None,
+             # The day and time as the PM reads them, in the PM's zone.
+             "due_on": _local(r.deadline, r.pm_timezone or zone_name).date().isoformat()
+             if r.deadline else None,
+             "deadline_text": format_deadline(r.deadline, r.pm_timezone or zone_name)
+             if r.deadline else None,
              "page_url": f"{base}/reviews/{r.id}", "project_manager": r.pm_email}
             for r in reviews
         ]  # fmt: skip
@@ -84,8 +94,8 @@ def account_json(ctx: RhythmContext, key: str) -> dict[str, Any]:
     # The handbook: contract reviews are the PM's to do, so they show among the tasks.
     review_tasks: list[dict[str, Any]] = [
         {"id": r["id"], "kind": "contract_review", "summary": f"Review the contract draft "
-         f"{r['name']}", "owner": r["project_manager"], "due_on": (r["deadline"] or "")[:10]
-         or None, "state": "open", "state_text": "waiting for the PM", "open": True,
+         f"{r['name']}", "owner": r["project_manager"], "due_on": r["due_on"],
+         "state": "open", "state_text": "waiting for the PM", "open": True,
          "page_url": r["page_url"], "history": []}
         for r in review_views if r["state"] == OPEN
     ]  # fmt: skip
@@ -113,3 +123,8 @@ def account_json(ctx: RhythmContext, key: str) -> dict[str, Any]:
         "agenda_template": list(template.questions) if template else list(rules.DEFAULT_QUESTIONS),
         "history": history,
     }
+
+
+def _local(at: datetime, tz: str) -> datetime:
+    """Return the instant at the zone's wall time (a naive one is UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone(tz))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from integrations.ports import DescribesOccurrences, Email
@@ -27,7 +27,6 @@ from service.domain.planning_model import MeetingKind
 from service.domain.recurrence import occurrences
 from service.store import account_items as repo
 from service.store import handovers as handover_repo
-from service.store.models import ArtifactRow
 from service.workflows.account_items import RhythmContext, item_json, people_of
 from service.workflows.kickoff import handover_status
 from service.workflows.meetings import series_from_json
@@ -69,15 +68,7 @@ class SyncOccurrence:
 def _series(ctx: RhythmContext, key: str, kind: str) -> tuple[str, dict[str, Any]] | None:
     """Return the account's newest sent series of this kind: (event id, stored data)."""
     with ctx.db.transaction() as session:
-        handovers = [h for h in repo.handovers_of(session, key) if h.cancelled_at is None]
-        best: ArtifactRow | None = None
-        for h in handovers:
-            for artifact in h.artifacts:
-                if artifact.kind == f"event:{kind}" and (
-                    best is None or artifact.created_at >= best.created_at
-                ):
-                    best = artifact
-        return (best.external_id, dict(best.data)) if best else None
+        return repo.newest_series(session, key, kind)
 
 
 def sync_occurrences(
@@ -157,7 +148,9 @@ def agenda_items(
         since = since or account.created_at
         template = repo.template(session, key)
         handovers = repo.handovers_of(session, key)
-        rows = repo.items(session, key)
+        rows = repo.agenda_rows(
+            session, key, since=since, marked_for=occurrence.original if occurrence else None
+        )
         changes = repo.changes_since(session, [h.id for h in handovers], since)
         reviews = repo.reviews_of(session, key)
         projects = {h.id: h.project_name for h in handovers}
@@ -165,7 +158,7 @@ def agenda_items(
             (h.project_name, handover_status(
                 [s.state for s in h.steps], cancelled=h.cancelled_at is not None),
              (h.payload.get("project_manager") or {}).get("name", "to be assigned"))
-            for h in handovers
+            for h in (handovers if kind == EXECUTIVE else [])
         ]  # fmt: skip
         views = [item_json(r, []) for r in rows]
         marked = [
@@ -174,7 +167,8 @@ def agenda_items(
         ]  # fmt: skip
         review_views: list[dict[str, Any]] = [
             {"id": r.id, "name": r.name, "state": r.state, "pm": r.pm_email,
-             "due": r.deadline.date().isoformat() if r.deadline else None,
+             "due": r.deadline.astimezone(zone(r.pm_timezone or ctx.settings.agency_timezone))
+             .date().isoformat() if r.deadline else None,
              "decided_at": r.decided_at}
             for r in reviews
         ]  # fmt: skip
@@ -239,6 +233,9 @@ def agenda_json(ctx: RhythmContext, key: str, kind: str = INTERNAL) -> dict[str,
     return {
         "meeting": kind,
         "sync_starts_at": occurrence.start.isoformat() if occurrence else None,
+        "sync_when": (
+            rules.moment_in_words(occurrence.start, occurrence.timezone) if occurrence else None
+        ),
         "due_at": due_at(ctx, key, occurrence).isoformat() if occurrence else None,
         "document_url": document_url,
         "items": agenda_items(ctx, key, occurrence, now),
@@ -309,11 +306,11 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
     people = people_of(ctx, key)
     items = agenda_items(ctx, key, occurrence, ctx.clock())
     local = occurrence.start.astimezone(zone(occurrence.timezone))
-    when = f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({occurrence.timezone})"
+    when = rules.moment_in_words(occurrence.start, occurrence.timezone)
     title = f"{TITLES[kind]} agenda - {client} - {local:%Y-%m-%d}"
     html = ctx.renderer.document(
         "sync_agenda", title=title, client=client, when=when, meeting=TITLES[kind],
-        items=items, account_url=ctx.url(key), executive=kind == EXECUTIVE,
+        items=_for_people(items), account_url=ctx.url(key), executive=kind == EXECUTIVE,
         people=[people.name(e) for e in sorted(people.ams | people.pms)],
     )  # fmt: skip
     doc = ctx.drive.write_document(
@@ -352,7 +349,7 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
     if emailed is None:
         rendered = ctx.renderer.email(
             "sync_agenda", meeting=TITLES[kind], client=client, when=when, document_url=doc.url,
-            items=items, account_url=ctx.url(key),
+            items=_for_people(items), account_url=ctx.url(key),
         )  # fmt: skip
         ctx.mail.send(
             Email(
@@ -370,6 +367,15 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
                 sync=occurrence.start.isoformat(), document=doc.id,
             )  # fmt: skip
     return True
+
+
+def _for_people(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the agenda's items with their dates in words, for the document and email."""
+    return [
+        {**i, **{f"{name}_words": rules.day_in_words(date.fromisoformat(i[name]))
+                 for name in ("due_on", "held_on") if i.get(name)}}
+        for i in items
+    ]  # fmt: skip
 
 
 def _stamp(session: Any, agenda_id: int, column: str, now: datetime) -> None:

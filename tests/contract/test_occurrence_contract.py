@@ -1,7 +1,7 @@
 """DescribesOccurrences, the same on both calendars: one occurrence of a series says
 something of its own (an agenda link) while the series and its other occurrences do not,
 and it keeps saying it when the series is sent again; a single event's description is
-set in place."""
+set in place. Either way what the event said stays below the occurrence's own text."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from integrations.ports import Attendee, DescribesOccurrences
+from integrations.ports import OCCURRENCE_TEXT_END, Attendee, DescribesOccurrences
 from tests.calendar_support import sync_event
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -97,14 +97,17 @@ def test_one_occurrence_gets_its_own_description_and_keeps_it(subject: Subject) 
     cal.describe_occurrence(series.id, SECOND, "Agenda: https://docs.example/one")
     cal.describe_occurrence(series.id, SECOND, "Agenda: https://docs.example/two")
 
-    assert subject.description(series.id, SECOND) == "Agenda: https://docs.example/two"
+    # Its own text on top (the second replacing the first), what the series says below.
+    assert series.description
+    own = subject.description(series.id, SECOND)
+    assert own == "Agenda: https://docs.example/two" + OCCURRENCE_TEXT_END + series.description
     assert subject.description(series.id, THIRD) == series.description
     assert subject.description(series.id, None) == series.description
     # The series sent again (a new attendee): the occurrence keeps its own description.
     cal.upsert_event(  # type: ignore[attr-defined]
         replace(series, attendees=(*series.attendees, Attendee("dev1@agency.example")))
     )
-    assert subject.description(series.id, SECOND) == "Agenda: https://docs.example/two"
+    assert subject.description(series.id, SECOND) == own
 
 
 def test_a_single_event_gets_the_description_in_place(subject: Subject) -> None:
@@ -112,5 +115,27 @@ def test_a_single_event_gets_the_description_in_place(subject: Subject) -> None:
     subject.calendar.upsert_event(moved)  # type: ignore[attr-defined]
 
     subject.calendar.describe_occurrence(moved.id, None, "Agenda: https://docs.example/m")
+    subject.calendar.describe_occurrence(moved.id, None, "Agenda: https://docs.example/n")
 
-    assert subject.description(moved.id, None) == "Agenda: https://docs.example/m"
+    assert moved.description
+    assert subject.description(moved.id, None) == (
+        "Agenda: https://docs.example/n" + OCCURRENCE_TEXT_END + moved.description
+    )
+
+
+def test_reading_an_instance_on_the_fake_does_not_make_it_an_exception(fake_google: Any) -> None:
+    """As on Google: GET of `<series>_<start>` shows the instance; only a write detaches it,
+    so the series' later changes still reach an instance that was only read."""
+    subject = _google(fake_google)
+    try:
+        series = sync_event()
+        subject.calendar.upsert_event(series)  # type: ignore[attr-defined]
+        service = subject.calendar._clients.get("calendar", "v3")  # type: ignore[attr-defined]
+        stamp = f"{SECOND.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+        read = service.events().get(calendarId="primary", eventId=f"{series.id}_{stamp}").execute()
+        assert read["description"] == series.description
+        service.events().patch(calendarId="primary", eventId=series.id,
+                               body={"description": "Changed"}).execute()  # fmt: skip
+        assert subject.description(series.id, SECOND) == "Changed"
+    finally:
+        subject.close()

@@ -202,7 +202,8 @@ def test_an_escalation_emails_the_am_who_acknowledges_it_stays_until_resolved(
     assert made.status_code == 201
     esc = made.get_json()["id"]
     assert to_of(app, "Escalation (high) at Acme Corp") == [(AM, "")]
-    assert am.post(f"/api/accounts/{ACCOUNT}/items/{esc}/acknowledge").status_code == 200
+    acknowledged = am.post(f"/api/accounts/{ACCOUNT}/items/{esc}/acknowledge", json={})
+    assert acknowledged.status_code == 200
 
     on_agenda = am.get(f"/api/accounts/{ACCOUNT}/agenda").get_json()["items"]
     assert [i["state"] for i in on_agenda if i["kind"] == "escalation"] == ["acknowledged"]

@@ -221,28 +221,31 @@ class CalendarState(State):
 
     def _existing(self, call: Call) -> tuple[tuple[str, str], dict[str, Any]]:
         key = (self.calendar_key(call.params["calendarId"]), call.params["eventId"])
-        if key not in self.events and not self._materialize(key):
-            raise not_found("Not Found")
+        if key not in self.events:
+            made = self._instance(key)
+            if made is None:
+                raise not_found("Not Found")
+            self._store(key, made)
         return key, self.events[key]
 
-    def _materialize(self, key: tuple[str, str]) -> bool:
-        """Make a series' instance addressable by its id, as Google does: instance ids are
+    def _instance(self, key: tuple[str, str]) -> dict[str, Any] | None:
+        """Return a series' instance addressed by its id, as Google does: instance ids are
         `<series id>_<original start, UTC, YYYYMMDDTHHMMSSZ>`; writing one makes it an
-        exception, kept under that id and shown in place of the rule's occurrence."""
+        exception, kept under that id and shown in place of the rule's occurrence (reading
+        one does not)."""
         match = INSTANCE_ID.fullmatch(key[1])
         series = self.events.get((key[0], match.group(1))) if match else None
         if match is None or series is None or not series.get("recurrence"):
-            return False
+            return None
         if series.get("status") == "cancelled":
-            return False
+            return None
         original = datetime.strptime(match.group(2), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         for start, end in occurrences(series, original, original + timedelta(seconds=1)):
             if start.astimezone(UTC) == original:
                 made = instance(series, start, end)
                 made.pop("etag", None)
-                self._store(key, made)
-                return True
-        return False
+                return made
+        return None
 
     # --- handlers -----------------------------------------------------------------------
 
@@ -282,6 +285,11 @@ class CalendarState(State):
         return Reply(json=self._render(key))
 
     def events_get(self, call: Call) -> Reply:
+        key = (self.calendar_key(call.params["calendarId"]), call.params["eventId"])
+        if key not in self.events:
+            made = self._instance(key)
+            if made is not None:
+                return Reply(json=made)  # an instance only read stays part of its series
         key, _ = self._existing(call)
         return Reply(json=self._render(key))
 
