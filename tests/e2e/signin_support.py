@@ -100,6 +100,14 @@ def client_as(app: Flask, fake: FakeGoogleSignIn, email: str) -> Any:
     return client
 
 
+def page_client_as(app: Flask, fake: FakeGoogleSignIn, email: str) -> Any:
+    """Return a client signed in as this person whose API calls carry the service's own
+    Origin, as the service's pages send them (a cookie call without it is refused)."""
+    client = client_as(app, fake, email)
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"
+    return client
+
+
 def counts(app: Flask) -> dict[str, int]:
     """Return the number of rows in every table an attack could touch, and the files made."""
     services = app.extensions["handover"]

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from service.store.models import AuditRow
-from tests.conftest import API_TOKEN, Clock
+from tests.conftest import API_TOKEN, Clock, confirm_client_meetings
 from tests.e2e.signin_support import (
     OPS,
     SALES,
@@ -21,17 +21,9 @@ from tests.e2e.signin_support import (
     kickoff,
 )
 from tests.e2e.signin_support import (
-    client_as as signed_in_client,
+    page_client_as as client_as,  # API calls as the account page makes them
 )
 from tests.fakes.oidc import FakeGoogleSignIn
-
-
-def client_as(app: Flask, fake: FakeGoogleSignIn, email: str) -> Any:
-    """Return a client signed in as this person whose API calls carry the service's Origin,
-    as the service's own pages send them (a cookie call without it is refused)."""
-    client = signed_in_client(app, fake, email)
-    client.environ_base["HTTP_ORIGIN"] = "http://localhost"
-    return client
 
 AM, PM = "ada@agency.example", "pat@agency.example"
 ACCOUNT = "acmecorp.example"
@@ -57,6 +49,8 @@ def test_handover_names_its_account_and_the_account_answers(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
     handover_id = kickoff(app)
+    # The AM confirms the proposed Executive Sponsor Sync (nothing reaches the client before).
+    confirm_client_meetings(app.extensions["handover"], handover_id)
     am = client_as(app, google, AM)
 
     handover = am.get(f"/api/handovers/{handover_id}").get_json()
@@ -310,7 +304,7 @@ def test_health_answers_are_drawn_over_time_and_everything_is_audited(
 def test_operations_may_act_on_every_account_and_admins_mark_executive_items(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
-    kickoff(app)
+    confirm_client_meetings(app.extensions["handover"], kickoff(app))
     ops = app.test_client()
     made = ops.post(f"/api/accounts/{ACCOUNT}/tasks", headers=OPS,
                     json={"title": "Renewal call", "owner_email": AM, "due_on": "2027-03-01"})

@@ -10,9 +10,11 @@ from flask import Flask
 
 from tests.e2e.signin_support import (
     app_fixture,  # noqa: F401 - the app fixture
-    client_as,
     google_fixture,  # noqa: F401 - the google fixture
     kickoff,
+)
+from tests.e2e.signin_support import (
+    page_client_as as client_as,  # API calls as the account page makes them
 )
 from tests.fakes.oidc import FakeGoogleSignIn
 
