@@ -98,6 +98,7 @@ def tour(page: Any, app: Flask, base: str) -> Iterator[str]:
     page.wait_for_url(re.compile(r".*/handovers/[^/]+$"))
     page.wait_for_selector("#status.state-done", timeout=30_000)
     handover_url = page.url
+    page.reload()  # the meetings, as someone opening the page later sees them
     yield "handover"
     account = page.get_attribute("#account-link a", "href")
     review = a_review(app)
