@@ -4,7 +4,7 @@
 
 Serves a fresh app (local backend, a throwaway database and workspace) on a free port,
 walks the tour of tests/e2e/tour.py in Debian's chromium at each width, and saves
-`<page>-<width>.png` (full page). With --axe it also prints axe-core's violations per page
+`<page>-<width>.png` (the page, up to 2,000 px tall; the preview's meetings alone). With --axe it also prints axe-core's violations per page
 and impact. The README shows the pictures; run this again after changing a page.
 """
 
@@ -15,12 +15,26 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from service import create_app
 from tests.conftest import LiveServer, close_app, free_port, make_settings
 from tests.e2e.tour import CHROMIUM, FLAGS, ROOT, WIDTHS, axe_violations, impact_counts, tour
 
+MAX_HEIGHT = 2000  # px: the top of a long page says what it is; keeps each file small
 PICTURES = ("form", "preview", "handover", "reviews", "review", "home", "account")
+
+
+def _picture(page: Any, stop: str, path: Path) -> None:
+    """Save one picture: the preview shows its meetings (the form has its own picture)."""
+    if stop == "preview":
+        page.locator("#preview-plan").screenshot(path=str(path))
+        return
+    tall = page.evaluate("() => document.documentElement.scrollHeight")
+    width = page.viewport_size["width"]
+    page.screenshot(
+        path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": min(tall, MAX_HEIGHT)}
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                         for stop in tour(page, app, server.url):
                             if args.all or stop in PICTURES:
                                 path = args.out / f"{stop}-{width}.png"
-                                page.screenshot(path=str(path), full_page=True)
-                                print(f"{label:8} {path}")
+                                _picture(page, stop, path)
+                                print(f"{label:8} {path} {path.stat().st_size // 1024} KB")
                             if args.axe:
                                 found = axe_violations(page)
                                 print(f"{label:8} axe {stop:11} {impact_counts(found)}")
