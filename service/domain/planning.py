@@ -57,7 +57,8 @@ from service.domain.planning_model import (
 from service.domain.planning_notice import Notice
 from service.domain.planning_slots import SlotRules, best_slot
 from service.domain.planning_syncs import SyncDraft, SyncPlanner
-from service.domain.recurrence import expand_occurrences, occurrences, rule_line
+from service.domain.recurrence import expand_occurrences, occurrences
+from service.domain.recurrence_words import repeat_words
 
 __all__ = [
     "BusyInterval",
@@ -220,7 +221,7 @@ def _constraints(
         )
     if meeting.recurrence:
         out.append(
-            f"{request.cadence.value}: {rule_line(meeting.recurrence)} in {meeting.timezone}"
+            repeat_words(meeting.recurrence, meeting.start, meeting.end, meeting.timezone)
         )
         lead = request.sync_lead_business_days
         if "lead" not in rules:

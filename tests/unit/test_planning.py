@@ -130,7 +130,7 @@ def test_constraints_say_what_holds() -> None:
     executive = plan.meeting(MeetingKind.EXECUTIVE_SPONSOR_SYNC)
     assert "first occurrence after client_kickoff" in executive.constraints
     assert any(
-        c.startswith("fortnightly: RRULE:FREQ=WEEKLY;INTERVAL=2") for c in executive.constraints
+        c.startswith("Every 2 weeks on ") for c in executive.constraints
     )
 
 
