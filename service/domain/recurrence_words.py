@@ -138,9 +138,7 @@ def _rule_words(line: str, start: datetime) -> str | None:
     return text
 
 
-def repeat_words(
-    recurrence: Sequence[str], start: datetime, end: datetime, timezone: str
-) -> str:
+def repeat_words(recurrence: Sequence[str], start: datetime, end: datetime, timezone: str) -> str:
     """Return how a series repeats, in words, with its time and zone; "" if it does not.
 
     "Every 2 weeks on Tuesday, 10:00-10:30 (New York time)". The time is the first

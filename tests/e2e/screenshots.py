@@ -33,7 +33,9 @@ def _picture(page: Any, stop: str, path: Path) -> None:
     tall = page.evaluate("() => document.documentElement.scrollHeight")
     width = page.viewport_size["width"]
     page.screenshot(
-        path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": min(tall, MAX_HEIGHT)}
+        path=str(path),
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": width, "height": min(tall, MAX_HEIGHT)},
     )
 
 

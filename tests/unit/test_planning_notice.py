@@ -22,7 +22,9 @@ def _person(email: str, tz: str = NY, country: str = "US") -> Participant:
     return Participant(email, email.split("@")[0].title(), tz, country, internal=True)
 
 
-def _request(now: datetime, notice: Notice | None, *, team_tz: str = NY, team_country: str = "US") -> PlanRequest:
+def _request(
+    now: datetime, notice: Notice | None, *, team_tz: str = NY, team_country: str = "US"
+) -> PlanRequest:
     return PlanRequest(
         handover_id="h1",
         account_key="acme",
@@ -50,9 +52,7 @@ def test_a_form_sent_friday_afternoon_gets_its_first_meeting_on_monday() -> None
     first = min(m.start for m in plan.meetings)
     assert first.astimezone(zone(NY)).date() == date(2026, 12, 7)
     assert first.astimezone(zone(NY)).hour == 9
-    assert all(
-        "next business day" in " ".join(m.constraints) for m in plan.meetings if not m.kept
-    )
+    assert all("next business day" in " ".join(m.constraints) for m in plan.meetings if not m.kept)
 
 
 def test_without_notice_the_first_meeting_is_the_same_afternoon() -> None:
@@ -75,7 +75,9 @@ def test_the_next_business_day_is_each_attendee_s_own_holiday_aware() -> None:
 
 def test_a_number_of_hours() -> None:
     now = datetime(2026, 12, 4, 9, tzinfo=UTC)
-    assert Notice(hours=48).earliest(now, [_person("a@agency.example")]) == now + timedelta(hours=48)
+    assert Notice(hours=48).earliest(now, [_person("a@agency.example")]) == now + timedelta(
+        hours=48
+    )
     plan = plan_meetings(_request(now, Notice(hours=48)))
     assert min(m.start for m in plan.meetings) >= now + timedelta(hours=48)
 

@@ -31,7 +31,9 @@ def test_fortnightly_reads_every_two_weeks_with_time_and_zone() -> None:
 
 def test_monthly_on_the_fourth_wednesday() -> None:
     start = _at(date(2026, 12, 23), 11)
-    words = repeat_words(("RRULE:FREQ=MONTHLY;BYDAY=4WE",), start, start + timedelta(minutes=45), NY)
+    words = repeat_words(
+        ("RRULE:FREQ=MONTHLY;BYDAY=4WE",), start, start + timedelta(minutes=45), NY
+    )
     assert words == "Every month on the fourth Wednesday, 11:00-11:45 (New York time)"
 
 
