@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
                                 print(f"{label:8} {path} {path.stat().st_size // 1024} KB")
                             if args.axe:
                                 found = axe_violations(page)
-                                print(f"{label:8} axe {stop:11} {impact_counts(found)}")
+                                wide = page.evaluate("() => document.documentElement.scrollWidth")
+                                counts = impact_counts(found)
+                                print(f"{label:8} axe {stop:11} {counts} page {wide} px wide")
                                 for v in found:
                                     print(f"{'':21} {v['impact']:9} {v['id']}: {v['targets']}")
                 finally:

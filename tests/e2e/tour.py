@@ -1,10 +1,11 @@
 """A first-time user's tour of every page in a real browser, for axe-core and the screenshots.
 
-`tour(page, app, base_url)` drives a Playwright page through the form, its preview, the
-submitted handover filling in, a contract review, the accounts, the admin pages, an error
-page and the signed-out page, yielding each stop's name while the browser shows it. The
-accessibility test runs axe-core at each stop; `python -m tests.e2e.screenshots` takes a
-picture at each stop.
+`tour(page, app, base_url)` drives a Playwright page through the form, its errors, its
+preview, the submitted handover filled in, its edit page, its client folder (local
+backend), a contract review, drafts without an account, the home page, the accounts, the
+admin pages, an error page and the signed-out page, yielding each stop's name while the
+browser shows it. The accessibility test runs axe-core at each stop;
+`python -m tests.e2e.screenshots` takes a picture at each stop.
 """
 
 from __future__ import annotations
@@ -101,6 +102,12 @@ def tour(page: Any, app: Flask, base: str) -> Iterator[str]:
     page.reload()  # the meetings, as someone opening the page later sees them
     yield "handover"
     account = page.get_attribute("#account-link a", "href")
+    folder = page.get_attribute("#artifacts [data-kind=folder] a", "href")
+    page.goto(f"{handover_url}/edit")
+    page.wait_for_selector("#submit")
+    yield "edit"
+    page.goto(f"{base}{folder}" if folder and folder.startswith("/") else str(folder))
+    yield "folder"
     review = a_review(app)
     page.goto(f"{base}/reviews")
     yield "reviews"

@@ -120,3 +120,21 @@ def test_every_rule_the_planner_writes_reads_as_words(
         words = repeat_words((line,), start, start + timedelta(minutes=30), NY)
         assert words.startswith("Every ")
         assert CUSTOM not in words and "RRULE" not in words and "BYDAY" not in words
+
+
+def test_the_page_filters_write_words_and_a_time_element_for_the_viewer_zone() -> None:
+    from service.web.timewords import local_time, repeats
+
+    meeting = {
+        "start": "2026-12-15T09:00:00-05:00",
+        "end": "2026-12-15T09:30:00-05:00",
+        "timezone": NY,
+        "recurrence": ["RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"],
+    }
+    assert repeats(meeting) == "Every 2 weeks on Tuesday, 09:00-09:30 (New York time)"
+    assert repeats({**meeting, "recurrence": []}) == ""
+    html = str(local_time("2026-12-15T14:00:00+00:00", NY, "2026-12-15T14:30:00+00:00"))
+    assert html == (
+        '<time datetime="2026-12-15T09:00:00-05:00" data-zone="America/New_York"'
+        ' data-end="2026-12-15T09:30:00-05:00">Tue 15 Dec 2026, 09:00-09:30 New York time</time>'
+    )
