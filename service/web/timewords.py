@@ -46,7 +46,13 @@ def local_time(value: str, timezone: str, end: str | None = None) -> Markup:
     )
 
 
+def day_words(value: str, timezone: str) -> str:
+    """Return an instant's day in a zone as people write it: "Fri 25 Dec 2026"."""
+    return f"{datetime.fromisoformat(value).astimezone(zone(timezone)):%a %d %b %Y}"
+
+
 def register(app: Flask) -> None:
     """Add the filters to the app's templates."""
     app.jinja_env.filters["repeats"] = repeats
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["day_words"] = day_words

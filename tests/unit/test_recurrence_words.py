@@ -123,7 +123,7 @@ def test_every_rule_the_planner_writes_reads_as_words(
 
 
 def test_the_page_filters_write_words_and_a_time_element_for_the_viewer_zone() -> None:
-    from service.web.timewords import local_time, repeats
+    from service.web.timewords import day_words, local_time, repeats
 
     meeting = {
         "start": "2026-12-15T09:00:00-05:00",
@@ -138,3 +138,4 @@ def test_the_page_filters_write_words_and_a_time_element_for_the_viewer_zone() -
         '<time datetime="2026-12-15T09:00:00-05:00" data-zone="America/New_York"'
         ' data-end="2026-12-15T09:30:00-05:00">Tue 15 Dec 2026, 09:00-09:30 New York time</time>'
     )
+    assert day_words("2026-12-25T14:00:00+00:00", NY) == "Fri 25 Dec 2026"
