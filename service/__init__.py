@@ -69,6 +69,9 @@ def create_app(
     from service.web import api, calendar_feed, files, pages, tasks
 
     app.register_blueprint(pages.bp)
+    from service.web import timewords
+
+    timewords.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(tasks.appengine_bp)

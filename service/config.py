@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from service.domain.access import DEFAULT_ROLE, ROLES
+from service.domain.planning_notice import Notice, parse_notice
 
 GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
 
@@ -117,6 +118,16 @@ def _lease(value: str) -> float:
     return seconds
 
 
+def _notice(value: str) -> Notice:
+    try:
+        return parse_notice(value)
+    except ValueError as exc:
+        raise SettingsError(
+            f"MEETING_NOTICE must be next-business-day or a number of hours such as 48h, "
+            f"got {value!r}"
+        ) from exc
+
+
 def _role(value: str) -> str:
     if value not in {"reader", "commenter", "writer"}:
         raise SettingsError(f"REVIEW_SHARE_ROLE must be reader, commenter or writer, got {value!r}")
@@ -197,6 +208,7 @@ class Settings:
     task_reminder_days: int = 1
     # DEV_LOGIN=1: a dev user signed in as admin, on loopback only (see `dev_login`).
     dev_login_enabled: bool = False
+    meeting_notice: Notice = field(default_factory=Notice)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -278,6 +290,7 @@ class Settings:
                 "TASK_REMINDER_DAYS", env.get("TASK_REMINDER_DAYS", "1"), 0, 30
             ),
             dev_login_enabled=dev_login,
+            meeting_notice=_notice(env.get("MEETING_NOTICE", "next-business-day")),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -13,7 +13,8 @@ outside their hours and by how much; nothing raises for that. Each warning is al
 syncs and `planning_checks.verify` for the rules a plan is checked against.
 
 Meetings start no earlier than `request.earliest` (the caller picks it: now, or the
-signing day); the planner adds no notice period of its own.
+signing day), nor before `request.notice` allows for each meeting's own internal attendees
+(by default the `MEETING_NOTICE` setting: their next business day; see `planning_notice`).
 
 Meeting zones: internal meetings use their organiser's zone (Sales for the sales
 handover, the PM for the internal kickoff, the AM for the internal sync); the client
@@ -53,9 +54,11 @@ from service.domain.planning_model import (
     PlanRequest,
     SeriesSpec,
 )
+from service.domain.planning_notice import Notice
 from service.domain.planning_slots import SlotRules, best_slot
 from service.domain.planning_syncs import SyncDraft, SyncPlanner
-from service.domain.recurrence import expand_occurrences, occurrences, rule_line
+from service.domain.recurrence import expand_occurrences, occurrences
+from service.domain.recurrence_words import repeat_words
 
 __all__ = [
     "BusyInterval",
@@ -105,6 +108,16 @@ def slot_rules(kind: str, request: PlanRequest, busy: BusyLists) -> SlotRules:
         request.business_hours,
         busy,
         client_hours=kind in CLIENT_KINDS,
+    )
+
+
+def notice_floor(kind: str, request: PlanRequest) -> datetime:
+    """Return the earliest start the notice rule allows a meeting kind (its own attendees)."""
+    if request.notice is None:
+        return request.earliest
+    sent_at = request.sent_at or request.earliest
+    return max(
+        request.earliest, request.notice.earliest(sent_at, expected_attendees(kind, request))
     )
 
 
@@ -187,6 +200,8 @@ def _constraints(
         out.append("keeps the account's existing series (times and rule); attendees updated")
     elif "earliest" not in rules:
         out.append(f"starts at or after {request.earliest.isoformat()}")
+    if request.notice is not None and not meeting.kept:
+        out.append(request.notice.sentence())
     order = {
         MeetingKind.INTERNAL_KICKOFF: ("after sales_handover",),
         MeetingKind.CLIENT_KICKOFF: ("after sales_handover", "after internal_kickoff"),
@@ -219,7 +234,7 @@ def _constraints(
         )
     if meeting.recurrence:
         out.append(
-            f"{request.cadence.value}: {rule_line(meeting.recurrence)} in {meeting.timezone}"
+            repeat_words(meeting.recurrence, meeting.start, meeting.end, meeting.timezone)
         )
         lead = request.sync_lead_business_days
         if "lead" not in rules:
@@ -276,6 +291,7 @@ def plan_meetings(request: PlanRequest) -> Plan:
     for kind in ONE_OFF_KINDS:
         rules = slot_rules(kind, request, busy)
         length = request.durations.of(kind)
+        lower = max(lower, notice_floor(kind, request))
         start, _ = best_slot(rules, lower, lower + horizon, length)
         busy_notes[kind] = _busy_warning(rules, start, start + length, request.horizon_days)
         spec = SeriesSpec(start, start + length, meeting_zone(kind, request), ())
@@ -289,6 +305,7 @@ def plan_meetings(request: PlanRequest) -> Plan:
         lower = start + length
     exec_rules = slot_rules(MeetingKind.EXECUTIVE_SPONSOR_SYNC, request, busy)
     internal_rules = slot_rules(MeetingKind.INTERNAL_ACCOUNT_SYNC, request, busy)
+    lower = max(lower, *(notice_floor(kind, request) for kind in SYNC_KINDS))
     drafts: tuple[SyncDraft, SyncDraft] = SyncPlanner(request, exec_rules, internal_rules).plan(
         lower
     )
@@ -325,11 +342,13 @@ def request_from_handover(
     durations: Durations | None = None,
     sync_lead_business_days: int = 1,
     horizon_days: int = 30,
+    notice: Notice | None = None,
 ) -> PlanRequest:
     """Return the plan request of a handover.
 
     Meetings start no earlier than now or the contract's signing day (00:00 in the
-    client's zone), whichever is later. Client contacts take the client's zone.
+    client's zone), whichever is later, and no sooner than `notice` allows after now.
+    Client contacts take the client's zone.
     """
     client = handover.client
 
@@ -364,6 +383,8 @@ def request_from_handover(
         busy=busy,
         horizon_days=horizon_days,
         existing_sync_series=existing_sync_series,
+        notice=notice,
+        sent_at=now,
     )
 
 

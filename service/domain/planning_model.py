@@ -5,9 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from service.domain.business_days import holiday_calendar, zone
 from service.domain.model import Cadence
+
+if TYPE_CHECKING:
+    from service.domain.planning_notice import Notice
 
 MAX_SYNC_LEAD = 5  # business days; a longer lead no longer fits between fortnightly syncs
 
@@ -205,6 +209,8 @@ class PlanRequest:
     horizon_days: int = 30
     existing_sync_series: ExistingSyncSeries | None = None
     plan_months: int = 12
+    notice: Notice | None = None  # None: meetings may start at `earliest`
+    sent_at: datetime | None = None  # when the form was sent (notice counts from it)
 
     def __post_init__(self) -> None:
         """Reject a request the planner cannot honour, naming the offending value."""

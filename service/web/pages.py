@@ -143,7 +143,11 @@ def preview() -> tuple[str, int]:
     except InvalidHandover as exc:
         return _form(data, {e.field: e.message for e in exc.errors}, status=422)
     plan = meetings.preview(handover, settings=s.settings, calendar=s.calendar, now=s.clock())
-    extra = {"plan": plan, "tl": layout(plan["meetings"], s.settings.agency_timezone)}
+    extra: dict[str, object] = {
+        "plan": plan,
+        "tl": layout(plan["meetings"], s.settings.agency_timezone),
+        "notice": s.settings.meeting_notice.sentence(),
+    }
     return _form(data, {}, status=200, extra=extra)
 
 

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from service.domain.recurrence_words import zone_words
+
 LANES = (
     ("sales_handover", "Sales handover"),
     ("internal_kickoff", "Internal kickoff"),
@@ -54,7 +56,9 @@ def layout(meetings: list[dict[str, Any]], viewer_zone: str) -> dict[str, Any]:
             "x": round(x(start), 1),
             "w": round(max(x(end) - x(start), 8.0), 1),
             "y": TOP + lane * LANE_H,
-            "when": f"{local:%a %d %b %H:%M} {meeting['timezone']}",
+            "when": f"{local:%a %d %b %H:%M} {zone_words(meeting['timezone'])}",
+            # a label past the middle ends at its box, so it never runs off the right edge
+            "anchor": "end" if x(start) > LEFT + usable / 2 else "start",
             "repeats": bool(meeting.get("recurrence")),
         }
     arrows = [

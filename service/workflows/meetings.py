@@ -65,6 +65,7 @@ def make_plan(
         business_hours=settings.business_hours,
         busy=busy,
         existing_sync_series=existing_syncs,
+        notice=settings.meeting_notice,
     )
     plan = plan_meetings(request)
     if not sent:
