@@ -283,6 +283,9 @@ class Change:
     # False when the feed could not say who it is shared with (Drive leaves permissions out
     # of files in shared drives): ask ChangeFeed.shared_with for those that matter.
     sharing_known: bool = True
+    # True when the file's bytes are all there (Drive shows md5Checksum and size: an upload
+    # is complete when Drive lists it): no settle window is needed before routing it.
+    complete: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from integrations.ports import Change, ChangePage, Channel, ChannelUnconfirmed
 PAGE_SIZE = 1000  # the most changes.list gives in one page
 MAX_TTL = timedelta(days=7)  # Drive refuses longer-lived channels on the change feed
 FILE_FIELDS = (
-    "id,name,mimeType,parents,modifiedTime,version,md5Checksum,trashed,webViewLink,"
+    "id,name,mimeType,parents,modifiedTime,version,md5Checksum,size,trashed,webViewLink,"
     "capabilities/canStartApproval,permissions(emailAddress,domain,type,role),driveId"
 )
 LIST_FIELDS = (
@@ -78,6 +78,9 @@ def to_change(item: Mapping[str, Any]) -> Change:
         can_start_approval=bool(capabilities.get("canStartApproval", False)),
         shared_with=shared_with(file.get("permissions")),
         sharing_known=known,
+        # Drive lists an uploaded file once its upload finished, with its checksum and
+        # size; native Google files (Docs, Sheets) have neither and may still be edited.
+        complete=bool(file.get("md5Checksum")) and file.get("size") is not None,
     )
 
 

@@ -108,8 +108,12 @@ def renew_channels(
     address: str,
     within: timedelta = RENEW_WITHIN,
 ) -> list[Channel]:
-    """Replace the channels expiring within `within`: open the new one, then stop the old."""
+    """Replace the channels expiring within `within`: open the new one, then stop the old.
+    With no live channel at all (a new deployment, or one that lapsed), open one: nobody
+    has to run `handover watch-drive`."""
     live = _live(db)
+    if not live:
+        return [open_channel(db=db, feed=feed, address=address, now=now)]
     expiring = [c for c in live if _due(c, now, within)]
     if not expiring:
         return []

@@ -61,6 +61,22 @@ def requeue_reviews(*, db: Database, tasks: Tasks) -> list[str]:
     return waiting
 
 
+def ensure_cursor(*, db: Database, feed: ChangeFeed, now: datetime) -> bool:
+    """Store the change feed's start token unless one is stored; return True if it was.
+
+    Called before the first Contracts folder is made: a draft dropped into it before the
+    first sync (or before any push channel) is then after the cursor and is routed.
+    """
+    with db.transaction() as session:
+        if repo.sync_state(session) is not None:
+            return False
+    token = feed.start_token()
+    with db.transaction() as session:
+        repo.init_sync_state(session, token, now=now)
+    log.info("drive change cursor stored before the first Contracts folder")
+    return True
+
+
 def sync_drive(
     *,
     db: Database,
@@ -215,8 +231,10 @@ def _apply(
     unsettled = 0
     settle = timedelta(seconds=policy.settle_seconds)
     for row in pending:
-        if row.changed_at > now - settle:
-            unsettled += 1  # still changing (uploading): route once it has settled
+        change = latest.get(row.file_id)
+        finished = change is not None and change.complete  # an upload Drive shows is whole
+        if not finished and row.changed_at > now - settle:
+            unsettled += 1  # a Google Doc still being written: route once it has settled
             continue
         made = _evaluate(session, row, watched, policy, now, reviews.get(row.file_id))
         if made is not None:
