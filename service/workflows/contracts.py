@@ -231,8 +231,8 @@ def _apply(
     unsettled = 0
     settle = timedelta(seconds=policy.settle_seconds)
     for row in pending:
-        change = latest.get(row.file_id)
-        finished = change is not None and change.complete  # an upload Drive shows is whole
+        sighting = latest.get(row.file_id)
+        finished = sighting is not None and sighting.complete  # an upload Drive shows is whole
         if not finished and row.changed_at > now - settle:
             unsettled += 1  # a Google Doc still being written: route once it has settled
             continue
