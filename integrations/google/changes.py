@@ -19,6 +19,9 @@ from integrations.ports import Change, ChangePage, Channel, ChannelUnconfirmed
 
 PAGE_SIZE = 1000  # the most changes.list gives in one page
 MAX_TTL = timedelta(days=7)  # Drive refuses longer-lived channels on the change feed
+# What we ask for: a few minutes under the maximum, so a clock a little ahead of Google's
+# does not make Drive refuse the watch ("Invalid ttl value for channel").
+ASK_TTL = MAX_TTL - timedelta(minutes=5)
 FILE_FIELDS = (
     "id,name,mimeType,parents,modifiedTime,version,md5Checksum,size,trashed,webViewLink,"
     "capabilities/canStartApproval,permissions(emailAddress,domain,type,role),driveId"
@@ -125,7 +128,7 @@ class GoogleChangeFeed:
     def watch(self, *, channel_id: str, token: str, address: str, start_token: str) -> Channel:
         """Open a push channel that posts to address when the feed changes; raise
         ChannelUnconfirmed when a lost answer leaves it unknown whether it was made."""
-        expires = self._clock() + MAX_TTL
+        expires = self._clock() + ASK_TTL
         body = {
             "id": channel_id,
             "type": "web_hook",

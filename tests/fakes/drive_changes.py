@@ -40,6 +40,9 @@ class ChangesMixin:
         self.notify_counts = {"changes": 0, "dropped": 0, "duplicated": 0}
         self.channel_default_ttl = WEEK
         self.channel_max_ttl = WEEK
+        # Seconds Google's clock runs behind the service's: an expiration asked as
+        # "our now + 7 days" is then beyond Drive's maximum, and refused.
+        self.clock_lag = 0.0
         self._rng_seed: int | None = None
         self._rng = random.Random()
 
@@ -160,7 +163,13 @@ class ChangesMixin:
             asked = int(body["expiration"]) / 1000
             if asked <= now:
                 raise bad_request("Channel expiration must be in the future.", "invalid")
-            expires = min(asked, now + max_ttl)
+            google_now = now - self.clock_lag
+            if asked > google_now + max_ttl:
+                # Drive answers an expiration past its maximum (a week for the change
+                # feed, a day for a file) with 400 "Invalid ttl value for channel".
+                ttl = int(asked - google_now)
+                raise bad_request(f"Invalid ttl value for channel {ttl}", "invalid")
+            expires = asked
         channel = {
             "kind": "api#channel",
             "id": channel_id,
