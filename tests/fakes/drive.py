@@ -48,6 +48,10 @@ DEFAULT_FIELDS = {
     "drive.files.list": f"kind,incompleteSearch,nextPageToken,files({FILE_FIELDS})",
     "drive.changes.list": "kind,nextPageToken,newStartPageToken,"
     f"changes(kind,type,changeType,time,removed,fileId,file({FILE_FIELDS}))",
+    # "By default, this method returns a minimal response that may not include the items
+    # array. To retrieve approval details, you must explicitly specify the fields you
+    # want" (Drive v3 reference, approvals.list).
+    "drive.approvals.list": "kind,nextPageToken",
 }
 
 
