@@ -212,18 +212,29 @@ class SharingMixin:
             result["nextPageToken"] = str(offset + size)
         return Reply(json=result)
 
-    def _permission(self: DriveState, call: Call) -> dict[str, Any]:
+    def _permission(self: DriveState, call: Call, *, changing: bool = False) -> dict[str, Any]:
         file = self._get(call.params["fileId"])
         for permission in self.permissions.get(file["id"], []):
             if permission["id"] == call.params["permissionId"]:
                 return permission
+        if changing and any(
+            p["id"] == call.params["permissionId"] for p in self.effective_permissions(file["id"])
+        ):
+            # Inherited from a folder: "Inherited permissions cannot be removed or reduced
+            # on any item" (Drive's sharing guide); it is changed where it comes from, or
+            # raised with a permission of the item's own (permissions.create).
+            raise ApiError(
+                403,
+                "The permission is inherited and cannot be modified on this item.",
+                "cannotModifyInheritedPermission",
+            )
         raise not_found(f"Permission not found: {call.params['permissionId']}.", "permissionId")
 
     def permissions_get(self: DriveState, call: Call) -> Reply:
         return Reply(json=copy.deepcopy(self._permission(call)))
 
     def permissions_update(self: DriveState, call: Call) -> Reply:
-        permission = self._permission(call)
+        permission = self._permission(call, changing=True)
         role = (call.body or {}).get("role")
         if role is not None:
             if role not in ROLES:
@@ -233,7 +244,7 @@ class SharingMixin:
         return Reply(json=copy.deepcopy(permission))
 
     def permissions_delete(self: DriveState, call: Call) -> Reply:
-        permission = self._permission(call)
+        permission = self._permission(call, changing=True)
         if permission["role"] == "owner":
             raise ApiError(403, "The owner of a file cannot be removed.", "cannotRemoveOwner")
         self.permissions[call.params["fileId"]].remove(permission)

@@ -245,6 +245,26 @@ def test_share_upgrades_a_weaker_role(fake_google: Any, drive: GoogleDrive, fold
     assert roles == ["writer"]
 
 
+def test_a_role_inherited_from_the_folder_is_raised_on_the_file_itself(
+    fake_google: Any, drive: GoogleDrive, folder_id: str
+) -> None:
+    # Pat reads everything in the client folder; the brief needs Pat as a writer. Drive
+    # refuses to update the inherited permission on the brief: a permission of its own
+    # raises the role.
+    drive.share(folder_id, [Grant("pat@agency.example", "reader")], notify=False)
+    doc = drive.write_document("Brief", HTML, parent_id=folder_id, properties=BRIEF)
+
+    added = drive.share(doc.id, [Grant("pat@agency.example", "writer")], notify=False)
+
+    assert added == [Grant("pat@agency.example", "writer")]
+    assert [
+        (p["role"], p.get("permissionDetails"))
+        for p in fake_google.drive.effective_permissions(doc.id)
+        if p.get("emailAddress") == "pat@agency.example"
+    ] == [("writer", None)]
+    assert fake_google.crashes == []
+
+
 def test_concurrent_shares_of_one_file_all_land(
     fake_google: Any, drive: GoogleDrive, folder_id: str
 ) -> None:
