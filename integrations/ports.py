@@ -333,8 +333,9 @@ class ChangeFeed(Protocol):
         """Close a push channel; an unknown one is fine."""
         ...
 
-    def shared_with(self, file_id: str) -> tuple[str, ...]:
-        """Return who the file is shared with now, as Change.shared_with says it."""
+    def shared_with(self, file_id: str) -> tuple[str, ...] | None:
+        """Return who the file is shared with now, as Change.shared_with says it; None
+        when the service may not see it (unknown is never "shared with nobody")."""
         ...
 
 

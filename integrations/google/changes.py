@@ -13,7 +13,7 @@ from typing import Any
 
 from integrations.google.auth import Clients
 from integrations.google.drive_sharing import all_permissions
-from integrations.google.errors import InvalidRequest, NotFound
+from integrations.google.errors import InvalidRequest, NotFound, PermissionDenied
 from integrations.google.execute import RetryPolicy, run
 from integrations.ports import Change, ChangePage, Channel, ChannelUnconfirmed
 
@@ -64,8 +64,9 @@ def to_change(item: Mapping[str, Any]) -> Change:
     if item.get("removed") or not isinstance(file, Mapping):
         return Change(file_id=str(item["fileId"]), removed=True)
     capabilities = file.get("capabilities") or {}
-    # Drive never puts permissions in a file resource of a shared drive.
-    known = "permissions" in file or not file.get("driveId")
+    # "permissions: ... only available if the requesting user can share the file. Not
+    # populated for items in shared drives" (Drive v3 File reference): no key, no answer.
+    known = "permissions" in file
     return Change(
         file_id=str(item["fileId"]),
         removed=False,
@@ -162,11 +163,14 @@ class GoogleChangeFeed:
         with contextlib.suppress(NotFound):
             run(request, policy=self._policy)
 
-    def shared_with(self, file_id: str) -> tuple[str, ...]:
+    def shared_with(self, file_id: str) -> tuple[str, ...] | None:
         """Return who the file is shared with: its permissions, inherited ones included (in
-        a shared drive, its members)."""
+        a shared drive, its members); None when Drive refuses to say (403)."""
         api = self._clients.collection("drive", "v3", "permissions")
-        return shared_with(list(all_permissions(api, file_id, self._run)))
+        try:
+            return shared_with(list(all_permissions(api, file_id, self._run)))
+        except PermissionDenied:  # the service user may not see the file's sharing
+            return None
 
     def _run(self, request: Any) -> Any:
         return run(request, policy=self._policy)

@@ -195,7 +195,10 @@ def _with_sharing(feed: ChangeFeed, change: Change) -> Change:
     out of files in shared drives): an outside share must be seen there too."""
     if change.sharing_known or change.removed or change.trashed:
         return change
-    return replace(change, shared_with=feed.shared_with(change.file_id), sharing_known=True)
+    who = feed.shared_with(change.file_id)
+    if who is None:  # Drive would not say: unknown, shown so, never taken as "nobody"
+        return replace(change, shared_with=(), sharing_known=False)
+    return replace(change, shared_with=who, sharing_known=True)
 
 
 def _apply(
@@ -270,7 +273,9 @@ def _record_sighting(
     )
     row.web_url = change.web_url or row.web_url
     row.can_start_approval = change.can_start_approval
-    row.shared_with = sorted(change.shared_with)
+    row.sharing_known = change.sharing_known
+    if change.sharing_known:
+        row.shared_with = sorted(change.shared_with)
     row.modified_time = change.modified_time
 
 

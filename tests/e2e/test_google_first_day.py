@@ -132,3 +132,25 @@ def test_warmup_opens_a_channel_by_itself(google_app: Flask, fake_google: FakeGo
 
     [channel] = fake_google.drive.channels.values()
     assert channel["address"] == "https://handover.agency.example/hooks/drive"
+
+
+def test_a_draft_whose_sharing_drive_will_not_show_is_shown_as_sharing_unknown(
+    google_app: Flask, fake_google: FakeGoogle
+) -> None:
+    services = google_app.extensions["handover"]
+    contracts_folder = kickoff_acme(services)
+    draft = fake_google.drive.add_file(
+        "MSA - Acme.docx", [contracts_folder], mime_type=DOCX, content=b"msa"
+    )
+    fake_google.drive.share_file(draft["id"], email="buyer@acme.example")
+    # The service user may comment but not share: Drive leaves `permissions` out of the
+    # file and answers permissions.list with 403.
+    fake_google.drive.files[draft["id"]]["capabilities"]["canShare"] = False
+
+    run_job(services, "sync_drive", {})
+
+    [review] = reviews(services)  # opened by the sync (routing it is another matter)
+    page = google_app.test_client().get(f"/reviews/{review.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'id="sharing-unknown"' in text and "Sharing unknown" in text

@@ -467,7 +467,11 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
         drive = self.drive_of(file["id"]) if file is not self.root else None
         if drive is not None:
             out["driveId"] = drive
-        if fields and _WANTS_PERMISSIONS.search(fields) and file is not self.root and not drive:
+        # "permissions: ... only available if the requesting user can share the file. Not
+        # populated for items in shared drives." (Drive v3 File reference)
+        can_share = (file.get("capabilities") or {}).get("canShare", True)
+        wants = bool(fields and _WANTS_PERMISSIONS.search(fields))
+        if wants and file is not self.root and not drive and can_share:
             permissions = self.effective_permissions(file["id"])
             out["permissions"] = permissions
             out["permissionIds"] = [p["id"] for p in permissions]

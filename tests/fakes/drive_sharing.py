@@ -198,6 +198,12 @@ class SharingMixin:
 
     def permissions_list(self: DriveState, call: Call) -> Reply:
         file = self._get(call.params["fileId"])
+        if not file["capabilities"].get("canShare", True):  # a reader or commenter only
+            raise ApiError(
+                403,
+                "The user does not have sufficient permissions for this file.",
+                "insufficientFilePermissions",
+            )
         everything = self.effective_permissions(file["id"])
         size = min(call.param("pageSize", 100), 100)
         token = call.param("pageToken") or "0"
