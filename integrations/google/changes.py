@@ -74,9 +74,13 @@ def to_change(item: Mapping[str, Any]) -> Change:
         mime_type=str(file.get("mimeType", "")),
         parents=tuple(file.get("parents") or ()),
         modified_time=parse_time(file.get("modifiedTime")),
-        # md5 changes with the bytes only; `version` also moves on renames and shares.
-        # Google Docs have no md5, so their version stands in.
-        version=str(file.get("md5Checksum") or file.get("version") or ""),
+        # md5 changes with the bytes only. Google Docs have none; their `version` moves on
+        # "every change made to the file on the server, even those not visible to the
+        # user" (our own shares, comments, approvals), so their content is dated by
+        # `modifiedTime`, which those leave alone.
+        version=str(
+            file.get("md5Checksum") or file.get("modifiedTime") or file.get("version") or ""
+        ),
         trashed=bool(file.get("trashed", False)),
         web_url=str(file.get("webViewLink", "")),
         can_start_approval=bool(capabilities.get("canStartApproval", False)),

@@ -63,6 +63,13 @@ class DocsState(State):
         self.texts[doc_id] = text if text.endswith("\n") else text + "\n"
         self.revisions[doc_id] = self.revisions.get(doc_id, 0) + 1
 
+    def edit_text(self, doc_id: str, text: str) -> None:
+        """Edit the document as a person would in Docs: new text, and Drive sees an edit
+        (`modifiedTime` and `version` move on, a change is recorded)."""
+        with self.lock:
+            self.replace_text(doc_id, text)
+            self.drive._touch(self.drive.files[doc_id])
+
     def _doc(self, doc_id: str) -> dict[str, Any]:
         file = self.drive.files.get(doc_id)
         if file is None:

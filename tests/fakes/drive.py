@@ -355,6 +355,16 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
             file["fullFileExtension"] = file["name"].split(".", 1)[1]
         file.setdefault("originalFilename", file["name"])
 
+    def bump_version(self, file_id: str) -> None:
+        """A change Drive counts but a person does not see as an edit (a share, a comment,
+        an approval): `version` moves on, `modifiedTime` stays. "version: A monotonically
+        increasing version number for the file. This reflects every change made to the file
+        on the server, even those not visible to the user." (Drive v3 File reference)"""
+        file = self.files.get(file_id)
+        if file is not None:
+            file["version"] = str(int(file["version"]) + 1)
+            self.record_change(file_id)
+
     def _touch(self, file: dict[str, Any], record: bool = True) -> None:
         file["modifiedTime"] = self.clock.stamp()
         file["version"] = str(int(file["version"]) + 1)

@@ -185,6 +185,9 @@ class SharingMixin:
             existing[:] = [p for p in existing if p["id"] != pending.permission["id"]]
             existing.append(pending.permission)
             self.files[pending.file_id]["shared"] = True
+            self.files[pending.file_id]["version"] = str(
+                int(self.files[pending.file_id]["version"]) + 1
+            )
             if pending.notify:
                 self.share_emails.append(
                     {
@@ -246,7 +249,7 @@ class SharingMixin:
             if role not in ROLES:
                 raise bad_request("Invalid permission role.", "invalid", "permission.role")
             permission["role"] = role
-        self.record_change(call.params["fileId"])
+        self.bump_version(call.params["fileId"])
         return Reply(json=copy.deepcopy(permission))
 
     def permissions_delete(self: DriveState, call: Call) -> Reply:
@@ -254,7 +257,7 @@ class SharingMixin:
         if permission["role"] == "owner":
             raise ApiError(403, "The owner of a file cannot be removed.", "cannotRemoveOwner")
         self.permissions[call.params["fileId"]].remove(permission)
-        self.record_change(call.params["fileId"])
+        self.bump_version(call.params["fileId"])
         return Reply(status=204)
 
     # --- comments -----------------------------------------------------------------------
@@ -291,6 +294,7 @@ class SharingMixin:
             if key in body:
                 comment[key] = body[key]
         self.comments.setdefault(file["id"], []).append(comment)
+        self.bump_version(file["id"])
         return Reply(json=copy.deepcopy(comment))
 
     def comments_list(self: DriveState, call: Call) -> Reply:
