@@ -345,6 +345,24 @@ def test_template_copy_fill_and_placeholders(
     assert len(batch_updates) == 1
 
 
+def test_placeholders_in_every_tab_of_a_template_are_seen_and_filled(
+    fake_google: Any, drive: GoogleDrive, folder_id: str
+) -> None:
+    template = drive.write_document(
+        "Brief template", "<p>Client: {{client}}</p>", parent_id=folder_id,
+        properties={"kind": "template"},
+    )
+    # documents.get shows only the first tab unless includeTabsContent=true.
+    fake_google.docs.add_tab(template.id, "Team", "Sponsor: {{sponsor}}")
+    props = {"handoverId": "h-2", "kind": "brief_from_template"}
+    copy = drive.copy_template(template.id, "Acme brief", folder_id, props)
+
+    assert drive.template_placeholders(copy.id) == {"client", "sponsor"}
+    drive.fill_placeholders(copy.id, {"client": "Acme", "sponsor": "Cleo"})
+    assert drive.template_placeholders(copy.id) == set()
+    assert fake_google.docs.more_tabs[copy.id] == [("Team", "Sponsor: Cleo\n")]
+
+
 # --- doctor ------------------------------------------------------------------------------
 
 
