@@ -82,6 +82,27 @@ def event_body(event: CalendarEvent) -> dict[str, Any]:
     return body
 
 
+MEET_READS = 5  # reads of an event whose Meet is still `pending` before leaving it for later
+
+
+def meet_status(item: Mapping[str, Any]) -> str:
+    """Return the Meet createRequest's status: pending, success, failure, or "" (none)."""
+    request = (item.get("conferenceData") or {}).get("createRequest") or {}
+    return str((request.get("status") or {}).get("statusCode", ""))
+
+
+def next_meet_request(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Return conferenceData asking for a Meet again after a `failure`: a createRequest
+    with a new requestId (Calendar answers the same failure to the same requestId)."""
+    request = (item.get("conferenceData") or {}).get("createRequest") or {}
+    request_id = str(request.get("requestId", ""))
+    base, _, tries = request_id.partition("~")
+    again = f"{base}~{int(tries or 0) + 1}"
+    return {
+        "createRequest": {"requestId": again, "conferenceSolutionKey": {"type": "hangoutsMeet"}}
+    }
+
+
 def meet_url(item: Mapping[str, Any]) -> str:
     """Return the event's Meet link, or "" while Google is still creating it."""
     if item.get("hangoutLink"):
@@ -119,6 +140,8 @@ def changes(existing: Mapping[str, Any], plan: Mapping[str, Any]) -> dict[str, A
         patch["status"] = "confirmed"  # brings a cancelled event back
     if "conferenceData" in plan and not existing.get("conferenceData"):
         patch["conferenceData"] = plan["conferenceData"]
+    elif "conferenceData" in plan and meet_status(existing) == "failure":
+        patch["conferenceData"] = next_meet_request(existing)
     return patch
 
 
@@ -201,28 +224,30 @@ class GoogleCalendar:
         """
         plan = event_body(event)
         try:
-            return to_ref(self._run(self._insert(plan)))
+            item = self._run(self._insert(plan))
         except Conflict:
-            return self._reconcile(plan)
+            item = self._reconcile_item(plan)
+        return to_ref(self._meet_ready(item))
 
     def upsert_events(self, events: Sequence[CalendarEvent]) -> list[EventRef]:
         """Upsert several events with one batch of inserts; answer their refs in order."""
         plans = [event_body(e) for e in events]
         requests = {str(i): self._insert(plan) for i, plan in enumerate(plans)}
         outcome = run_batch(self._client(), requests, policy=self._policy)
-        refs: list[EventRef] = []
+        items: dict[str, Mapping[str, Any]] = {}
         failure: GoogleError | None = None
         for i, plan in enumerate(plans):
             error = outcome.errors.get(str(i))
             if error is None:
-                refs.append(to_ref(outcome.results[str(i)]))
+                items[str(i)] = outcome.results[str(i)]
             elif isinstance(error, Conflict):
-                refs.append(self._reconcile(plan))
+                items[str(i)] = self._reconcile_item(plan)
             else:
                 failure = failure or error
         if failure is not None:
             raise failure  # the others are in place; a retry of the whole list is safe
-        return refs
+        items = self._meets_ready(items)
+        return [to_ref(items[str(i)]) for i in range(len(plans))]
 
     def cancel_event(self, event_id: str) -> None:
         """Cancel the event and tell its attendees; a missing event is fine."""
@@ -283,12 +308,49 @@ class GoogleCalendar:
             sendUpdates=self._send_updates,
         )
 
-    def _reconcile(self, plan: Mapping[str, Any]) -> EventRef:
+    def _meet_ready(self, item: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Return the event once its Meet is no longer `pending` (see _meets_ready)."""
+        return self._meets_ready({"0": item})["0"]
+
+    def _meets_ready(self, items: dict[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+        """Read again the events whose Meet is still `pending` (together, in one batch), and
+        ask again with a new requestId after a `failure` (Calendar repeats a failure to the
+        same requestId); give up after MEET_READS reads, leaving the link to a later upsert."""
+        items = dict(items)
+        for attempt in range(MEET_READS):
+            waiting = {k: v for k, v in items.items() if meet_status(v) in ("pending", "failure")}
+            if not waiting:
+                break
+            if attempt:
+                self._policy.sleep(min(self._policy.cap, self._policy.base * 2 ** (attempt - 1)))
+            requests = {k: self._meet_request(v) for k, v in waiting.items()}
+            if len(requests) == 1:
+                [(key, request)] = requests.items()
+                items[key] = self._run(request)
+                continue
+            outcome = run_batch(self._client(), requests, policy=self._policy)
+            if outcome.errors:
+                raise next(iter(outcome.errors.values()))
+            items.update(outcome.results)
+        return items
+
+    def _meet_request(self, item: Mapping[str, Any]) -> Any:
+        if meet_status(item) == "failure":
+            return self._events().patch(
+                calendarId=self._calendar_id,
+                eventId=item["id"],
+                body={"conferenceData": next_meet_request(item)},
+                conferenceDataVersion=1,
+                sendUpdates="none",  # a new Meet link only: nobody needs telling twice
+            )
+        return self._events().get(calendarId=self._calendar_id, eventId=item["id"])
+
+    def _reconcile_item(self, plan: Mapping[str, Any]) -> Mapping[str, Any]:
         """Patch the existing event with the plan's id to the plan, if anything differs."""
         existing = self._run(self._events().get(calendarId=self._calendar_id, eventId=plan["id"]))
         patch = changes(existing, plan)
         if not patch:
-            return to_ref(existing)
+            return existing  # type: ignore[no-any-return]
         request = self._events().patch(
             calendarId=self._calendar_id,
             eventId=plan["id"],
@@ -296,4 +358,4 @@ class GoogleCalendar:
             conferenceDataVersion=1,
             sendUpdates=self._send_updates,
         )
-        return to_ref(self._run(request))
+        return self._run(request)  # type: ignore[no-any-return]

@@ -50,6 +50,9 @@ class CalendarState(State):
         self.busy: dict[str, list[tuple[datetime, datetime]]] = {}
         self.invitations: list[dict[str, Any]] = []  # sendUpdates other than "none"
         self.meet_pending_reads = 1
+        # createRequests that end in `failure` after pending (the next ones, in order);
+        # Calendar keeps answering that failure to the same requestId.
+        self.meet_failures = 0
         self._pending_reads: dict[tuple[str, str], int] = {}
         self._sequence = 0
         self._updated: dict[tuple[str, str], int] = {}
@@ -143,6 +146,10 @@ class CalendarState(State):
         if conference and key in self._pending_reads:
             if self._pending_reads[key] > 0:
                 self._pending_reads[key] -= 1
+            elif self.meet_failures > 0:
+                self.meet_failures -= 1
+                del self._pending_reads[key]
+                conference["createRequest"]["status"] = {"statusCode": "failure"}
             else:
                 del self._pending_reads[key]
                 code = "-".join(
