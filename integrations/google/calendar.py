@@ -82,6 +82,7 @@ def event_body(event: CalendarEvent) -> dict[str, Any]:
     return body
 
 
+MAX_GENERATIONS = 20  # ids tried after a purged one, before giving up
 MEET_READS = 5  # reads of an event whose Meet is still `pending` before leaving it for later
 
 
@@ -229,6 +230,20 @@ class GoogleCalendar:
             item = self._reconcile_item(plan)
         return to_ref(self._meet_ready(item))
 
+    def _upsert_generation(
+        self, plan: Mapping[str, Any], base: str, generation: int
+    ) -> Mapping[str, Any]:
+        """Upsert the plan under its id's next generation (`<id>g<n>`): the id it had was
+        purged. Calendar keeps refusing a deleted event's id (409) after it stops showing
+        the event (404/410): such an id is never reusable."""
+        if generation > MAX_GENERATIONS:
+            raise GoogleError(f"no usable event id for {plan['id']} after {MAX_GENERATIONS}")
+        again = {**plan, "id": f"{base}g{generation}"}
+        try:
+            return self._run(self._insert(again))  # type: ignore[no-any-return]
+        except Conflict:
+            return self._reconcile_item(again, generation, base)
+
     def upsert_events(self, events: Sequence[CalendarEvent]) -> list[EventRef]:
         """Upsert several events with one batch of inserts; answer their refs in order."""
         plans = [event_body(e) for e in events]
@@ -345,9 +360,20 @@ class GoogleCalendar:
             )
         return self._events().get(calendarId=self._calendar_id, eventId=item["id"])
 
-    def _reconcile_item(self, plan: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Patch the existing event with the plan's id to the plan, if anything differs."""
-        existing = self._run(self._events().get(calendarId=self._calendar_id, eventId=plan["id"]))
+    def _reconcile_item(
+        self, plan: Mapping[str, Any], generation: int = 0, base: str | None = None
+    ) -> Mapping[str, Any]:
+        """Patch the existing event with the plan's id to the plan, if anything differs;
+        an id Calendar refuses (409) but no longer shows (a purged event) moves on to the
+        next generation of the id."""
+        request = self._events().get(calendarId=self._calendar_id, eventId=plan["id"])
+        try:
+            existing = self._run(request)
+        except GoogleError as error:
+            if error.status not in (403, 404, 410):
+                raise
+            log.warning("event id %s was purged: using its next generation", plan["id"])
+            return self._upsert_generation(plan, base or str(plan["id"]), generation + 1)
         patch = changes(existing, plan)
         if not patch:
             return existing  # type: ignore[no-any-return]

@@ -106,6 +106,22 @@ def test_a_meet_still_pending_is_read_again_and_a_failed_one_asked_again(
     assert len(fake_google.calendar.invitations) == 1  # asking again told nobody
 
 
+def test_an_event_id_purged_after_a_cancel_moves_on_to_its_next_generation(
+    cal: GoogleCalendar, fake_google: FakeGoogle
+) -> None:
+    first = cal.upsert_event(sync_event())
+    cal.cancel_event(first.id)
+    fake_google.calendar.purge_deleted()  # a while later: 404 on get, still 409 on insert
+
+    again = cal.upsert_event(sync_event())
+
+    assert again.id == f"{first.id}g1"
+    live = stored(fake_google)[again.id]
+    assert live["status"] == "confirmed" and live["summary"] == sync_event().summary
+    assert cal.upsert_event(sync_event()).id == again.id  # the same one every time after
+    assert len(stored(fake_google)) == 1
+
+
 def test_naive_times_are_wall_times_in_the_event_zone(
     cal: GoogleCalendar, fake_google: FakeGoogle
 ) -> None:
