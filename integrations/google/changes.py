@@ -89,6 +89,7 @@ def to_change(item: Mapping[str, Any]) -> Change:
         # Drive lists an uploaded file once its upload finished, with its checksum and
         # size; native Google files (Docs, Sheets) have neither and may still be edited.
         complete=bool(file.get("md5Checksum")) and file.get("size") is not None,
+        drive_id=str(file.get("driveId") or ""),
     )
 
 
@@ -107,6 +108,26 @@ class GoogleChangeFeed:
         self._policy = policy
         self._drive_id = drive_id
         self._clock = clock
+        self._drives: dict[str, str | None] = {}  # folder id -> its shared drive (None: none)
+        self._feeds: dict[str, GoogleChangeFeed] = {}
+
+    def drive_of(self, folder_id: str) -> str | None:
+        """Return the shared drive the folder is in (asked once per folder and process)."""
+        if folder_id not in self._drives:
+            files = self._clients.collection("drive", "v3", "files")
+            request = files.get(fileId=folder_id, fields="id,driveId", supportsAllDrives=True)
+            self._drives[folder_id] = run(request, policy=self._policy).get("driveId") or None
+        return self._drives[folder_id]
+
+    def for_drive(self, drive_id: str) -> GoogleChangeFeed:
+        """Return the shared drive's own change log: a change inside a shared drive is
+        listed only there ("Lists the changes for a user or shared drive")."""
+        feed = self._feeds.get(drive_id)
+        if feed is None:
+            feed = self._feeds[drive_id] = GoogleChangeFeed(
+                self._clients, policy=self._policy, drive_id=drive_id, clock=self._clock
+            )
+        return feed
 
     def start_token(self) -> str:
         """Return the token from which changes after now will be listed."""

@@ -109,7 +109,7 @@ class DriveSyncRow(Base):
 
     __tablename__ = "drive_sync_state"
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
     page_token: Mapped[str] = mapped_column(String(500))
     serial: Mapped[int] = mapped_column(Integer, default=0)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from integrations.ports import Change, ChangeFeed, Tasks
+from integrations.ports import Change, ChangeFeed, SharedDriveFeeds, Tasks
 from service.domain import contracts as rules
 from service.store import accounts
 from service.store import handovers as audit
@@ -61,20 +61,31 @@ def requeue_reviews(*, db: Database, tasks: Tasks) -> list[str]:
     return waiting
 
 
-def ensure_cursor(*, db: Database, feed: ChangeFeed, now: datetime) -> bool:
-    """Store the change feed's start token unless one is stored; return True if it was.
+def ensure_cursor(
+    *, db: Database, feed: ChangeFeed, now: datetime, clients_folder: str | None = None
+) -> bool:
+    """Store the change feed's start token unless one is stored (and the shared drive's,
+    when the clients folder is in one); return True if one was stored.
 
     Called before the first Contracts folder is made: a draft dropped into it before the
     first sync (or before any push channel) is then after the cursor and is routed.
     """
-    with db.transaction() as session:
-        if repo.sync_state(session) is not None:
-            return False
-    token = feed.start_token()
-    with db.transaction() as session:
-        repo.init_sync_state(session, token, now=now)
-    log.info("drive change cursor stored before the first Contracts folder")
-    return True
+    feeds: list[tuple[str, ChangeFeed]] = [(repo.FEED, feed)]
+    if clients_folder and isinstance(feed, SharedDriveFeeds):
+        drive = feed.drive_of(clients_folder)
+        if drive:
+            feeds.append((repo.shared_drive_feed(drive), feed.for_drive(drive)))
+    stored = False
+    for name, one in feeds:
+        with db.transaction() as session:
+            if repo.sync_state(session, name) is not None:
+                continue
+        token = one.start_token()
+        with db.transaction() as session:
+            repo.init_sync_state(session, token, now=now, name=name)
+        log.info("drive change cursor (%s) stored before the first Contracts folder", name)
+        stored = True
+    return stored
 
 
 def sync_drive(
@@ -89,23 +100,64 @@ def sync_drive(
     attempts: int = 5,
     stale: timedelta = timedelta(minutes=5),
 ) -> SyncResult:
-    """Read every page of the change feed from the stored token and open the reviews;
-    queue the routing of those it opened (and of any whose routing failed or waited
-    longer than `stale`)."""
-    for _ in range(attempts):
+    """Read every page of the change feeds (the user's, then each shared drive's) from
+    their stored tokens and open the reviews; queue the routing of those it opened (and
+    of any whose routing failed or waited longer than `stale`)."""
+    args = _SyncArgs(db, tasks, clock, policy, intake_folder_id, allowed_domain, attempts, stale)
+    result, drives = _sync_feed(repo.FEED, feed, args)
+    if not isinstance(feed, SharedDriveFeeds):
+        return result
+    with db.transaction() as session:
+        known = repo.shared_drive_feeds(session)
+    new = {d for d in drives if repo.shared_drive_feed(d) not in known}
+    for drive in sorted(new):  # a watched folder now lives in a shared drive: read its log
+        token = feed.for_drive(drive).start_token()
         with db.transaction() as session:
-            state = repo.sync_state(session)
+            repo.init_sync_state(session, token, now=clock(), name=repo.shared_drive_feed(drive))
+        known[repo.shared_drive_feed(drive)] = drive
+        log.info("reading the change log of shared drive %s too", drive)
+    if new:  # and watch it: the renewal job opens a channel on each log without one
+        tasks.enqueue("renew_channels", {}, key="renew_channels:drives")
+    for name, drive in sorted(known.items()):
+        more, _ = _sync_feed(name, feed.for_drive(drive), args)
+        result = SyncResult(
+            result.changes + more.changes,
+            result.opened + more.opened,
+            result.unsettled + more.unsettled,
+            result.token,
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class _SyncArgs:
+    db: Database
+    tasks: Tasks
+    clock: Clock
+    policy: rules.ReviewPolicy
+    intake: str | None
+    allowed_domain: str | None
+    attempts: int
+    stale: timedelta
+
+
+def _sync_feed(name: str, feed: ChangeFeed, a: _SyncArgs) -> tuple[SyncResult, set[str]]:
+    """Sync one change log; return what it did and the shared drives its changes are in."""
+    db = a.db
+    for _ in range(a.attempts):
+        with db.transaction() as session:
+            state = repo.sync_state(session, name)
             token, serial = (state.page_token, state.serial) if state else (None, 0)
         if token is None:
             first = feed.start_token()
             with db.transaction() as session:
-                repo.init_sync_state(session, first, now=clock())
+                repo.init_sync_state(session, first, now=a.clock(), name=name)
             continue
-        changes, read, new_token = _read_feed(db, feed, token, intake_folder_id)
+        changes, read, new_token = _read_feed(db, feed, token, a.intake)
         with db.transaction() as session:
-            now = clock()
+            now = a.clock()
             if not repo.advance_sync_state(
-                session, token=token, serial=serial, new_token=new_token, now=now
+                session, token=token, serial=serial, new_token=new_token, now=now, name=name
             ):
                 continue  # another worker applied this page first: read on from its token
             _mark_account_folders(session, changes, now=now)
@@ -113,22 +165,23 @@ def sync_drive(
                 session,
                 changes,
                 now=now,
-                policy=policy,
-                intake=intake_folder_id,
-                allowed_domain=allowed_domain,
+                policy=a.policy,
+                intake=a.intake,
+                allowed_domain=a.allowed_domain,
             )
-            to_route = repo.reviews_to_route_now(session, opened, now=now, stale=stale)
+            to_route = repo.reviews_to_route_now(session, opened, now=now, stale=a.stale)
         for review_id in to_route:
-            queue_route(tasks, review_id)
+            queue_route(a.tasks, review_id)
         if unsettled:
-            tasks.enqueue(
-                "sync_drive", {}, key="sync_drive:settle", delay_seconds=policy.settle_seconds
+            a.tasks.enqueue(
+                "sync_drive", {}, key="sync_drive:settle", delay_seconds=a.policy.settle_seconds
             )
-        log.info("drive synced: %d changes, %d reviews opened", read, len(opened))
-        return SyncResult(read, tuple(opened), unsettled, new_token)
-    log.info("drive sync gave way to other workers %d times; queued again", attempts)
-    tasks.enqueue("sync_drive", {}, key="sync_drive")  # what woke this one is not lost
-    return SyncResult(0, (), 0, "")
+        log.info("drive synced (%s): %d changes, %d reviews opened", name, read, len(opened))
+        drives = {c.drive_id for c in changes if c.drive_id}
+        return SyncResult(read, tuple(opened), unsettled, new_token), drives
+    log.info("drive sync gave way to other workers %d times; queued again", a.attempts)
+    a.tasks.enqueue("sync_drive", {}, key="sync_drive")  # what woke this one is not lost
+    return SyncResult(0, (), 0, ""), set()
 
 
 def _read_feed(

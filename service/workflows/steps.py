@@ -35,7 +35,9 @@ Step = Callable[[str, Handover, StepContext, Database], None]
 def client_folder(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
     """Find or make the account's folder and its Contracts subfolder."""
     if ctx.change_feed is not None:
-        ensure_cursor(db=db, feed=ctx.change_feed, now=ctx.clock())
+        ensure_cursor(
+            db=db, feed=ctx.change_feed, now=ctx.clock(), clients_folder=ctx.clients_folder_id
+        )
     drive = ctx.drive
     if isinstance(drive, DriveIds):
 

@@ -747,7 +747,9 @@ def test_a_native_approval_asks_the_pm_by_the_deadline_once_despite_retries(
         timeout=20,
     )
     agency.quiet()
-    assert agency.mails() == []
+    # Starting the approval changed the file (Drive moves its `version`): that change's
+    # notification wakes a sync, which may have retried the routing already.
+    assert len(agency.mails()) <= 1
 
     run_job(agency.services, "sync_drive", {})  # every sync queues unfinished routing again
     review = agency.routed(draft["id"])

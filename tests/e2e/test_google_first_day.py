@@ -27,6 +27,7 @@ from tests.fakes import FakeGoogle
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 GDOC = "application/vnd.google-apps.document"
+FOLDER = "application/vnd.google-apps.folder"
 SERVICE_USER = "handover@agency.example"
 
 
@@ -154,3 +155,35 @@ def test_a_draft_whose_sharing_drive_will_not_show_is_shown_as_sharing_unknown(
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert 'id="sharing-unknown"' in text and "Sharing unknown" in text
+
+
+def test_a_clients_folder_in_a_shared_drive_has_its_own_log_read_and_watched(
+    tmp_path: Path, database_url: str, fake_google: FakeGoogle
+) -> None:
+    drive = fake_google.drive.add_shared_drive("Clients", [(SERVICE_USER, "organizer")])
+    clients = fake_google.drive.add_file("Clients", [drive], mime_type=FOLDER)["id"]
+    with app_on_the_fake(
+        tmp_path,
+        database_url,
+        fake_google,
+        google_impersonate=SERVICE_USER,
+        drive_clients_folder=clients,
+        public_base_url="https://handover.agency.example",
+    ) as app:
+        services = app.extensions["handover"]
+        contracts_folder = kickoff_acme(services)
+        # The draft's change is in the shared drive's log only, not in the user's.
+        draft = fake_google.drive.add_file(
+            "SOW - Acme v1.docx", [contracts_folder], mime_type=DOCX, content=b"sow"
+        )
+
+        run_job(services, "sync_drive", {})
+        wait_until(lambda: len(review_mails(fake_google)) == 1, timeout=30)
+        run_job(services, "renew_channels", {})
+
+        [review] = reviews(services)
+        assert review.file_id == draft["id"]
+        # One channel on the user's log, one on the shared drive's.
+        watched = sorted(str(c.get("driveId")) for c in fake_google.drive.channels.values())
+        assert watched == sorted(["None", drive])
+    assert fake_google.crashes == []

@@ -142,11 +142,29 @@ def test_the_approval_capability_comes_through(
 
 
 def test_a_shared_drive_feed_names_its_drive(fake_google: FakeGoogle, clients: Clients) -> None:
-    feed = GoogleChangeFeed(clients, policy=FAST, drive_id="0AshAredDrive")
+    drive = fake_google.drive.add_shared_drive("Clients")
+    feed = GoogleChangeFeed(clients, policy=FAST).for_drive(drive)
     feed.changes(feed.start_token())
     for method in ("drive.changes.getStartPageToken", "drive.changes.list"):
         sent = next(r for r in fake_google.requests if r.method_id == method)
-        assert sent.query["driveId"] == "0AshAredDrive"
+        assert sent.query["driveId"] == drive
+
+
+def test_a_change_in_a_shared_drive_is_only_in_that_drives_log(
+    fake_google: FakeGoogle, feed: GoogleChangeFeed
+) -> None:
+    drive = fake_google.drive.add_shared_drive("Clients")
+    folder = fake_google.drive.add_file("Acme Corp", [drive], mime_type=FOLDER)
+    assert feed.drive_of(folder["id"]) == drive
+    assert feed.drive_of(fake_google.drive.root_id) is None
+    shared = feed.for_drive(drive)
+    mine_token, shared_token = feed.start_token(), shared.start_token()
+    draft = fake_google.drive.add_file("SOW.pdf", [folder["id"]], content=b"%PDF sow")
+    notes = fake_google.drive.add_file("Notes.pdf", content=b"%PDF notes")
+
+    assert [c.file_id for c in read_all(feed, mine_token)[0]] == [notes["id"]]
+    [change] = read_all(shared, shared_token)[0]
+    assert (change.file_id, change.drive_id) == (draft["id"], drive)
 
 
 def test_busy_answers_are_retried(fake_google: FakeGoogle, feed: GoogleChangeFeed) -> None:
@@ -278,12 +296,12 @@ def test_in_a_shared_drive_the_feed_says_sharing_is_unknown_and_asks_for_it(
     drive = fake_google.drive.add_shared_drive(
         "Clients", [("pat@agency.example", "organizer"), ("cleo@acme.example", "reader")]
     )
-    token = feed.start_token()
+    token, drive_token = feed.start_token(), feed.for_drive(drive).start_token()
     draft = fake_google.drive.add_file("SOW.pdf", [drive], content=b"%PDF sow")
     fake_google.drive.share_file(draft["id"], email="Someone@Gmail.com")
     mine = fake_google.drive.add_file("Notes.pdf", content=b"%PDF notes")  # My Drive
 
-    changes, _, _ = read_all(feed, token)
+    changes = read_all(feed, token)[0] + read_all(feed.for_drive(drive), drive_token)[0]
     by_id = {c.file_id: c for c in changes}
 
     assert (by_id[draft["id"]].sharing_known, by_id[draft["id"]].shared_with) == (False, ())
