@@ -47,10 +47,11 @@ SIGN_ATTEMPTS = 4  # 429/5xx from the signer; its own backoff, then the caller's
 class DelegationError(google.auth.exceptions.RefreshError):
     """A link of the delegation chain refused (4xx): `link` names it; never retried."""
 
-    def __init__(self, link: str, message: str) -> None:
+    def __init__(self, link: str, message: str, status: int | None = None) -> None:
         super().__init__(message, retryable=False)  # type: ignore[no-untyped-call]
         self.link = link
         self.message = message
+        self.status = status
 
     def __str__(self) -> str:
         return self.message
@@ -115,7 +116,7 @@ class IamSigner(crypt.Signer):  # type: ignore[misc]
             if response.status == 200:
                 return base64.b64decode(json.loads(response.data)["signedBlob"])
             if response.status != 429 and response.status < 500:
-                raise DelegationError("IAM signer", self._explain(response))
+                raise DelegationError("IAM signer", self._explain(response), response.status)
             time.sleep(min(2.0, 0.2 * 2**attempt))
         raise google.auth.exceptions.TransportError(  # type: ignore[no-untyped-call]
             f"the IAM signer kept failing (HTTP {response.status}); will try again"

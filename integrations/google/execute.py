@@ -81,7 +81,9 @@ def to_google_error(exc: BaseException) -> GoogleError | None:
             error.retry_after = float(retry_after)
         return error
     if isinstance(exc, DelegationError):  # a 4xx of a delegation link: says what to fix
-        return Unauthenticated(str(exc), reason=exc.link, retryable=False)
+        return Unauthenticated(
+            exc.message, status=exc.status, reason=f"delegation ({exc.link})", retryable=False
+        )
     if isinstance(exc, google.auth.exceptions.RefreshError):
         # google-auth marks 5xx/429 of the token endpoint retryable; 4xx never are.
         return Unauthenticated(
