@@ -310,6 +310,10 @@ class Change:
     # False when the feed could not say who it is shared with (Drive leaves permissions out
     # of files in shared drives): ask ChangeFeed.shared_with for those that matter.
     sharing_known: bool = True
+    # True when the file's bytes are all there (Drive shows md5Checksum and size: an upload
+    # is complete when Drive lists it): no settle window is needed before routing it.
+    complete: bool = False
+    drive_id: str = ""  # the shared drive the file is in ("" for My Drive)
 
 
 @dataclass(frozen=True)
@@ -357,8 +361,23 @@ class ChangeFeed(Protocol):
         """Close a push channel; an unknown one is fine."""
         ...
 
-    def shared_with(self, file_id: str) -> tuple[str, ...]:
-        """Return who the file is shared with now, as Change.shared_with says it."""
+    def shared_with(self, file_id: str) -> tuple[str, ...] | None:
+        """Return who the file is shared with now, as Change.shared_with says it; None
+        when the service may not see it (unknown is never "shared with nobody")."""
+        ...
+
+
+@runtime_checkable
+class SharedDriveFeeds(Protocol):
+    """A change feed with shared drives: each shared drive keeps a change log of its own,
+    read and watched apart from the user's (Drive: changes with `driveId`)."""
+
+    def drive_of(self, folder_id: str) -> str | None:
+        """Return the shared drive the folder is in, or None for My Drive."""
+        ...
+
+    def for_drive(self, drive_id: str) -> ChangeFeed:
+        """Return the shared drive's own change feed."""
         ...
 
 

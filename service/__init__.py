@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,6 +95,8 @@ def create_app(
 
         sweeper = Sweeper(services, interval=settings.lease_seconds).start()
         services.closers.append(sweeper.close)
+    if not settings.is_local and not settings.testing:
+        _open_drive_channel(services)
 
     from service.web import audit, people, signin
 
@@ -128,6 +131,15 @@ def _build_tasks(settings: Settings, services: Services) -> Any:
     )
     atexit.register(tasks.close)
     return tasks
+
+
+def _open_drive_channel(services: Services) -> None:
+    """Queue the job that opens a Drive push channel when none is open (and renews those
+    about to expire): a new deployment watches Contracts folders with no operator step."""
+    try:
+        services.tasks.enqueue("renew_channels", {}, key="renew_channels:start")
+    except Exception:  # the daily renewal cron and App Engine's warmup try again
+        logging.getLogger(__name__).warning("could not queue the drive channel", exc_info=True)
 
 
 def _watch_local_drive(services: Services) -> None:

@@ -209,6 +209,9 @@ class Settings:
     # DEV_LOGIN=1: a dev user signed in as admin, on loopback only (see `dev_login`).
     dev_login_enabled: bool = False
     meeting_notice: Notice = field(default_factory=Notice)
+    # The service account that signs the delegation JWT through IAM when GOOGLE_AUTH=adc
+    # has no key (App Engine, impersonated ADC); unset: the runtime's own account.
+    google_service_account: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -239,6 +242,18 @@ class Settings:
                 "ALLOWED_DOMAIN is set or on App Engine"
             )
         dev_login = _dev_login(env, backend, on_app_engine)
+        public_base_url = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+        if (
+            backend == "google"
+            and not env.get("GOOGLE_API_ENDPOINT")
+            and not public_base_url.startswith("https://")
+        ):
+            # Drive refuses a push channel to anything but https (push.webhookUrlNotHttps),
+            # and people open the links in emails from outside.
+            raise SettingsError(
+                "PUBLIC_BASE_URL must be an https:// address on the google backend "
+                f"(Drive posts its notifications there), got {public_base_url!r}"
+            )
         settings = cls(
             workspace_backend=backend,
             database_url=env.get("DATABASE_URL", f"sqlite:///{Path('var/handover.db').resolve()}"),
@@ -246,7 +261,7 @@ class Settings:
             google_api_endpoint=env.get("GOOGLE_API_ENDPOINT"),
             google_auth=auth,
             google_impersonate=env.get("GOOGLE_IMPERSONATE"),
-            public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
+            public_base_url=public_base_url,
             api_tokens=_tokens(env.get("API_TOKENS", "")),
             allowed_domain=env.get("ALLOWED_DOMAIN"),
             roles=_roles(env.get("ROLES", "")),
@@ -291,6 +306,7 @@ class Settings:
             ),
             dev_login_enabled=dev_login,
             meeting_notice=_notice(env.get("MEETING_NOTICE", "next-business-day")),
+            google_service_account=env.get("GOOGLE_SERVICE_ACCOUNT"),
         )
         return replace(settings, **overrides) if overrides else settings
 

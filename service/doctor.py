@@ -29,6 +29,7 @@ def diagnose_all(environ: Mapping[str, str]) -> list[Finding]:
             impersonate=settings.google_impersonate,
             endpoint=settings.google_api_endpoint,
             clients_folder=settings.drive_clients_folder,
+            account=settings.google_service_account,
         )
     return findings
 

@@ -66,6 +66,7 @@ class Services:
             calendar=self.calendar,
             settings=self.settings,
             clock=self.clock,
+            change_feed=self.change_feed,
         )
 
     @property

@@ -17,6 +17,9 @@ from integrations.google.execute import RetryPolicy, run
 from integrations.ports import ApprovalRequest
 
 log = logging.getLogger("integrations.google")
+APPROVAL_LIST_FIELDS = (
+    "nextPageToken,items(approvalId,status,reviewerResponses(reviewer(emailAddress),response))"
+)
 
 
 def rfc3339(moment: datetime) -> str:
@@ -73,9 +76,11 @@ class GoogleApprovals:
         wanted = reviewer.lower()
         token: str | None = None
         while True:
-            answer = run(
-                approvals.list(fileId=file_id, pageSize=100, pageToken=token), policy=self._policy
+            # Without `fields`, Drive answers a minimal list with no `items` at all.
+            request = approvals.list(
+                fileId=file_id, pageSize=100, pageToken=token, fields=APPROVAL_LIST_FIELDS
             )
+            answer = run(request, policy=self._policy)
             for item in answer.get("items", ()):
                 reviewers = {
                     str((r.get("reviewer") or {}).get("emailAddress", "")).lower()

@@ -11,14 +11,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import google.auth
-import google_auth_httplib2
 import httplib2
-from google.auth import iam as _iam
 from google.oauth2 import service_account as _service_account
 
+from integrations.google.delegation import (
+    CLOUD_PLATFORM,
+    TOKEN_URI,
+    DelegatedCredentials,
+    delegated_via_iam,
+    token_uri_for,
+)
+
 # google-auth's signatures are partly untyped: use them through Any.
-iam: Any = _iam
 service_account: Any = _service_account
+__all__ = ["SCOPES", "TOKEN_URI", "Builder", "Clients", "credentials_for"]
 
 # The least the service needs, each for one reason. These exact strings must be the ones
 # the Workspace admin enters for the service account in the domain-wide delegation page.
@@ -39,13 +45,19 @@ SCOPES: dict[str, str] = {
     ),
 }
 
-TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
-
-
 def credentials_for(
-    auth: str, *, impersonate: str | None, scopes: Sequence[str], endpoint: str | None
+    auth: str,
+    *,
+    impersonate: str | None,
+    scopes: Sequence[str],
+    endpoint: str | None,
+    account: str | None = None,
 ) -> Any:
-    """Return credentials for `adc`, `service-account:PATH` or `anonymous` (None)."""
+    """Return credentials for `adc`, `service-account:PATH` or `anonymous` (None).
+
+    With GOOGLE_API_ENDPOINT set, the IAM signer and the token endpoint of the key-less
+    delegation are under it too (the loopback Google plays both in tests).
+    """
     if auth == "anonymous":
         if not endpoint:
             raise ValueError(
@@ -57,35 +69,30 @@ def credentials_for(
         path = auth.partition(":")[2]
         if not path:
             raise ValueError("GOOGLE_AUTH=service-account:PATH needs the key file's path")
-        creds: Any = service_account.Credentials.from_service_account_file(path, scopes=scopes)
+        creds: Any = DelegatedCredentials.from_service_account_file(path, scopes=scopes)
         return creds.with_subject(impersonate) if impersonate else creds
     if auth == "adc":
-        creds, _project = google.auth.default(scopes=list(scopes))
         if not impersonate:
+            creds, _project = google.auth.default(scopes=list(scopes))
             return creds
-        if hasattr(creds, "with_subject"):
-            return creds.with_subject(impersonate)
-        return _delegated_via_iam(creds, impersonate, scopes)
-    raise ValueError(f"GOOGLE_AUTH must be adc, service-account:PATH or anonymous, not {auth!r}")
-
-
-def _delegated_via_iam(source: Any, subject: str, scopes: Sequence[str]) -> Any:
-    """Delegate with a key-less service account (App Engine, Cloud Run) by signing through IAM.
-
-    The runtime's account needs roles/iam.serviceAccountTokenCreator on itself.
-    """
-    request = google_auth_httplib2.Request(httplib2.Http(timeout=30))
-    source.refresh(request)  # learns the account's email
-    email = getattr(source, "service_account_email", None)
-    if not email or email == "default":
-        raise ValueError(
-            "GOOGLE_IMPERSONATE needs service-account credentials; these default credentials "
-            "are not a service account (use GOOGLE_AUTH=service-account:PATH)"
+        # The source only signs (IAM wants cloud-platform); only the delegated
+        # credentials carry the Workspace scopes.
+        source, _project = google.auth.default(scopes=[CLOUD_PLATFORM])
+        if endpoint and hasattr(source, "with_token_uri"):
+            # The test and emulator mode: the runtime's own tokens come from there too.
+            source = source.with_token_uri(token_uri_for(endpoint))
+        if isinstance(source, service_account.Credentials):  # a key file through ADC
+            return DelegatedCredentials(
+                source.signer,
+                source.service_account_email,
+                token_uri_for(endpoint),
+                scopes=list(scopes),
+                subject=impersonate,
+            )
+        return delegated_via_iam(
+            source, impersonate, scopes, account=account, endpoint=endpoint
         )
-    signer = iam.Signer(request, source, email)
-    return service_account.Credentials(
-        signer, email, TOKEN_URI, scopes=list(scopes), subject=subject
-    )
+    raise ValueError(f"GOOGLE_AUTH must be adc, service-account:PATH or anonymous, not {auth!r}")
 
 
 def delegated(credentials: Any, subject: str) -> Any:

@@ -12,7 +12,6 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,6 +44,28 @@ def check_event_id(event_id: str) -> str:
             f"calendar event id must be 5 to 1024 base32hex characters [a-v0-9]: {event_id!r}"
         )
     return event_id
+
+
+MAX_GENERATIONS = 20  # ids tried after a purged one, before giving up
+MEET_READS = 5  # reads of an event whose Meet is still `pending` before leaving it for later
+
+
+def meet_status(item: Mapping[str, Any]) -> str:
+    """Return the Meet createRequest's status: pending, success, failure, or "" (none)."""
+    request = (item.get("conferenceData") or {}).get("createRequest") or {}
+    return str((request.get("status") or {}).get("statusCode", ""))
+
+
+def next_meet_request(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Return conferenceData asking for a Meet again after a `failure`: a createRequest
+    with a new requestId (Calendar answers the same failure to the same requestId)."""
+    request = (item.get("conferenceData") or {}).get("createRequest") or {}
+    request_id = str(request.get("requestId", ""))
+    base, _, tries = request_id.partition("~")
+    again = f"{base}~{int(tries or 0) + 1}"
+    return {
+        "createRequest": {"requestId": again, "conferenceSolutionKey": {"type": "hangoutsMeet"}}
+    }
 
 
 def meet_request_id(event_id: str) -> str:
@@ -135,6 +156,8 @@ def changes(existing: Mapping[str, Any], plan: Mapping[str, Any]) -> dict[str, A
         patch["status"] = "confirmed"  # brings a cancelled event back
     if "conferenceData" in plan and not existing.get("conferenceData"):
         patch["conferenceData"] = plan["conferenceData"]
+    elif "conferenceData" in plan and meet_status(existing) == "failure":
+        patch["conferenceData"] = next_meet_request(existing)
     return patch
 
 
@@ -222,11 +245,12 @@ class GoogleCalendar:
         if event.calendar:
             # Held there already: read and patch it (no insert to be refused first).
             try:
-                return replace(self._reconcile(plan, event.calendar), calendar=event.calendar)
+                item = self._to_plan(plan, event.calendar)
             except GoogleError as error:
                 if error.status not in GONE:
                     raise
-            return self._upsert_in(event.calendar, plan)
+                return self._upsert_in(event.calendar, plan)
+            return to_ref(self._meet_ready(item, event.calendar), event.calendar)
         if event.organizer is None:
             return self._upsert_in(SERVICE, plan)
         organiser = event.organizer.email.lower()
@@ -262,19 +286,20 @@ class GoogleCalendar:
         plans = [event_body(e) for e in events]
         requests = {str(i): self._insert(plan) for i, plan in enumerate(plans)}
         outcome = run_batch(self._client(), requests, policy=self._policy)
-        refs: list[EventRef] = []
+        items: dict[str, Mapping[str, Any]] = {}
         failure: GoogleError | None = None
         for i, plan in enumerate(plans):
             error = outcome.errors.get(str(i))
             if error is None:
-                refs.append(to_ref(outcome.results[str(i)]))
+                items[str(i)] = outcome.results[str(i)]
             elif isinstance(error, Conflict):
-                refs.append(self._reconcile(plan))
+                items[str(i)] = self._reconcile_item(plan, SERVICE)
             else:
                 failure = failure or error
         if failure is not None:
             raise failure  # the others are in place; a retry of the whole list is safe
-        return refs
+        items = self._meets_ready(items, SERVICE)
+        return [to_ref(items[str(i)]) for i in range(len(plans))]
 
     def cancel_event(self, event_id: str, *, calendar: str = "") -> None:
         """Cancel the event (in the calendar that holds it) and tell its attendees; a
@@ -355,9 +380,84 @@ class GoogleCalendar:
     def _upsert_in(self, calendar: str, plan: Mapping[str, Any]) -> EventRef:
         """Insert the event into `calendar` acting as its owner; on 409 bring it to the plan."""
         try:
-            return to_ref(self._run(self._insert(plan, calendar)), calendar)
+            item = self._run(self._insert(plan, calendar))
         except Conflict:
-            return replace(self._reconcile(plan, calendar), calendar=calendar)
+            item = self._reconcile_item(plan, calendar)
+        return to_ref(self._meet_ready(item, calendar), calendar)
+
+    def _upsert_generation(
+        self, plan: Mapping[str, Any], calendar: str, base: str, generation: int
+    ) -> Mapping[str, Any]:
+        """Upsert the plan under its id's next generation (`<id>g<n>`): the id it had was
+        purged. Calendar keeps refusing a deleted event's id (409) after it stops showing
+        the event (404/410): such an id is never reusable."""
+        if generation > MAX_GENERATIONS:
+            raise GoogleError(f"no usable event id for {plan['id']} after {MAX_GENERATIONS}")
+        again = {**plan, "id": f"{base}g{generation}"}
+        try:
+            return self._run(self._insert(again, calendar))  # type: ignore[no-any-return]
+        except Conflict:
+            return self._reconcile_item(again, calendar, generation, base)
+
+    def _reconcile_item(
+        self, plan: Mapping[str, Any], calendar: str, generation: int = 0, base: str | None = None
+    ) -> Mapping[str, Any]:
+        """Bring the existing event with the plan's id to the plan (after a 409); an id
+        Calendar refuses but no longer shows (a purged event) moves on to the next
+        generation of the id."""
+        try:
+            return self._to_plan(plan, calendar)
+        except GoogleError as error:
+            if error.status not in (403, 404, 410):
+                raise
+            log.warning("event id %s was purged: using its next generation", plan["id"])
+            return self._upsert_generation(plan, calendar, base or str(plan["id"]), generation + 1)
+
+    def _meet_ready(self, item: Mapping[str, Any], calendar: str) -> Mapping[str, Any]:
+        """Return the event once its Meet is no longer `pending` (see _meets_ready)."""
+        return self._meets_ready({"0": item}, calendar)["0"]
+
+    def _meets_ready(
+        self, items: dict[str, Mapping[str, Any]], calendar: str
+    ) -> dict[str, Mapping[str, Any]]:
+        """Read again the events whose Meet is still `pending` (together, in one batch), and
+        ask again with a new requestId after a `failure` (Calendar repeats a failure to the
+        same requestId); give up after MEET_READS reads, leaving the link to a later upsert."""
+        items = dict(items)
+        for attempt in range(MEET_READS):
+            waiting = {k: v for k, v in items.items() if meet_status(v) in ("pending", "failure")}
+            if not waiting:
+                break
+            if attempt:
+                self._policy.sleep(min(self._policy.cap, self._policy.base * 2 ** (attempt - 1)))
+            requests = {k: self._meet_request(v, calendar) for k, v in waiting.items()}
+            if len(requests) == 1:
+                [(key, request)] = requests.items()
+                items[key] = self._run(request)
+                continue
+            outcome = run_batch(self._client_of(calendar), requests, policy=self._policy)
+            if outcome.errors:
+                raise next(iter(outcome.errors.values()))
+            items.update(outcome.results)
+        return items
+
+    def _meet_request(self, item: Mapping[str, Any], calendar: str) -> Any:
+        where = calendar or self._calendar_id
+        if meet_status(item) == "failure":
+            return self._events_of(where).patch(
+                calendarId=where,
+                eventId=item["id"],
+                body={"conferenceData": next_meet_request(item)},
+                conferenceDataVersion=1,
+                sendUpdates="none",  # a new Meet link only: nobody needs telling twice
+            )
+        return self._events_of(where).get(calendarId=where, eventId=item["id"])
+
+    def _client_of(self, calendar: str) -> Any:
+        """Return the Calendar client acting as the owner of `calendar`."""
+        if calendar in (SERVICE, self._calendar_id):
+            return self._client()
+        return self._clients.for_subject(calendar).get("calendar", "v3")
 
     def _freebusy(self) -> Any:
         return self._clients.collection("calendar", "v3", "freebusy")
@@ -374,14 +474,14 @@ class GoogleCalendar:
             sendUpdates=self._send_updates,
         )
 
-    def _reconcile(self, plan: Mapping[str, Any], calendar: str = "") -> EventRef:
+    def _to_plan(self, plan: Mapping[str, Any], calendar: str = "") -> Mapping[str, Any]:
         """Patch the existing event with the plan's id to the plan, if anything differs."""
         where = calendar or self._calendar_id
         events = self._events_of(where)
         existing = self._run(events.get(calendarId=where, eventId=plan["id"]))
         patch = changes(existing, plan)
         if not patch:
-            return to_ref(existing)
+            return existing  # type: ignore[no-any-return]
         request = events.patch(
             calendarId=where,
             eventId=plan["id"],
@@ -389,4 +489,4 @@ class GoogleCalendar:
             conferenceDataVersion=1,
             sendUpdates=self._send_updates,
         )
-        return to_ref(self._run(request))
+        return self._run(request)  # type: ignore[no-any-return]

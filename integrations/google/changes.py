@@ -13,14 +13,17 @@ from typing import Any
 
 from integrations.google.auth import Clients
 from integrations.google.drive_sharing import all_permissions
-from integrations.google.errors import InvalidRequest, NotFound
+from integrations.google.errors import InvalidRequest, NotFound, PermissionDenied
 from integrations.google.execute import RetryPolicy, run
 from integrations.ports import Change, ChangePage, Channel, ChannelUnconfirmed
 
 PAGE_SIZE = 1000  # the most changes.list gives in one page
 MAX_TTL = timedelta(days=7)  # Drive refuses longer-lived channels on the change feed
+# What we ask for: a few minutes under the maximum, so a clock a little ahead of Google's
+# does not make Drive refuse the watch ("Invalid ttl value for channel").
+ASK_TTL = MAX_TTL - timedelta(minutes=5)
 FILE_FIELDS = (
-    "id,name,mimeType,parents,modifiedTime,version,md5Checksum,trashed,webViewLink,"
+    "id,name,mimeType,parents,modifiedTime,version,md5Checksum,size,trashed,webViewLink,"
     "capabilities/canStartApproval,permissions(emailAddress,domain,type,role),driveId"
 )
 LIST_FIELDS = (
@@ -61,8 +64,9 @@ def to_change(item: Mapping[str, Any]) -> Change:
     if item.get("removed") or not isinstance(file, Mapping):
         return Change(file_id=str(item["fileId"]), removed=True)
     capabilities = file.get("capabilities") or {}
-    # Drive never puts permissions in a file resource of a shared drive.
-    known = "permissions" in file or not file.get("driveId")
+    # "permissions: ... only available if the requesting user can share the file. Not
+    # populated for items in shared drives" (Drive v3 File reference): no key, no answer.
+    known = "permissions" in file
     return Change(
         file_id=str(item["fileId"]),
         removed=False,
@@ -70,14 +74,22 @@ def to_change(item: Mapping[str, Any]) -> Change:
         mime_type=str(file.get("mimeType", "")),
         parents=tuple(file.get("parents") or ()),
         modified_time=parse_time(file.get("modifiedTime")),
-        # md5 changes with the bytes only; `version` also moves on renames and shares.
-        # Google Docs have no md5, so their version stands in.
-        version=str(file.get("md5Checksum") or file.get("version") or ""),
+        # md5 changes with the bytes only. Google Docs have none; their `version` moves on
+        # "every change made to the file on the server, even those not visible to the
+        # user" (our own shares, comments, approvals), so their content is dated by
+        # `modifiedTime`, which those leave alone.
+        version=str(
+            file.get("md5Checksum") or file.get("modifiedTime") or file.get("version") or ""
+        ),
         trashed=bool(file.get("trashed", False)),
         web_url=str(file.get("webViewLink", "")),
         can_start_approval=bool(capabilities.get("canStartApproval", False)),
         shared_with=shared_with(file.get("permissions")),
         sharing_known=known,
+        # Drive lists an uploaded file once its upload finished, with its checksum and
+        # size; native Google files (Docs, Sheets) have neither and may still be edited.
+        complete=bool(file.get("md5Checksum")) and file.get("size") is not None,
+        drive_id=str(file.get("driveId") or ""),
     )
 
 
@@ -96,6 +108,26 @@ class GoogleChangeFeed:
         self._policy = policy
         self._drive_id = drive_id
         self._clock = clock
+        self._drives: dict[str, str | None] = {}  # folder id -> its shared drive (None: none)
+        self._feeds: dict[str, GoogleChangeFeed] = {}
+
+    def drive_of(self, folder_id: str) -> str | None:
+        """Return the shared drive the folder is in (asked once per folder and process)."""
+        if folder_id not in self._drives:
+            files = self._clients.collection("drive", "v3", "files")
+            request = files.get(fileId=folder_id, fields="id,driveId", supportsAllDrives=True)
+            self._drives[folder_id] = run(request, policy=self._policy).get("driveId") or None
+        return self._drives[folder_id]
+
+    def for_drive(self, drive_id: str) -> GoogleChangeFeed:
+        """Return the shared drive's own change log: a change inside a shared drive is
+        listed only there ("Lists the changes for a user or shared drive")."""
+        feed = self._feeds.get(drive_id)
+        if feed is None:
+            feed = self._feeds[drive_id] = GoogleChangeFeed(
+                self._clients, policy=self._policy, drive_id=drive_id, clock=self._clock
+            )
+        return feed
 
     def start_token(self) -> str:
         """Return the token from which changes after now will be listed."""
@@ -122,7 +154,7 @@ class GoogleChangeFeed:
     def watch(self, *, channel_id: str, token: str, address: str, start_token: str) -> Channel:
         """Open a push channel that posts to address when the feed changes; raise
         ChannelUnconfirmed when a lost answer leaves it unknown whether it was made."""
-        expires = self._clock() + MAX_TTL
+        expires = self._clock() + ASK_TTL
         body = {
             "id": channel_id,
             "type": "web_hook",
@@ -156,11 +188,14 @@ class GoogleChangeFeed:
         with contextlib.suppress(NotFound):
             run(request, policy=self._policy)
 
-    def shared_with(self, file_id: str) -> tuple[str, ...]:
+    def shared_with(self, file_id: str) -> tuple[str, ...] | None:
         """Return who the file is shared with: its permissions, inherited ones included (in
-        a shared drive, its members)."""
+        a shared drive, its members); None when Drive refuses to say (403)."""
         api = self._clients.collection("drive", "v3", "permissions")
-        return shared_with(list(all_permissions(api, file_id, self._run)))
+        try:
+            return shared_with(list(all_permissions(api, file_id, self._run)))
+        except PermissionDenied:  # the service user may not see the file's sharing
+            return None
 
     def _run(self, request: Any) -> Any:
         return run(request, policy=self._policy)

@@ -6,7 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import google.auth.exceptions
+
 from integrations.google.auth import SCOPES, Builder, Clients, credentials_for
+from integrations.google.delegation import DelegationError, IamSigner, ThreadRequest
 from integrations.google.errors import (
     GoogleConnectionError,
     GoogleError,
@@ -48,6 +51,21 @@ def _explain(error: GoogleError, who: str) -> str:
     return f"Google answered {error.status} {error.reason}: {error.message}"
 
 
+def _delegation(creds: Any, impersonate: str) -> Finding:
+    """Get a token acting as the user by the path the service uses (IAM signer, then the
+    token endpoint), and name the link that refused."""
+    try:
+        creds.refresh(ThreadRequest())
+    except DelegationError as exc:
+        return Finding(f"delegation ({exc.link})", False, str(exc))
+    except google.auth.exceptions.GoogleAuthError as exc:
+        return Finding("delegation", False, f"Google could not be reached for a token: {exc}")
+    signer = getattr(creds, "signer", None)
+    how = "signed through IAM" if isinstance(signer, IamSigner) else "signed with the key file"
+    email = getattr(creds, "service_account_email", "?")
+    return Finding("delegation", True, f"{email} acts as {impersonate} ({how})")
+
+
 def _check(name: str, call: Callable[[], str], who: str) -> Finding:
     try:
         return Finding(name, True, call())
@@ -64,11 +82,17 @@ def diagnose(
     scopes: Sequence[str] = tuple(SCOPES),
     policy: RetryPolicy | None = None,
     build: Builder | None = None,
+    account: str | None = None,
 ) -> list[Finding]:
     """Run every check and return what each found, in order; nothing is changed."""
     findings: list[Finding] = []
     try:
-        creds = credentials_for(auth, impersonate=impersonate, scopes=scopes, endpoint=endpoint)
+        creds = credentials_for(
+            auth, impersonate=impersonate, scopes=scopes, endpoint=endpoint, account=account
+        )
+    except DelegationError as exc:
+        findings.append(Finding(f"delegation ({exc.link})", False, str(exc)))
+        return findings
     except Exception as exc:  # any failure to load credentials is a finding, not a crash
         hint = (
             "Use adc (`gcloud auth application-default login`, or deploy with a service "
@@ -88,6 +112,12 @@ def diagnose(
             "no mailbox or calendar. Set it to the Workspace user the service acts as."
         )
         findings.append(Finding("impersonation", False, message))
+
+    if impersonate and creds is not None:
+        finding = _delegation(creds, impersonate)
+        findings.append(finding)
+        if not finding.ok:
+            return findings
 
     missing = sorted(set(SCOPES) - set(scopes))
     message = "all scopes requested"

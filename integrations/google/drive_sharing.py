@@ -22,7 +22,9 @@ ROLE_RANK = {
     "organizer": 5,
     "owner": 6,
 }
-LIST_FIELDS = "nextPageToken,permissions(id,type,role,emailAddress,domain)"
+LIST_FIELDS = (
+    "nextPageToken,permissions(id,type,role,emailAddress,domain,permissionDetails(inherited))"
+)
 
 
 def list_request(api: Any, file_id: str, token: str | None = None) -> Any:
@@ -65,6 +67,7 @@ class Chain:
         self.notify = notify
         self.wanted = strongest(grants)
         self.have: dict[str, Mapping[str, Any]] = {}
+        self.own: set[str] = set()  # people with a permission on the file itself
         self.listing = not new  # a file we just made has no one's permission to find
         self.token: str | None = None
         self.todo: list[Grant] = [] if self.listing else list(self.wanted.values())
@@ -78,13 +81,15 @@ class Chain:
             return None
         grant = self.todo[0]
         current = self.have.get(grant.email.lower())
-        if current is not None:
+        if current is not None and grant.email.lower() in self.own:
             return api.update(
                 fileId=self.file_id,
                 permissionId=current["id"],
                 body={"role": grant.role},
                 **ALL_DRIVES,
             )
+        # A role inherited from a folder is raised by a permission on the file itself:
+        # Drive refuses to update an inherited permission on a child.
         return api.create(
             fileId=self.file_id,
             body={"type": "user", "role": grant.role, "emailAddress": grant.email},
@@ -102,7 +107,7 @@ class Chain:
         if self.listing or not self.todo or not self.notify:
             return None
         grant = self.todo[0]
-        return None if grant.email.lower() in self.have else grant
+        return None if grant.email.lower() in self.own else grant
 
     def took(self, answer: Mapping[str, Any]) -> None:
         """Take the answer to the call `next_request` returned."""
@@ -111,7 +116,10 @@ class Chain:
             return
         for permission in answer.get("permissions", []):
             if permission.get("type") in ("user", "group"):
-                self.have[str(permission.get("emailAddress", "")).lower()] = permission
+                key = str(permission.get("emailAddress", "")).lower()
+                self.have[key] = permission
+                if not inherited_only(permission):
+                    self.own.add(key)
         self.token = answer.get("nextPageToken")
         if not self.token:
             self.listing = False
@@ -119,6 +127,13 @@ class Chain:
 
     def _lacks(self, key: str, grant: Grant) -> bool:
         return not holds(self.have.get(key), grant)
+
+
+def inherited_only(permission: Mapping[str, Any]) -> bool:
+    """True when the person's access comes only from a folder above (no permission of
+    the file's own): such a permission cannot be updated on the file."""
+    details = permission.get("permissionDetails") or ()
+    return bool(details) and all(d.get("inherited") for d in details)
 
 
 def holds(permission: Mapping[str, Any] | None, grant: Grant) -> bool:

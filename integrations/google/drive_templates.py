@@ -80,7 +80,9 @@ class TemplatesMixin:
     def template_placeholders(self: _Drive, doc_id: str) -> set[str]:
         """Return the names of the `{{name}}` placeholders left in the document."""
         docs = self._clients.collection("docs", "v1", "documents")
-        document = self._run(docs.get(documentId=doc_id))
+        # Without includeTabsContent, Docs shows only the first tab: a placeholder in
+        # another would go unseen and be left in the brief.
+        document = self._run(docs.get(documentId=doc_id, includeTabsContent=True))
         return set(PLACEHOLDER.findall("".join(_text_runs(document))))
 
     def trash(self: _Drive, file_id: str) -> None:

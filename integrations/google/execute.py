@@ -22,6 +22,7 @@ import httplib2
 from googleapiclient.errors import Error as ClientLibraryError
 from googleapiclient.errors import HttpError
 
+from integrations.google.delegation import DelegationError
 from integrations.google.errors import (
     GoogleConnectionError,
     GoogleError,
@@ -79,8 +80,17 @@ def to_google_error(exc: BaseException) -> GoogleError | None:
         if retry_after and retry_after.isdigit():
             error.retry_after = float(retry_after)
         return error
+    if isinstance(exc, DelegationError):  # a 4xx of a delegation link: says what to fix
+        return Unauthenticated(
+            exc.message, status=exc.status, reason=f"delegation ({exc.link})", retryable=False
+        )
     if isinstance(exc, google.auth.exceptions.RefreshError):
-        return Unauthenticated(f"credentials could not be refreshed: {exc}", reason="refresh")
+        # google-auth marks 5xx/429 of the token endpoint retryable; 4xx never are.
+        return Unauthenticated(
+            f"credentials could not be refreshed: {exc}",
+            reason="refresh",
+            retryable=bool(getattr(exc, "retryable", False)),
+        )
     if isinstance(exc, google.auth.exceptions.TransportError):
         return GoogleConnectionError(str(exc), reason="transport", retryable=True)
     if isinstance(exc, TRANSIENT):

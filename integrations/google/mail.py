@@ -1,6 +1,9 @@
 """The Mail port on Gmail v1: messages sent as the service user, once per key.
 
-Each message carries a Message-ID derived from its key. Before sending, and again before
+Each message carries a Message-ID derived from its key, on the service user's own domain:
+Gmail keeps such an id, whereas it may replace one on a domain that is not the sender's
+(`handover.local` was), and a replaced id can never be found again. Before sending, and
+again before
 any retry, Gmail is searched for that Message-ID (`rfc822msgid:`), so a retry after a lost
 answer or a crash returns the message already sent instead of sending a second one.
 `send_fresh` skips the first search, for a key whose caller recorded that it was never tried.
@@ -39,7 +42,9 @@ def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
     return maintype or "application", subtype or "octet-stream", params
 
 
-def build_mime(email: Email, *, sender: str | None = None) -> EmailMessage:
+def build_mime(
+    email: Email, *, sender: str | None = None, domain: str = "handover.local"
+) -> EmailMessage:
     """Return the MIME message: text and HTML alternatives, then the attachments."""
     msg = EmailMessage()
     if sender:
@@ -48,7 +53,7 @@ def build_mime(email: Email, *, sender: str | None = None) -> EmailMessage:
     if email.cc:
         msg["Cc"] = ", ".join(email.cc)
     msg["Subject"] = email.subject
-    msg["Message-ID"] = message_id(email.key)
+    msg["Message-ID"] = message_id(email.key, domain)
     msg["Date"] = formatdate(usegmt=True)
     msg.set_content(email.text)
     if email.html:
@@ -68,19 +73,21 @@ class GoogleMail:
         self._clients = clients
         self._policy = policy
         self._sender = sender
+        self._sender_domain: str | None = None
 
     def send(self, email: Email) -> str:
         """Send the message once per key; return its Gmail message id."""
-        found = self.sent_id(message_id(email.key))
+        found = self.sent_id(message_id(email.key, self._domain()))
         if found is not None:
             return found
         return self.send_fresh(email)
 
     def send_fresh(self, email: Email) -> str:
         """Send a message whose key was never tried: no search first (retries still look)."""
-        mid = message_id(email.key)
+        domain = self._domain()
+        mid = message_id(email.key, domain)
         raw = base64.urlsafe_b64encode(
-            build_mime(email, sender=self._sender).as_bytes(policy=SMTP)
+            build_mime(email, sender=self._sender, domain=domain).as_bytes(policy=SMTP)
         ).decode("ascii")
         request = self._messages().send(userId="me", body={"raw": raw})
         # Gmail's send is not idempotent: before each retry, look whether the lost attempt
@@ -104,6 +111,18 @@ class GoogleMail:
     def _sent_answer(self, mid: str) -> dict[str, Any] | None:
         found = self.sent_id(mid)
         return {"id": found} if found is not None else None
+
+    def _domain(self) -> str:
+        """Return the service user's mail domain (from GOOGLE_IMPERSONATE, else asked once)."""
+        if self._sender_domain is None:
+            address = self._sender
+            if not address:
+                users = self._clients.collection("gmail", "v1", "users")
+                address = str(
+                    run(users.getProfile(userId="me"), policy=self._policy)["emailAddress"]
+                )
+            self._sender_domain = address.rpartition("@")[2].lower()
+        return self._sender_domain
 
     def _messages(self) -> Any:
         return self._clients.collection("gmail", "v1", "users.messages")

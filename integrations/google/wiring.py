@@ -17,6 +17,7 @@ def google_clients(settings: Any) -> Clients:
         impersonate=settings.google_impersonate,
         scopes=list(SCOPES),
         endpoint=settings.google_api_endpoint,
+        account=settings.google_service_account,
     )
     return Clients(credentials=credentials, endpoint=settings.google_api_endpoint)
 

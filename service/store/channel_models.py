@@ -25,3 +25,5 @@ class DriveChannelRow(Base):
     expires_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column()
+    # Which change log it watches: "" the service user's, "drive:<id>" a shared drive's.
+    feed: Mapped[str] = mapped_column(String(64), default="", server_default="")

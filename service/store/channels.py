@@ -11,10 +11,19 @@ from service.store.channel_models import DriveChannelRow
 
 
 def add_channel(
-    session: Session, *, channel_id: str, token: str, expires_at: datetime, created_at: datetime
+    session: Session,
+    *,
+    channel_id: str,
+    token: str,
+    expires_at: datetime,
+    created_at: datetime,
+    feed: str = "",
 ) -> DriveChannelRow:
-    """Store a channel about to be opened (its resource id comes with Drive's answer)."""
-    row = DriveChannelRow(id=channel_id, token=token, expires_at=expires_at, created_at=created_at)
+    """Store a channel about to be opened (its resource id comes with Drive's answer);
+    `feed` names the change log it watches ("" the user's, "drive:<id>" a shared drive's)."""
+    row = DriveChannelRow(
+        id=channel_id, token=token, expires_at=expires_at, created_at=created_at, feed=feed
+    )
     session.add(row)
     session.flush()
     return row

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.store.models import Base, utcnow
@@ -78,6 +88,9 @@ class SeenFileRow(Base):
     web_url: Mapped[str] = mapped_column(String(2000), default="")
     can_start_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     shared_with: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # False when Drive would not say who the file is shared with (the service user may not
+    # share it): the review page shows sharing as unknown, never as "not shared".
+    sharing_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     modified_time: Mapped[datetime | None] = mapped_column()
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -96,7 +109,7 @@ class DriveSyncRow(Base):
 
     __tablename__ = "drive_sync_state"
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
     page_token: Mapped[str] = mapped_column(String(500))
     serial: Mapped[int] = mapped_column(Integer, default=0)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)

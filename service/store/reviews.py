@@ -47,23 +47,40 @@ class AccountPeople:
 # --- the change feed's token ----------------------------------------------------------
 
 
-def sync_state(session: Session) -> DriveSyncRow | None:
-    """Return where the change feed was read up to, if it ever was."""
-    return session.get(DriveSyncRow, FEED)
+def shared_drive_feed(drive_id: str) -> str:
+    """Return the name of a shared drive's change log (its token row, its channels)."""
+    return f"drive:{drive_id}"
 
 
-def init_sync_state(session: Session, token: str, *, now: datetime) -> None:
+def shared_drive_feeds(session: Session) -> dict[str, str]:
+    """Return the shared drives whose change logs are read: feed name -> drive id."""
+    names = session.scalars(select(DriveSyncRow.name).where(DriveSyncRow.name.like("drive:%")))
+    return {name: name.partition(":")[2] for name in names}
+
+
+def sync_state(session: Session, name: str = FEED) -> DriveSyncRow | None:
+    """Return where the change feed (the user's, or a shared drive's) was read up to."""
+    return session.get(DriveSyncRow, name)
+
+
+def init_sync_state(session: Session, token: str, *, now: datetime, name: str = FEED) -> None:
     """Store the first page token unless another worker stored one first."""
     try:
         with session.begin_nested():
-            session.add(DriveSyncRow(name=FEED, page_token=token, serial=0, synced_at=now))
+            session.add(DriveSyncRow(name=name, page_token=token, serial=0, synced_at=now))
             session.flush()
     except IntegrityError:
         pass
 
 
 def advance_sync_state(
-    session: Session, *, token: str, serial: int, new_token: str, now: datetime
+    session: Session,
+    *,
+    token: str,
+    serial: int,
+    new_token: str,
+    now: datetime,
+    name: str = FEED,
 ) -> bool:
     """Move the token on if nobody did since it was read (compare-and-set); False if lost.
 
@@ -72,7 +89,7 @@ def advance_sync_state(
     """
     result = session.execute(
         update(DriveSyncRow)
-        .where(DriveSyncRow.name == FEED, DriveSyncRow.page_token == token)
+        .where(DriveSyncRow.name == name, DriveSyncRow.page_token == token)
         .where(DriveSyncRow.serial == serial)
         .values(page_token=new_token, serial=serial + 1, synced_at=now)
         .execution_options(synchronize_session=False)

@@ -26,7 +26,7 @@ from service.domain.access import ACCOUNT_MANAGER, OPERATIONS, PROJECT_MANAGER, 
 from service.domain.business_days import zone
 from service.store import handovers as audit
 from service.store import reviews as repo
-from service.store.review_models import ReviewRow
+from service.store.review_models import ReviewRow, SeenFileRow
 from service.web import services as _services
 from service.web.auth import api_auth, ensure, login_required, require
 from service.web.errors import error_response
@@ -138,6 +138,8 @@ def _page(
 ) -> tuple[str, int]:
     with _services().db.transaction() as session:
         row = _mine(repo.get_review(session, review_id))
+        seen = session.get(SeenFileRow, row.file_id)
+        sharing_known = seen is None or seen.sharing_known
         rounds = _jsons(repo.rounds_of(session, row.file_id))
         accounts = sorted(repo.client_names(session).items(), key=lambda kv: kv[1].lower())
         trail = [
@@ -145,6 +147,7 @@ def _page(
             for a in audit.audit_trail(session, review_id, limit=50)
         ]
     review = _jsons([row])[0]
+    review["sharing_known"] = sharing_known
     return render_template(
         "review.html",
         r=review,

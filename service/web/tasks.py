@@ -98,6 +98,10 @@ def cron(job: str) -> Response:
 
 @appengine_bp.get("/warmup")
 def warmup() -> tuple[str, int]:
-    """Open a database connection before App Engine sends the instance real traffic."""
-    ping(_services().db.engine)
+    """Open a database connection before App Engine sends the instance real traffic, and
+    make sure a Drive push channel is open (the queued job opens one when none is)."""
+    services = _services()
+    ping(services.db.engine)
+    if not services.settings.is_local:
+        services.tasks.enqueue("renew_channels", {}, key="renew_channels:start")
     return "", 200

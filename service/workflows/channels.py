@@ -16,14 +16,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from integrations.ports import ChangeFeed, Channel, ChannelUnconfirmed
+from integrations.ports import ChangeFeed, Channel, ChannelUnconfirmed, SharedDriveFeeds
 from service.store import channels as repo
 from service.store import reviews as reviews_repo
 from service.store.db import Database
+from service.store.reviews import FEED
 
 log = logging.getLogger(__name__)
 
 HOOK_PATH = "/hooks/drive"
+USER_FEED = ""  # the channel feed name of the user's own change log
 TTL = timedelta(days=7)  # what we ask for; Drive's answer is what we keep
 OPEN_ATTEMPTS = 3  # channels opened before giving up, when watch answers keep getting lost
 RENEW_WITHIN = timedelta(days=1)
@@ -39,6 +41,7 @@ class _Live:
     resource_id: str | None
     expires_at: datetime
     created_at: datetime
+    feed: str = USER_FEED
 
 
 def hook_address(public_base_url: str) -> str:
@@ -47,35 +50,49 @@ def hook_address(public_base_url: str) -> str:
 
 
 def open_channel(
-    *, db: Database, feed: ChangeFeed, address: str, now: datetime, start_token: str | None = None
+    *,
+    db: Database,
+    feed: ChangeFeed,
+    address: str,
+    now: datetime,
+    start_token: str | None = None,
+    name: str = USER_FEED,
 ) -> Channel:
     """Open a push channel on the change feed and remember its id and secret token.
 
+    `name` says which change log it is: "" the user's, "drive:<id>" a shared drive's.
     A watch whose answer was lost (ChannelUnconfirmed) is given up, and a channel with a
     new id opened instead; the lost one is refused and stopped when it first posts.
     """
     start_token = start_token or feed.start_token()
     for _ in range(OPEN_ATTEMPTS - 1):
         try:
-            return _open(db=db, feed=feed, address=address, now=now, start_token=start_token)
+            return _open(
+                db=db, feed=feed, address=address, now=now, start_token=start_token, name=name
+            )
         except ChannelUnconfirmed as exc:
             log.warning("drive channel not confirmed, opening another: %s", exc)
-    return _open(db=db, feed=feed, address=address, now=now, start_token=start_token)
+    return _open(db=db, feed=feed, address=address, now=now, start_token=start_token, name=name)
 
 
 def _open(
-    *, db: Database, feed: ChangeFeed, address: str, now: datetime, start_token: str
+    *, db: Database, feed: ChangeFeed, address: str, now: datetime, start_token: str, name: str
 ) -> Channel:
     channel_id = uuid.uuid4().hex
     token = secrets.token_urlsafe(32)
     with db.transaction() as session:
         repo.add_channel(
-            session, channel_id=channel_id, token=token, expires_at=now + TTL, created_at=now
+            session,
+            channel_id=channel_id,
+            token=token,
+            expires_at=now + TTL,
+            created_at=now,
+            feed=name,
         )
         # The sync reads on from where the channel starts watching, unless it reads from
         # somewhere already: a first sync would otherwise take its token after the change
         # that woke it, and that change (the first draft) would never be seen.
-        reviews_repo.init_sync_state(session, start_token, now=now)
+        reviews_repo.init_sync_state(session, start_token, now=now, name=name or FEED)
     try:
         channel = feed.watch(
             channel_id=channel_id, token=token, address=address, start_token=start_token
@@ -93,11 +110,26 @@ def _open(
 
 
 def ensure_channel(*, db: Database, feed: ChangeFeed, address: str, now: datetime) -> bool:
-    """Open a channel unless a live one is there already; return True if one was opened."""
-    if any(not _due(c, now, timedelta(0)) for c in _live(db)):
-        return False
-    open_channel(db=db, feed=feed, address=address, now=now)
-    return True
+    """Open a channel on each change log read (the user's, each shared drive's) unless a
+    live one is there already; return True if one was opened."""
+    opened = False
+    live = _live(db)
+    for name, one in _feeds(db, feed).items():
+        if any(c.feed == name and not _due(c, now, timedelta(0)) for c in live):
+            continue
+        open_channel(db=db, feed=one, address=address, now=now, name=name)
+        opened = True
+    return opened
+
+
+def _feeds(db: Database, feed: ChangeFeed) -> dict[str, ChangeFeed]:
+    """Return every change log the sync reads, by channel feed name."""
+    feeds: dict[str, ChangeFeed] = {USER_FEED: feed}
+    if isinstance(feed, SharedDriveFeeds):
+        with db.transaction() as session:
+            drives = reviews_repo.shared_drive_feeds(session)
+        feeds.update({name: feed.for_drive(drive) for name, drive in drives.items()})
+    return feeds
 
 
 def renew_channels(
@@ -108,14 +140,16 @@ def renew_channels(
     address: str,
     within: timedelta = RENEW_WITHIN,
 ) -> list[Channel]:
-    """Replace the channels expiring within `within`: open the new one, then stop the old."""
+    """Replace the channels expiring within `within`: open the new one, then stop the old.
+    With no live channel at all (a new deployment, or one that lapsed), open one: nobody
+    has to run `handover watch-drive`."""
     live = _live(db)
-    expiring = [c for c in live if _due(c, now, within)]
-    if not expiring:
-        return []
     opened = []
-    if len(expiring) == len(live):  # no other channel will carry on after these
-        opened.append(open_channel(db=db, feed=feed, address=address, now=now))
+    expiring = [c for c in live if _due(c, now, within)]
+    for name, one in _feeds(db, feed).items():
+        mine = [c for c in live if c.feed == name]
+        if not mine or all(c in expiring for c in mine):  # nothing carries on after these
+            opened.append(open_channel(db=db, feed=one, address=address, now=now, name=name))
     for old in expiring:
         if old.resource_id is not None:
             _stop_quietly(feed, old.id, old.resource_id)
@@ -156,7 +190,7 @@ def verify_notification(
 def _live(db: Database) -> list[_Live]:
     with db.transaction() as session:
         return [
-            _Live(row.id, row.resource_id, row.expires_at, row.created_at)
+            _Live(row.id, row.resource_id, row.expires_at, row.created_at, row.feed or "")
             for row in repo.live_channels(session)
         ]
 

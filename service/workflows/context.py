@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from integrations.ports import Calendar, Drive, Mail
+from integrations.ports import Calendar, ChangeFeed, Drive, Mail
 from service.config import Settings
 from service.rendering import Renderer
 
@@ -41,3 +41,6 @@ class StepContext:
     calendar: Calendar | None = None
     settings: Settings = field(default_factory=Settings)
     clock: Callable[[], datetime] = _utcnow
+    # The contract drafts' change feed: its cursor is stored before the first Contracts
+    # folder is made, so a draft dropped before the first sync is still seen.
+    change_feed: ChangeFeed | None = None

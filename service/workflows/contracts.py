@@ -11,14 +11,11 @@ lose it: every sync queues again the reviews whose routing is not done.
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.orm import Session
-
-from integrations.ports import Change, ChangeFeed, Tasks
+from integrations.ports import Change, ChangeFeed, SharedDriveFeeds, Tasks
 from service.domain import contracts as rules
 from service.store import accounts
 from service.store import handovers as audit
@@ -26,6 +23,12 @@ from service.store import reviews as repo
 from service.store.db import Database
 from service.store.models import AccountRow
 from service.store.review_models import ReviewRow, SeenFileRow
+from service.workflows.review_opening import (
+    apply_changes,
+    fill_people,
+    guard,
+    mark_account_folders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,33 @@ def requeue_reviews(*, db: Database, tasks: Tasks) -> list[str]:
     return waiting
 
 
+def ensure_cursor(
+    *, db: Database, feed: ChangeFeed, now: datetime, clients_folder: str | None = None
+) -> bool:
+    """Store the change feed's start token unless one is stored (and the shared drive's,
+    when the clients folder is in one); return True if one was stored.
+
+    Called before the first Contracts folder is made: a draft dropped into it before the
+    first sync (or before any push channel) is then after the cursor and is routed.
+    """
+    feeds: list[tuple[str, ChangeFeed]] = [(repo.FEED, feed)]
+    if clients_folder and isinstance(feed, SharedDriveFeeds):
+        drive = feed.drive_of(clients_folder)
+        if drive:
+            feeds.append((repo.shared_drive_feed(drive), feed.for_drive(drive)))
+    stored = False
+    for name, one in feeds:
+        with db.transaction() as session:
+            if repo.sync_state(session, name) is not None:
+                continue
+        token = one.start_token()
+        with db.transaction() as session:
+            repo.init_sync_state(session, token, now=now, name=name)
+        log.info("drive change cursor (%s) stored before the first Contracts folder", name)
+        stored = True
+    return stored
+
+
 def sync_drive(
     *,
     db: Database,
@@ -73,46 +103,88 @@ def sync_drive(
     attempts: int = 5,
     stale: timedelta = timedelta(minutes=5),
 ) -> SyncResult:
-    """Read every page of the change feed from the stored token and open the reviews;
-    queue the routing of those it opened (and of any whose routing failed or waited
-    longer than `stale`)."""
-    for _ in range(attempts):
+    """Read every page of the change feeds (the user's, then each shared drive's) from
+    their stored tokens and open the reviews; queue the routing of those it opened (and
+    of any whose routing failed or waited longer than `stale`)."""
+    args = _SyncArgs(db, tasks, clock, policy, intake_folder_id, allowed_domain, attempts, stale)
+    result, drives = _sync_feed(repo.FEED, feed, args)
+    if not isinstance(feed, SharedDriveFeeds):
+        return result
+    with db.transaction() as session:
+        known = repo.shared_drive_feeds(session)
+    new = {d for d in drives if repo.shared_drive_feed(d) not in known}
+    for drive in sorted(new):  # a watched folder now lives in a shared drive: read its log
+        token = feed.for_drive(drive).start_token()
         with db.transaction() as session:
-            state = repo.sync_state(session)
+            repo.init_sync_state(session, token, now=clock(), name=repo.shared_drive_feed(drive))
+        known[repo.shared_drive_feed(drive)] = drive
+        log.info("reading the change log of shared drive %s too", drive)
+    if new:  # and watch it: the renewal job opens a channel on each log without one
+        tasks.enqueue("renew_channels", {}, key="renew_channels:drives")
+    for name, drive in sorted(known.items()):
+        more, _ = _sync_feed(name, feed.for_drive(drive), args)
+        result = SyncResult(
+            result.changes + more.changes,
+            result.opened + more.opened,
+            result.unsettled + more.unsettled,
+            result.token,
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class _SyncArgs:
+    db: Database
+    tasks: Tasks
+    clock: Clock
+    policy: rules.ReviewPolicy
+    intake: str | None
+    allowed_domain: str | None
+    attempts: int
+    stale: timedelta
+
+
+def _sync_feed(name: str, feed: ChangeFeed, a: _SyncArgs) -> tuple[SyncResult, set[str]]:
+    """Sync one change log; return what it did and the shared drives its changes are in."""
+    db = a.db
+    for _ in range(a.attempts):
+        with db.transaction() as session:
+            state = repo.sync_state(session, name)
             token, serial = (state.page_token, state.serial) if state else (None, 0)
         if token is None:
             first = feed.start_token()
             with db.transaction() as session:
-                repo.init_sync_state(session, first, now=clock())
+                repo.init_sync_state(session, first, now=a.clock(), name=name)
             continue
-        changes, read, new_token = _read_feed(db, feed, token, intake_folder_id)
+        changes, read, new_token = _read_feed(db, feed, token, a.intake)
         with db.transaction() as session:
-            now = clock()
+            now = a.clock()
             if not repo.advance_sync_state(
-                session, token=token, serial=serial, new_token=new_token, now=now
+                session, token=token, serial=serial, new_token=new_token, now=now, name=name
             ):
                 continue  # another worker applied this page first: read on from its token
-            _mark_account_folders(session, changes, now=now)
-            opened, unsettled = _apply(
+            mark_account_folders(session, changes, now=now)
+            opened, unsettled = apply_changes(
                 session,
                 changes,
                 now=now,
-                policy=policy,
-                intake=intake_folder_id,
-                allowed_domain=allowed_domain,
+                policy=a.policy,
+                intake=a.intake,
+                allowed_domain=a.allowed_domain,
             )
-            to_route = repo.reviews_to_route_now(session, opened, now=now, stale=stale)
+            to_route = repo.reviews_to_route_now(session, opened, now=now, stale=a.stale)
         for review_id in to_route:
-            queue_route(tasks, review_id)
+            queue_route(a.tasks, review_id)
         if unsettled:
-            tasks.enqueue(
-                "sync_drive", {}, key="sync_drive:settle", delay_seconds=policy.settle_seconds
+            a.tasks.enqueue(
+                "sync_drive", {}, key="sync_drive:settle", delay_seconds=a.policy.settle_seconds
             )
-        log.info("drive synced: %d changes, %d reviews opened", read, len(opened))
-        return SyncResult(read, tuple(opened), unsettled, new_token)
-    log.info("drive sync gave way to other workers %d times; queued again", attempts)
-    tasks.enqueue("sync_drive", {}, key="sync_drive")  # what woke this one is not lost
-    return SyncResult(0, (), 0, "")
+        log.info("drive synced (%s): %d changes, %d reviews opened", name, read, len(opened))
+        drives = {c.drive_id for c in changes if c.drive_id}
+        return SyncResult(read, tuple(opened), unsettled, new_token), drives
+    log.info("drive sync gave way to other workers %d times; queued again", a.attempts)
+    a.tasks.enqueue("sync_drive", {}, key="sync_drive")  # what woke this one is not lost
+    return SyncResult(0, (), 0, ""), set()
 
 
 def _read_feed(
@@ -151,235 +223,15 @@ def _read_feed(
     raise RuntimeError("the change feed did not end after 10000 pages")
 
 
-def _mark_account_folders(session: Session, changes: Sequence[Change], *, now: datetime) -> None:
-    """Mark an account folder trashed or deleted in Drive as lost, or found again when it is
-    back: the client's next handover then looks for its folders or makes new ones, rather
-    than filing its brief into the trash."""
-    folders = accounts.account_folders(session)
-    for change in {c.file_id: c for c in changes}.values():
-        if change.file_id not in folders:
-            continue
-        key, which = folders[change.file_id]
-        lost = change.removed or change.trashed
-        if accounts.mark_folder(session, key, which, lost=lost, now=now):
-            action = "account.folder_lost" if lost else "account.folder_back"
-            audit.record(
-                session,
-                actor="drive",
-                action=action,
-                subject=key,
-                folder=which,
-                file_id=change.file_id,
-            )
-            log.warning("the %s of account %s: %s", which, key, action.rpartition("_")[2])
-
-
 def _with_sharing(feed: ChangeFeed, change: Change) -> Change:
     """Ask who a file is shared with when the feed could not say (Drive leaves permissions
     out of files in shared drives): an outside share must be seen there too."""
     if change.sharing_known or change.removed or change.trashed:
         return change
-    return replace(change, shared_with=feed.shared_with(change.file_id), sharing_known=True)
-
-
-def _apply(
-    session: Session,
-    changes: Sequence[Change],
-    *,
-    now: datetime,
-    policy: rules.ReviewPolicy,
-    intake: str | None,
-    allowed_domain: str | None,
-) -> tuple[list[str], int]:
-    watched = repo.watched_folders(session, intake)
-    latest = {c.file_id: c for c in changes}  # the feed may list a file twice: last wins
-    seen = repo.seen_files(session, latest)
-    touched: list[SeenFileRow] = []
-    for file_id, change in latest.items():
-        row = seen.get(file_id)
-        gone = change.removed or change.trashed
-        parents = [] if gone else sorted(change.parents)
-        if row is None and not set(parents) & watched.keys():
-            continue  # never in a watched folder: not ours
-        if row is None:
-            row = SeenFileRow(file_id=file_id, changed_at=now, pending=True)
-            session.add(row)
-        _record_sighting(row, change, parents, gone, now)
-        touched.append(row)
-    session.flush()
-    pending = repo.pending_files(session)
-    # One query for every file's newest review, not two per file: a bulk move of drafts
-    # into a Contracts folder is thousands of files.
-    reviews = repo.latest_reviews(session, [r.file_id for r in pending + touched])
-    opened: list[str] = []
-    unsettled = 0
-    settle = timedelta(seconds=policy.settle_seconds)
-    for row in pending:
-        if row.changed_at > now - settle:
-            unsettled += 1  # still changing (uploading): route once it has settled
-            continue
-        made = _evaluate(session, row, watched, policy, now, reviews.get(row.file_id))
-        if made is not None:
-            reviews[row.file_id] = made
-            opened.append(made.id)
-    for row in touched:
-        review = reviews.get(row.file_id)
-        if review is not None:
-            _guard(session, review, row.shared_with, now, allowed_domain)
-    return opened, unsettled
-
-
-def _record_sighting(
-    row: SeenFileRow, change: Change, parents: list[str], gone: bool, now: datetime
-) -> None:
-    name = change.name or row.name
-    mime = change.mime_type or row.mime_type
-    moved = (name, mime, parents, change.version, gone) != (
-        row.name,
-        row.mime_type,
-        list(row.parents or []),
-        row.version,
-        row.removed,
-    )
-    if moved:
-        row.changed_at, row.pending = now, True
-    row.name, row.mime_type, row.parents, row.version, row.removed = (
-        name,
-        mime,
-        parents,
-        change.version,
-        gone,
-    )
-    row.web_url = change.web_url or row.web_url
-    row.can_start_approval = change.can_start_approval
-    row.shared_with = sorted(change.shared_with)
-    row.modified_time = change.modified_time
-
-
-def _evaluate(
-    session: Session,
-    row: SeenFileRow,
-    watched: dict[str, str | None],
-    policy: rules.ReviewPolicy,
-    now: datetime,
-    review: ReviewRow | None,
-) -> ReviewRow | None:
-    """Decide what a settled file's change means, given its newest review; return one opened."""
-    current = rules.Sighting(row.name, row.mime_type, frozenset(row.parents))
-    previous = (
-        None
-        if row.known_parents is None
-        else rules.Sighting(
-            row.known_name or "", row.known_mime_type or "", frozenset(row.known_parents)
-        )
-    )
-    row.known_name, row.known_mime_type, row.known_parents = row.name, row.mime_type, row.parents
-    row.pending, row.evaluated_at = False, now
-    folder = rules.arrival(previous, current, watched, policy.patterns)
-    kind = rules.classify(row.name, row.mime_type, policy.patterns)
-    if review is None:
-        if folder is None or kind is None:
-            return None
-        account = watched[folder] or rules.match_client(row.name, repo.client_names(session))
-        return _open(session, row, kind, folder, account, revision=1, now=now)
-    in_watched = bool(current.parents & watched.keys())
-    if kind is None or not in_watched or row.version == review.version:
-        return None
-    if not rules.reopens(review.state):
-        review.version, review.name, review.web_url = row.version, row.name, row.web_url
-        return None
-    return _open(
-        session,
-        row,
-        kind,
-        review.folder_id,
-        review.account_key,
-        revision=review.revision + 1,
-        now=now,
-    )
-
-
-def _open(
-    session: Session,
-    seen: SeenFileRow,
-    kind: str,
-    folder: str,
-    account_key: str | None,
-    *,
-    revision: int,
-    now: datetime,
-) -> ReviewRow | None:
-    review = ReviewRow(
-        id=uuid.uuid4().hex,
-        file_id=seen.file_id,
-        revision=revision,
-        version=seen.version,
-        name=seen.name,
-        mime_type=seen.mime_type,
-        kind=kind,
-        web_url=seen.web_url,
-        folder_id=folder,
-        account_key=account_key,
-        state=rules.ROUTING if account_key else rules.UNMATCHED,
-        can_start_approval=seen.can_start_approval,
-        arrived_at=now,
-        external_recipients=[],
-        comment="",
-    )
-    why = fill_people(session, review) if account_key else ""
-    if repo.add_review(session, review) is None:
-        return None  # this revision has its review already
-    audit.record(
-        session,
-        actor="service",
-        action="review.reopened" if revision > 1 else "review.opened",
-        subject=review.id,
-        file=seen.name,
-        file_id=seen.file_id,
-        revision=revision,
-        account=account_key,
-        state=review.state,
-        **({"pm": review.pm_email, "why": why} if why and review.pm_email else {}),
-    )
-    return review
-
-
-def fill_people(session: Session, review: ReviewRow) -> str:
-    """Copy the client, project, AM and PM of the project the draft belongs to onto the
-    review; return why that PM, for the audit line."""
-    people = repo.account_people(session, review.account_key or "", review.name or "")
-    if people is None:
-        return ""
-    review.client_name, review.project_name = people.client_name, people.project_name
-    review.am_email, review.am_name = people.am.email, people.am.name
-    if people.pm is not None:
-        review.pm_email, review.pm_name = people.pm.email, people.pm.name
-        review.pm_timezone = people.pm.timezone or ""
-        review.pm_country = people.pm.country or ""
-    return people.why
-
-
-def _guard(
-    session: Session,
-    review: ReviewRow,
-    shared_with: Sequence[str],
-    now: datetime,
-    allowed_domain: str | None,
-) -> None:
-    """Flag a draft shared outside the agency before its approval or its deadline."""
-    if review.flagged_external_at is not None or review.state == rules.UNMATCHED:
-        return
-    internal = rules.internal_domains(allowed_domain, review.am_email, review.pm_email)
-    outside = rules.outside_recipients(shared_with, internal) if internal else ()
-    if outside and rules.guard_applies(review.state, review.deadline, now):
-        review.flagged_external_at, review.external_recipients = now, list(outside)
-        audit.record(
-            session,
-            actor="service",
-            action="review.shared_outside",
-            subject=review.id,
-            recipients=list(outside),
-        )
+    who = feed.shared_with(change.file_id)
+    if who is None:  # Drive would not say: unknown, shown so, never taken as "nobody"
+        return replace(change, shared_with=(), sharing_known=False)
+    return replace(change, shared_with=who, sharing_known=True)
 
 
 def decide(
@@ -435,7 +287,7 @@ def assign_unmatched(
         # meanwhile may never show in the feed again, so look at the last sighting now.
         seen = session.get(SeenFileRow, review.file_id)
         if seen is not None:
-            _guard(session, review, seen.shared_with or [], clock(), allowed_domain)
+            guard(session, review, seen.shared_with or [], clock(), allowed_domain)
         audit.record(
             session,
             actor=actor,

@@ -21,8 +21,8 @@ from service.store import handovers as audit
 from service.store import reviews as repo
 from service.store.db import Database
 from service.store.review_models import ReviewRow
-from service.workflows.contracts import fill_people
 from service.workflows.public_errors import public_error
+from service.workflows.review_opening import fill_people
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from service.store.models import AccountRow
 from service.workflows import drive_steps, meetings_ahead
 from service.workflows.brief_template import template_brief
 from service.workflows.context import StepContext, StepFailed
+from service.workflows.contracts import ensure_cursor
 from service.workflows.meeting_steps import MEETING_STEP_FUNCTIONS, MEETING_STEPS
 from service.workflows.public_errors import public_error
 
@@ -37,6 +38,10 @@ Step = Callable[[str, Handover, StepContext, Database], None]
 
 def client_folder(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
     """Find or make the account's folder and its Contracts subfolder."""
+    if ctx.change_feed is not None:
+        ensure_cursor(
+            db=db, feed=ctx.change_feed, now=ctx.clock(), clients_folder=ctx.clients_folder_id
+        )
     drive = ctx.drive
     if isinstance(drive, DriveIds):
         meetings_ahead.start(handover_id, h, ctx, db)  # they need neither shares nor email

@@ -42,6 +42,7 @@ from service.store.review_models import ReviewRow
 from service.workflows import channels
 from tests.conftest import LiveServer, free_port
 from tests.fakes import FakeGoogle, Fault
+from tests.fakes.auth import SERVICE_ACCOUNT, keyless_delegation
 
 SERVICE_USER = "handover@agency.example"
 API_TOKEN = "chaos-sales-token-0123456789"  # noqa: S105 - a test token
@@ -194,7 +195,11 @@ class Chaos:
             "WORKSPACE_DIR": str(self.workdir / "workspace"),
             "WORKSPACE_BACKEND": "google",
             "GOOGLE_API_ENDPOINT": self.fake.url,
-            "GOOGLE_AUTH": "anonymous",
+            # The deploy guide's key-less delegation: JWT signed by the fake's IAM, traded at
+            # its token endpoint; every API call must carry the delegated token.
+            "GOOGLE_AUTH": "adc",
+            "GOOGLE_APPLICATION_CREDENTIALS": str(self.workdir / "adc.json"),
+            "GOOGLE_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
             "GOOGLE_IMPERSONATE": SERVICE_USER,
             "GOOGLE_RETRY_BASE": "0.02",
             "GOOGLE_RETRY_DEADLINE": "60",
@@ -211,8 +216,12 @@ class Chaos:
     def __enter__(self) -> Chaos:
         self.fake.start()
         self.fake.latency = self.plan.latency
-        self.faults = add_faults(self.fake, self.plan)
         env = self.environment()
+        keyless_delegation(self.fake, self.workdir / "adc.json")
+        # google-auth reads ADC from the process environment (the worker gets `env`).
+        self._adc_before = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+        os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = env["GOOGLE_APPLICATION_CREDENTIALS"]
+        self.faults = add_faults(self.fake, self.plan)
         self.app: Flask = create_app(Settings.from_env(env))
         self.services = self.app.extensions["handover"]
         self.server = LiveServer(self.app, self.port).__enter__()
@@ -227,6 +236,10 @@ class Chaos:
         self.server.__exit__()
         self.services.close()
         self.fake.stop()
+        if self._adc_before is None:
+            os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
+        else:
+            os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = self._adc_before
 
     # --- phase 1: handovers ---------------------------------------------------------------
 
@@ -364,14 +377,16 @@ class Chaos:
         """Watch Drive, upload the drafts under unreliable push, wait until all are routed."""
         self.contracts_folders = self._contracts_folders()
         drive = self.fake.drive
-        opened = channels.ensure_channel(
+        # The service opened its channel by itself at start (the queued renew_channels job);
+        # this opens one only if that job has not succeeded under the faults.
+        channels.ensure_channel(
             db=self.services.db,
             feed=self.services.change_feed,
             address=channels.hook_address(self.server.url),
             now=self.services.clock(),
         )
-        if not opened:
-            raise ChaosFailure("no channel was opened")
+        if not drive.channels:
+            raise ChaosFailure("no channel is open")
         drive.notify_seed = self.plan.seed
         drive.notify_drop_rate = self.plan.drop_rate
         # Of the notifications not dropped, this share is duplicated: plan.duplicate_rate of all.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.scenario import Chaos, ChaosPlan, Figures, fake_totals
+from tests.chaos.scenario import SERVICE_USER, Chaos, ChaosPlan, Figures, fake_totals
 from tests.conftest import fresh_schema, postgres_url
 
 pytestmark = pytest.mark.slow
@@ -69,6 +69,16 @@ def test_every_handover_completes_under_faults_and_a_killed_worker(
         m for m in chaos.fake.gmail.sent if str(m["message"]["Subject"]).startswith("Handover")
     ]
     assert len(handover_mails) == PLAN.handovers
+    # Every API call that Google answered acted as the service user, by key-less delegation.
+    answered = [
+        r
+        for r in chaos.fake.requests
+        if r.status
+        and r.status < 400
+        and r.method_id
+        and r.method_id not in ("oauth2.token", "iamcredentials.sign")
+    ]
+    assert answered and {r.acting_as for r in answered} == {SERVICE_USER}
 
 
 def test_every_draft_is_routed_once_with_notifications_dropped_duplicated_and_shuffled(

@@ -54,6 +54,12 @@ class CalendarState(State):
         # Calendars the caller may not write (Google: 403 requiredAccessLevel), as when the
         # service may not act as that user.
         self.unwritable: set[str] = set()
+        # createRequests that end in `failure` after pending (the next ones, in order);
+        # Calendar keeps answering that failure to the same requestId.
+        self.meet_failures = 0
+        # Ids of deleted events Calendar has purged: no longer shown (get answers 404),
+        # yet refused to a new event (insert answers 409), as Calendar does.
+        self.purged: set[tuple[str, str]] = set()
         self._pending_reads: dict[tuple[str, str], int] = {}
         self._sequence = 0
         self._updated: dict[tuple[str, str], int] = {}
@@ -176,6 +182,10 @@ class CalendarState(State):
         if conference and key in self._pending_reads:
             if self._pending_reads[key] > 0:
                 self._pending_reads[key] -= 1
+            elif self.meet_failures > 0:
+                self.meet_failures -= 1
+                del self._pending_reads[key]
+                conference["createRequest"]["status"] = {"statusCode": "failure"}
             else:
                 del self._pending_reads[key]
                 code = "-".join(
@@ -219,6 +229,16 @@ class CalendarState(State):
                 }
             )
 
+    def purge_deleted(self) -> list[str]:
+        """Purge the cancelled events, as Calendar does a while after a delete; return
+        their ids. Their ids stay taken."""
+        with self.lock:
+            gone = [key for key, event in self.events.items() if event.get("status") == "cancelled"]
+            for key in gone:
+                del self.events[key]
+                self.purged.add(key)
+            return [key[1] for key in gone]
+
     def _existing(self, call: Call) -> tuple[tuple[str, str], dict[str, Any]]:
         key = (self.calendar_key(call.params["calendarId"]), call.params["eventId"])
         if key not in self.events:
@@ -259,7 +279,7 @@ class CalendarState(State):
             raise bad_request("Invalid resource id value.", "invalid")
         self._writable(calendar)
         key = (calendar, event_id)
-        if key in self.events:
+        if key in self.events or key in self.purged:
             raise ApiError(409, "The requested identifier already exists.", "duplicate")
         self._validate(body)
         incoming = body.pop("conferenceData", ...)

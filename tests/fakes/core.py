@@ -92,6 +92,7 @@ class Batch:
     """Per-batch bookkeeping: work deferred until every part has been handled."""
 
     finishers: list[Callable[[], None]] = field(default_factory=list)
+    authorization: str = ""  # the batch's own Authorization header, for parts without one
 
 
 @dataclass

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.fakes.auth import AuthState
 from tests.fakes.core import REASON_PHRASES, ApiError, Batch, Call, Reply, bad_request, body_bytes
 from tests.fakes.faults import Faults
 from tests.fakes.validation import (
@@ -55,6 +56,7 @@ class RecordedRequest:
     headers: dict[str, str] = field(default_factory=dict)
     media: bytes | None = None
     time: float = field(default_factory=time.time)
+    acting_as: str | None = None  # the user the request's token acts as (None: no token)
 
 
 @dataclass
@@ -98,6 +100,7 @@ class Dispatcher:
         self.log: list[RecordedRequest] = []
         self.sessions: dict[str, _Session] = {}
         self.crashes: list[str] = []  # tracebacks of bugs in the fake itself
+        self.auth: AuthState | None = None  # the token endpoint, IAM signer and token checks
 
     def handle(
         self,
@@ -139,7 +142,20 @@ class Dispatcher:
                     return Outcome(reset=True)
                 if fault.status is not None and not fault.after:
                     raise fault.error()
-            if method == "POST" and path in BATCH_PATHS and batch is None:
+            if path == "/token":
+                record.method_id = "oauth2.token"
+            elif path.startswith("/v1/projects/-/serviceAccounts/"):
+                record.method_id = "iamcredentials.sign"
+            answer = self.auth.route(method, path, headers, body) if self.auth else None
+            if answer is None and self.auth is not None:
+                self._acting_as(record, headers, batch)
+            if answer is not None:
+                outcome = Outcome(
+                    answer.status,
+                    {"Content-Type": "application/json; charset=UTF-8"},
+                    json.dumps(answer.body).encode(),
+                )
+            elif method == "POST" and path in BATCH_PATHS and batch is None:
                 outcome = self._batch(path, headers, body, host)
             elif "upload_id" in query:
                 outcome = self._resume(query["upload_id"][-1], headers, body, batch, record)
@@ -166,6 +182,16 @@ class Dispatcher:
             )
         record.status = outcome.status
         return outcome
+
+    def _acting_as(
+        self, record: RecordedRequest, headers: dict[str, str], batch: Batch | None
+    ) -> None:
+        """Record who the request acts as (a batch part may inherit its batch's token);
+        raise 401 when tokens are required and this one is missing or dead."""
+        assert self.auth is not None
+        if batch is not None and "authorization" not in headers and batch.authorization:
+            headers = {**headers, "authorization": batch.authorization}
+        record.acting_as = self.auth.acting_as(headers)
 
     def _call(
         self,
@@ -312,7 +338,7 @@ class Dispatcher:
         api = BATCH_PATHS[path]
         if len(parts) > BATCH_LIMITS[api]:
             raise bad_request(f"A batch may contain at most {BATCH_LIMITS[api]} requests.")
-        batch = Batch()
+        batch = Batch(authorization=headers.get("authorization", ""))
         answers = []
         for part in parts:
             content_id = part.headers.get("content-id", "").strip().strip("<>")

@@ -46,6 +46,16 @@ class DocsState(State):
     def reset(self) -> None:
         self.texts: dict[str, str] = {}
         self.revisions: dict[str, int] = {}
+        # Tabs after the first: doc id -> [(title, text)]. As in Docs, documents.get shows
+        # only the first tab (in `body`) unless includeTabsContent=true asks for `tabs`.
+        self.more_tabs: dict[str, list[tuple[str, str]]] = {}
+
+    def add_tab(self, doc_id: str, title: str, text: str) -> None:
+        """Add a tab to the document, as a person would in Docs."""
+        with self.lock:
+            self.more_tabs.setdefault(doc_id, []).append(
+                (title, text if text.endswith("\n") else text + "\n")
+            )
 
     def text(self, doc_id: str) -> str:
         """The document's plain text: one line per paragraph, ending with a newline."""
@@ -63,6 +73,13 @@ class DocsState(State):
         self.texts[doc_id] = text if text.endswith("\n") else text + "\n"
         self.revisions[doc_id] = self.revisions.get(doc_id, 0) + 1
 
+    def edit_text(self, doc_id: str, text: str) -> None:
+        """Edit the document as a person would in Docs: new text, and Drive sees an edit
+        (`modifiedTime` and `version` move on, a change is recorded)."""
+        with self.lock:
+            self.replace_text(doc_id, text)
+            self.drive._touch(self.drive.files[doc_id])
+
     def _doc(self, doc_id: str) -> dict[str, Any]:
         file = self.drive.files.get(doc_id)
         if file is None:
@@ -76,54 +93,20 @@ class DocsState(State):
         return file
 
     def _render(self, doc_id: str, title: str, with_tabs: bool) -> dict[str, Any]:
-        text = self.texts.get(doc_id, "\n")
-        content: list[dict[str, Any]] = [
-            {
-                "endIndex": 1,
-                "sectionBreak": {
-                    "sectionStyle": {
-                        "columnSeparatorStyle": "NONE",
-                        "contentDirection": "LEFT_TO_RIGHT",
-                    }
-                },
-            }
-        ]
-        index = 1
-        for line in text.split("\n")[:-1]:
-            run = line + "\n"
-            end = index + utf16_len(run)
-            content.append(
-                {
-                    "startIndex": index,
-                    "endIndex": end,
-                    "paragraph": {
-                        "elements": [
-                            {
-                                "startIndex": index,
-                                "endIndex": end,
-                                "textRun": {"content": run, "textStyle": {}},
-                            }
-                        ],
-                        "paragraphStyle": {
-                            "namedStyleType": "NORMAL_TEXT",
-                            "direction": "LEFT_TO_RIGHT",
-                        },
-                    },
-                }
-            )
-            index = end
-        body = {"content": content}
+        body = _body(self.texts.get(doc_id, "\n"))
         document: dict[str, Any] = {
             "documentId": doc_id,
             "title": title,
             "revisionId": self._revision(doc_id),
         }
         if with_tabs:
+            tabs = [("Tab 1", body), *((t, _body(x)) for t, x in self.more_tabs.get(doc_id, []))]
             document["tabs"] = [
                 {
-                    "tabProperties": {"tabId": "t.0", "title": "Tab 1", "index": 0},
-                    "documentTab": {"body": body},
+                    "tabProperties": {"tabId": f"t.{n}", "title": name, "index": n},
+                    "documentTab": {"body": tab_body},
                 }
+                for n, (name, tab_body) in enumerate(tabs)
             ]
         else:
             document["body"] = body
@@ -173,6 +156,14 @@ class DocsState(State):
                     501, f"FakeGoogle does not emulate {kind} requests.", "notImplemented"
                 )
             text, reply = apply(text, request[kind], f"requests[{number}].{kind}")
+            if kind == "replaceAllText":  # every tab, unless tabsCriteria says otherwise
+                tabs = self.more_tabs.get(file["id"], [])
+                for n, (title, tab_text) in enumerate(tabs):
+                    tab_text, more = apply(tab_text, request[kind], f"requests[{number}].{kind}")
+                    tabs[n] = (title, tab_text)
+                    reply["replaceAllText"]["occurrencesChanged"] = reply["replaceAllText"].get(
+                        "occurrencesChanged", 0
+                    ) + more["replaceAllText"].get("occurrencesChanged", 0)
             replies.append(reply)
         if replies:
             self.replace_text(file["id"], text)
@@ -248,3 +239,43 @@ def _delete_range(text: str, request: dict[str, Any], where: str) -> tuple[str, 
             "invalid",
         )
     return text[: to_offset(text, start - 1)] + text[to_offset(text, end - 1) :], {}
+
+
+def _body(text: str) -> dict[str, Any]:
+    """A tab's body in the Docs JSON shape: one paragraph per line."""
+    content: list[dict[str, Any]] = [
+        {
+            "endIndex": 1,
+            "sectionBreak": {
+                "sectionStyle": {
+                    "columnSeparatorStyle": "NONE",
+                    "contentDirection": "LEFT_TO_RIGHT",
+                }
+            },
+        }
+    ]
+    index = 1
+    for line in text.split("\n")[:-1]:
+        run = line + "\n"
+        end = index + utf16_len(run)
+        content.append(
+            {
+                "startIndex": index,
+                "endIndex": end,
+                "paragraph": {
+                    "elements": [
+                        {
+                            "startIndex": index,
+                            "endIndex": end,
+                            "textRun": {"content": run, "textStyle": {}},
+                        }
+                    ],
+                    "paragraphStyle": {
+                        "namedStyleType": "NORMAL_TEXT",
+                        "direction": "LEFT_TO_RIGHT",
+                    },
+                },
+            }
+        )
+        index = end
+    return {"content": content}

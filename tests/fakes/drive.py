@@ -48,6 +48,10 @@ DEFAULT_FIELDS = {
     "drive.files.list": f"kind,incompleteSearch,nextPageToken,files({FILE_FIELDS})",
     "drive.changes.list": "kind,nextPageToken,newStartPageToken,"
     f"changes(kind,type,changeType,time,removed,fileId,file({FILE_FIELDS}))",
+    # "By default, this method returns a minimal response that may not include the items
+    # array. To retrieve approval details, you must explicitly specify the fields you
+    # want" (Drive v3 reference, approvals.list).
+    "drive.approvals.list": "kind,nextPageToken",
 }
 
 
@@ -351,6 +355,16 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
             file["fullFileExtension"] = file["name"].split(".", 1)[1]
         file.setdefault("originalFilename", file["name"])
 
+    def bump_version(self, file_id: str) -> None:
+        """A change Drive counts but a person does not see as an edit (a share, a comment,
+        an approval): `version` moves on, `modifiedTime` stays. "version: A monotonically
+        increasing version number for the file. This reflects every change made to the file
+        on the server, even those not visible to the user." (Drive v3 File reference)"""
+        file = self.files.get(file_id)
+        if file is not None:
+            file["version"] = str(int(file["version"]) + 1)
+            self.record_change(file_id)
+
     def _touch(self, file: dict[str, Any], record: bool = True) -> None:
         file["modifiedTime"] = self.clock.stamp()
         file["version"] = str(int(file["version"]) + 1)
@@ -463,7 +477,11 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
         drive = self.drive_of(file["id"]) if file is not self.root else None
         if drive is not None:
             out["driveId"] = drive
-        if fields and _WANTS_PERMISSIONS.search(fields) and file is not self.root and not drive:
+        # "permissions: ... only available if the requesting user can share the file. Not
+        # populated for items in shared drives." (Drive v3 File reference)
+        can_share = (file.get("capabilities") or {}).get("canShare", True)
+        wants = bool(fields and _WANTS_PERMISSIONS.search(fields))
+        if wants and file is not self.root and not drive and can_share:
             permissions = self.effective_permissions(file["id"])
             out["permissions"] = permissions
             out["permissionIds"] = [p["id"] for p in permissions]

@@ -66,6 +66,7 @@ class ApprovalsMixin:
         self.approvals.setdefault(file["id"], []).append(
             {**approval, "_message": body.get("message")}
         )
+        self.bump_version(file["id"])
         return Reply(json=copy.deepcopy(approval))
 
     def approvals_list(self: DriveState, call: Call) -> Reply:

@@ -1,6 +1,11 @@
 """Drive v3 changes feed, watch channels and their push notifications.
 
-Like Drive, the feed keeps only the latest change per file: a file changed twice since
+Each change log is its own: the user's (My Drive and files shared with them) and one per
+shared drive (`driveId`). As Drive documents ("Lists the changes for a user or shared
+drive"), a change inside a shared drive appears only in that drive's log, read and watched
+with `driveId`; a file moved between them shows in both.
+
+Like Drive, each log keeps only the latest change per file: a file changed twice since
 a page token shows up once, at the position of its latest change. A new watch channel
 first gets a `sync` notification (message number 1), then one `change` notification per
 recorded change. `notify_drop_rate`, `notify_duplicate_rate` and `notify_delay` (a random
@@ -17,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tests.fakes.core import Call, Reply, bad_request, not_found
+from tests.fakes.core import ApiError, Call, Reply, bad_request, not_found
 
 if TYPE_CHECKING:
     from tests.fakes.drive import DriveState
@@ -31,7 +36,9 @@ class ChangesMixin:
 
     def reset_changes(self: DriveState) -> None:
         self.change_counter = 100
-        self.change_log: dict[str, tuple[int, str, bool]] = {}
+        # (shared drive id or None for the user's log, file id) -> (number, time, removed)
+        self.change_log: dict[tuple[str | None, str], tuple[int, str, bool]] = {}
+        self._log_of: dict[str, str | None] = {}  # the log a file's last change went to
         self.channels: dict[str, dict[str, Any]] = {}
         self.notify_drop_rate = 0.0
         self.notify_duplicate_rate = 0.0
@@ -40,6 +47,9 @@ class ChangesMixin:
         self.notify_counts = {"changes": 0, "dropped": 0, "duplicated": 0}
         self.channel_default_ttl = WEEK
         self.channel_max_ttl = WEEK
+        # Seconds Google's clock runs behind the service's: an expiration asked as
+        # "our now + 7 days" is then beyond Drive's maximum, and refused.
+        self.clock_lag = 0.0
         self._rng_seed: int | None = None
         self._rng = random.Random()
 
@@ -61,10 +71,18 @@ class ChangesMixin:
         """Append a change for the file to the feed and notify live channels."""
         with self.lock:
             self.change_counter += 1
-            self.change_log[file_id] = (self.change_counter, self.clock.stamp(), removed)
+            known = file_id in self._log_of
+            before = self._log_of.get(file_id)
+            now = self.drive_of(file_id) if file_id in self.files else before
+            self._log_of[file_id] = now
+            logs = {before, now} if known else {now}
+            for log in logs:
+                self.change_log[(log, file_id)] = (self.change_counter, self.clock.stamp(), removed)
             for channel in list(self.channels.values()):
-                if channel.get("fileId") in (None, file_id):
-                    self._notify(channel, "change" if channel.get("fileId") is None else "update")
+                if channel.get("fileId") == file_id:
+                    self._notify(channel, "update")
+                elif channel.get("fileId") is None and channel.get("driveId") in logs:
+                    self._notify(channel, "change")
 
     def _notify(self: DriveState, channel: dict[str, Any], state: str) -> None:
         if channel["_expires"] < time.time():
@@ -97,7 +115,23 @@ class ChangesMixin:
             delay = self._rng.uniform(0, self.notify_delay) if self.notify_delay else 0.0
             self.notifier.send(channel["address"], headers, delay)
 
+    def _log(self: DriveState, call: Call) -> str | None:
+        """The change log a call names: a shared drive's (driveId), else the user's."""
+        drive = call.param("driveId")
+        if drive is None:
+            return None
+        if drive not in self.shared_drives:
+            raise not_found(f"Shared drive not found: {drive}", "driveId")
+        if not call.param("supportsAllDrives", False):
+            raise ApiError(
+                403,
+                "The attempted action requires shared drive support to be enabled.",
+                "teamDrivesSupportRequired",
+            )
+        return str(drive)
+
     def changes_start_token(self: DriveState, call: Call) -> Reply:
+        self._log(call)
         return Reply(
             json={"kind": "drive#startPageToken", "startPageToken": str(self.change_counter + 1)}
         )
@@ -108,10 +142,11 @@ class ChangesMixin:
             raise bad_request(f"Invalid Value: {token}", "invalid", "pageToken")
         start = int(token)
         include_removed = call.param("includeRemoved", True)
+        log = self._log(call)
         entries = sorted(
             (number, file_id, stamp, removed)
-            for file_id, (number, stamp, removed) in self.change_log.items()
-            if number >= start and (include_removed or not removed)
+            for (where, file_id), (number, stamp, removed) in self.change_log.items()
+            if where == log and number >= start and (include_removed or not removed)
         )
         size = call.param("pageSize", 100)
         page, rest = entries[:size], entries[size:]
@@ -160,7 +195,13 @@ class ChangesMixin:
             asked = int(body["expiration"]) / 1000
             if asked <= now:
                 raise bad_request("Channel expiration must be in the future.", "invalid")
-            expires = min(asked, now + max_ttl)
+            google_now = now - self.clock_lag
+            if asked > google_now + max_ttl:
+                # Drive answers an expiration past its maximum (a week for the change
+                # feed, a day for a file) with 400 "Invalid ttl value for channel".
+                ttl = int(asked - google_now)
+                raise bad_request(f"Invalid ttl value for channel {ttl}", "invalid")
+            expires = asked
         channel = {
             "kind": "api#channel",
             "id": channel_id,
@@ -186,7 +227,10 @@ class ChangesMixin:
     def changes_watch(self: DriveState, call: Call) -> Reply:
         token = call.params["pageToken"]
         uri = f"https://www.googleapis.com/drive/v3/changes?alt=json&pageToken={token}"
-        return self._open_channel(call, uri, self.channel_max_ttl, None)
+        log = self._log(call)
+        reply = self._open_channel(call, uri, self.channel_max_ttl, None)
+        self.channels[call.body["id"]]["driveId"] = log
+        return reply
 
     def files_watch(self: DriveState, call: Call) -> Reply:
         file = self._get(call.params["fileId"])

@@ -231,6 +231,8 @@ class FilesMixin:
             content=self.content.get(source["id"]) if "size" in source else None,
             text=self.docs.texts.get(source["id"]),
         )
+        if source["id"] in self.docs.more_tabs:  # a copy keeps every tab
+            self.docs.more_tabs[file["id"]] = list(self.docs.more_tabs[source["id"]])
         if file_id is not None:
             self.reserved_ids.discard(file_id)
         return Reply(json=self.view(file, call.param("fields")))

@@ -185,6 +185,9 @@ class SharingMixin:
             existing[:] = [p for p in existing if p["id"] != pending.permission["id"]]
             existing.append(pending.permission)
             self.files[pending.file_id]["shared"] = True
+            self.files[pending.file_id]["version"] = str(
+                int(self.files[pending.file_id]["version"]) + 1
+            )
             if pending.notify:
                 self.share_emails.append(
                     {
@@ -198,6 +201,12 @@ class SharingMixin:
 
     def permissions_list(self: DriveState, call: Call) -> Reply:
         file = self._get(call.params["fileId"])
+        if not file["capabilities"].get("canShare", True):  # a reader or commenter only
+            raise ApiError(
+                403,
+                "The user does not have sufficient permissions for this file.",
+                "insufficientFilePermissions",
+            )
         everything = self.effective_permissions(file["id"])
         size = min(call.param("pageSize", 100), 100)
         token = call.param("pageToken") or "0"
@@ -212,32 +221,43 @@ class SharingMixin:
             result["nextPageToken"] = str(offset + size)
         return Reply(json=result)
 
-    def _permission(self: DriveState, call: Call) -> dict[str, Any]:
+    def _permission(self: DriveState, call: Call, *, changing: bool = False) -> dict[str, Any]:
         file = self._get(call.params["fileId"])
         for permission in self.permissions.get(file["id"], []):
             if permission["id"] == call.params["permissionId"]:
                 return permission
+        if changing and any(
+            p["id"] == call.params["permissionId"] for p in self.effective_permissions(file["id"])
+        ):
+            # Inherited from a folder: "Inherited permissions cannot be removed or reduced
+            # on any item" (Drive's sharing guide); it is changed where it comes from, or
+            # raised with a permission of the item's own (permissions.create).
+            raise ApiError(
+                403,
+                "The permission is inherited and cannot be modified on this item.",
+                "cannotModifyInheritedPermission",
+            )
         raise not_found(f"Permission not found: {call.params['permissionId']}.", "permissionId")
 
     def permissions_get(self: DriveState, call: Call) -> Reply:
         return Reply(json=copy.deepcopy(self._permission(call)))
 
     def permissions_update(self: DriveState, call: Call) -> Reply:
-        permission = self._permission(call)
+        permission = self._permission(call, changing=True)
         role = (call.body or {}).get("role")
         if role is not None:
             if role not in ROLES:
                 raise bad_request("Invalid permission role.", "invalid", "permission.role")
             permission["role"] = role
-        self.record_change(call.params["fileId"])
+        self.bump_version(call.params["fileId"])
         return Reply(json=copy.deepcopy(permission))
 
     def permissions_delete(self: DriveState, call: Call) -> Reply:
-        permission = self._permission(call)
+        permission = self._permission(call, changing=True)
         if permission["role"] == "owner":
             raise ApiError(403, "The owner of a file cannot be removed.", "cannotRemoveOwner")
         self.permissions[call.params["fileId"]].remove(permission)
-        self.record_change(call.params["fileId"])
+        self.bump_version(call.params["fileId"])
         return Reply(status=204)
 
     # --- comments -----------------------------------------------------------------------
@@ -274,6 +294,7 @@ class SharingMixin:
             if key in body:
                 comment[key] = body[key]
         self.comments.setdefault(file["id"], []).append(comment)
+        self.bump_version(file["id"])
         return Reply(json=copy.deepcopy(comment))
 
     def comments_list(self: DriveState, call: Call) -> Reply:

@@ -6,6 +6,7 @@ import functools
 import threading
 from types import TracebackType
 
+from tests.fakes.auth import AuthState
 from tests.fakes.calendar import CalendarState
 from tests.fakes.core import Clock
 from tests.fakes.dispatch import Dispatcher, RecordedRequest
@@ -32,6 +33,9 @@ class FakeGoogle:
     endpoint=fake.url, credentials=None)`. State is inspectable as plain dicts in Google's
     JSON shape: fake.drive.files, fake.drive.permissions, fake.drive.comments,
     fake.drive.approvals, fake.docs.text(id), fake.gmail.sent, fake.calendar.events.
+    fake.auth is the credential chain (token endpoint, IAM signer, the Admin console's
+    delegation); with fake.auth.required every call needs a token and
+    fake.requests[i].acting_as says which user it acted as.
     Act as a person would with fake.drive.add_file / move_file / rename_file /
     share_file / trash_file.
     """
@@ -58,6 +62,8 @@ class FakeGoogle:
             **self.calendar.handlers(),
         }
         self.dispatcher = Dispatcher(_discovery(), self.faults, self.lock, handlers, DEFAULT_FIELDS)
+        self.auth = AuthState(self.lock, user_email.rpartition("@")[2])
+        self.dispatcher.auth = self.auth
         self._server: ServerThread | None = None
 
     @property
@@ -82,6 +88,8 @@ class FakeGoogle:
             self._server = ServerThread(self, self.host, self.port)
             self._server.start()
             self.notifier.start()
+            self.auth.token_endpoint = f"{self.url}token"
+
         return self
 
     def stop(self) -> None:
@@ -100,6 +108,9 @@ class FakeGoogle:
             self.docs.reset()
             self.gmail.reset()
             self.calendar.reset()
+            self.auth.reset()
+            if self._server is not None:
+                self.auth.token_endpoint = f"{self.url}token"
             self.dispatcher.log.clear()
             self.dispatcher.crashes.clear()
             self.dispatcher.sessions.clear()

@@ -1,8 +1,9 @@
 """Gmail v1: sending (JSON `raw`, media and multipart uploads), listing with `q`, getting.
 
-A well-formed Message-ID (`<local@domain>`) is kept, so `rfc822msgid:` finds the message
-later; a missing or malformed one is replaced by a Gmail-style id, the original moving to
-X-Google-Original-Message-ID. `search_lag` (seconds) delays when a sent message becomes
+A well-formed Message-ID (`<local@domain>`) on the sending user's own domain is kept, so
+`rfc822msgid:` finds the message later; a missing or malformed one, or one on another
+domain (such as `handover.local`), is replaced by a Gmail-style id, the original moving to
+X-Google-Original-Message-ID (the conservative reading of what Gmail keeps). `search_lag` (seconds) delays when a sent message becomes
 visible to messages.list, like Gmail's search index.
 """
 
@@ -95,7 +96,8 @@ class GmailState(State):
         if not any(address for _, address in recipients):
             raise bad_request("Recipient address required", "invalidArgument")
         original = str(message.get("Message-ID", "") or "").strip()
-        if not MESSAGE_ID.fullmatch(original):
+        own = self.user_email.rpartition("@")[2].lower()
+        if not MESSAGE_ID.fullmatch(original) or not original.lower().endswith(f"@{own}>"):
             del message["Message-ID"]
             if original:
                 message["X-Google-Original-Message-ID"] = original

@@ -63,7 +63,9 @@ def test_insert_carries_zone_recurrence_properties_and_meet(
     event = stored(fake_google)["h0spon0001"]
     assert ref.id == "h0spon0001"
     assert ref.url == event["htmlLink"]
-    assert ref.meet_url == ""  # Google is still making the Meet: the next read has it
+    # Google answers the insert with the Meet `pending`: the event is read again until it
+    # is there, so the invitation's link is known at once.
+    assert ref.meet_url == event["hangoutLink"] and ref.meet_url.startswith("https://meet.")
     assert event["start"] == {"dateTime": "2026-10-06T10:00:00+02:00", "timeZone": "Europe/Berlin"}
     assert event["end"] == {"dateTime": "2026-10-06T10:45:00+02:00", "timeZone": "Europe/Berlin"}
     assert event["recurrence"] == [
@@ -87,6 +89,37 @@ def test_insert_carries_zone_recurrence_properties_and_meet(
     assert insert.query["conferenceDataVersion"] == "1"
     assert insert.query["sendUpdates"] == "all"
     assert [i["action"] for i in fake_google.calendar.invitations] == ["insert"]
+
+
+def test_a_meet_still_pending_is_read_again_and_a_failed_one_asked_again(
+    cal: GoogleCalendar, fake_google: FakeGoogle
+) -> None:
+    fake_google.calendar.meet_failures = 1  # the first createRequest ends in failure
+
+    ref = cal.upsert_event(sync_event())
+
+    event = stored(fake_google)["h0spon0001"]
+    assert ref.meet_url and ref.meet_url == event["hangoutLink"]
+    request = event["conferenceData"]["createRequest"]
+    assert request["status"] == {"statusCode": "success"}
+    assert request["requestId"] != meet_request_id("h0spon0001")  # a new one after failure
+    assert len(fake_google.calendar.invitations) == 1  # asking again told nobody
+
+
+def test_an_event_id_purged_after_a_cancel_moves_on_to_its_next_generation(
+    cal: GoogleCalendar, fake_google: FakeGoogle
+) -> None:
+    first = cal.upsert_event(sync_event())
+    cal.cancel_event(first.id)
+    fake_google.calendar.purge_deleted()  # a while later: 404 on get, still 409 on insert
+
+    again = cal.upsert_event(sync_event())
+
+    assert again.id == f"{first.id}g1"
+    live = stored(fake_google)[again.id]
+    assert live["status"] == "confirmed" and live["summary"] == sync_event().summary
+    assert cal.upsert_event(sync_event()).id == again.id  # the same one every time after
+    assert len(stored(fake_google)) == 1
 
 
 def test_naive_times_are_wall_times_in_the_event_zone(
@@ -263,9 +296,11 @@ def test_five_events_are_inserted_in_one_batch(
     assert [r.id for r in refs] == [e.id for e in events]
     assert all(r.url for r in refs)
     batches = [r for r in fake_google.requests if r.path.startswith("/batch")]
-    assert len(batches) == 1 and batches[0].status == 200
-    assert [r.in_batch for r in fake_google.requests].count(False) == 1
+    assert len(batches) == 2 and {b.status for b in batches} == {200}
+    # One batch of inserts, then one batch reading the Meets Google answered `pending`.
+    assert [r.in_batch for r in fake_google.requests].count(False) == 2
     assert len(calls(fake_google, "calendar.events.insert")) == 5
+    assert all(r.meet_url for r in refs)
     assert sorted(stored(fake_google)) == sorted(e.id for e in events)
 
     # Again, with one changed: the 409 parts are read, and only the changed one is patched.

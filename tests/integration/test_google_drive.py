@@ -245,6 +245,26 @@ def test_share_upgrades_a_weaker_role(fake_google: Any, drive: GoogleDrive, fold
     assert roles == ["writer"]
 
 
+def test_a_role_inherited_from_the_folder_is_raised_on_the_file_itself(
+    fake_google: Any, drive: GoogleDrive, folder_id: str
+) -> None:
+    # Pat reads everything in the client folder; the brief needs Pat as a writer. Drive
+    # refuses to update the inherited permission on the brief: a permission of its own
+    # raises the role.
+    drive.share(folder_id, [Grant("pat@agency.example", "reader")], notify=False)
+    doc = drive.write_document("Brief", HTML, parent_id=folder_id, properties=BRIEF)
+
+    added = drive.share(doc.id, [Grant("pat@agency.example", "writer")], notify=False)
+
+    assert added == [Grant("pat@agency.example", "writer")]
+    assert [
+        (p["role"], p.get("permissionDetails"))
+        for p in fake_google.drive.effective_permissions(doc.id)
+        if p.get("emailAddress") == "pat@agency.example"
+    ] == [("writer", None)]
+    assert fake_google.crashes == []
+
+
 def test_concurrent_shares_of_one_file_all_land(
     fake_google: Any, drive: GoogleDrive, folder_id: str
 ) -> None:
@@ -323,6 +343,24 @@ def test_template_copy_fill_and_placeholders(
     assert "{{client}}" in fake_google.docs.text(template.id)
     batch_updates = [r for r in fake_google.requests if r.path.endswith(":batchUpdate")]
     assert len(batch_updates) == 1
+
+
+def test_placeholders_in_every_tab_of_a_template_are_seen_and_filled(
+    fake_google: Any, drive: GoogleDrive, folder_id: str
+) -> None:
+    template = drive.write_document(
+        "Brief template", "<p>Client: {{client}}</p>", parent_id=folder_id,
+        properties={"kind": "template"},
+    )
+    # documents.get shows only the first tab unless includeTabsContent=true.
+    fake_google.docs.add_tab(template.id, "Team", "Sponsor: {{sponsor}}")
+    props = {"handoverId": "h-2", "kind": "brief_from_template"}
+    copy = drive.copy_template(template.id, "Acme brief", folder_id, props)
+
+    assert drive.template_placeholders(copy.id) == {"client", "sponsor"}
+    drive.fill_placeholders(copy.id, {"client": "Acme", "sponsor": "Cleo"})
+    assert drive.template_placeholders(copy.id) == set()
+    assert fake_google.docs.more_tabs[copy.id] == [("Team", "Sponsor: Cleo\n")]
 
 
 # --- doctor ------------------------------------------------------------------------------

@@ -32,3 +32,27 @@ def test_a_bad_lease_is_refused_naming_the_variable(value: str, words: str) -> N
 def test_every_number_setting_refuses_nan_and_infinity() -> None:
     with pytest.raises(SettingsError, match="GOOGLE_RETRY_DEADLINE must be a finite number"):
         Settings.from_env({"GOOGLE_RETRY_DEADLINE": "inf"})
+
+
+def test_the_google_backend_needs_an_https_public_base_url() -> None:
+    # Drive refuses a push channel to anything but https (push.webhookUrlNotHttps).
+    with pytest.raises(SettingsError, match="PUBLIC_BASE_URL must be an https"):
+        Settings.from_env(
+            {"WORKSPACE_BACKEND": "google", "PUBLIC_BASE_URL": "http://handover.example"}
+        )
+    with pytest.raises(SettingsError, match="PUBLIC_BASE_URL must be an https"):
+        Settings.from_env({"WORKSPACE_BACKEND": "google"})  # the http://127.0.0.1 default
+    ok = Settings.from_env(
+        {"WORKSPACE_BACKEND": "google", "PUBLIC_BASE_URL": "https://handover.example"}
+    )
+    assert ok.public_base_url == "https://handover.example"
+    # The loopback Google and the tests may use http.
+    fake = Settings.from_env(
+        {
+            "WORKSPACE_BACKEND": "google",
+            "GOOGLE_API_ENDPOINT": "http://127.0.0.1:9000/",
+            "GOOGLE_AUTH": "anonymous",
+        }
+    )
+    assert fake.public_base_url == "http://127.0.0.1:8080"
+    assert Settings.from_env({}).public_base_url == "http://127.0.0.1:8080"  # local backend
