@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from integrations.local.drive import LocalDrive
+from integrations.local.drive_index import IndexView
 from integrations.ports import DOC_MIME, FOLDER_MIME, Change, ChangePage, Channel
 
 
@@ -212,7 +213,7 @@ def _walk(root: Path) -> dict[str, os.stat_result]:
     return found
 
 
-def _reconcile(index: dict[str, Any], found: dict[str, os.stat_result]) -> dict[str, _Live]:
+def _reconcile(index: IndexView, found: dict[str, os.stat_result]) -> dict[str, _Live]:
     """Give found paths ids (known path, else a vanished entry's inode, else new)."""
     by_path = {str(e["path"]): fid for fid, e in index.items()}
     vanished = {
@@ -243,7 +244,10 @@ def _reconcile(index: dict[str, Any], found: dict[str, os.stat_result]) -> dict[
         for key, value in wanted.items():
             if entry.get(key) != value:
                 entry[key] = value
-        entry.setdefault("grants", [])
+                index.touch(fid)
+        if "grants" not in entry:
+            entry["grants"] = []
+            index.touch(fid)
         ids[rel] = fid
         if not is_dir:
             live[fid] = _Live(

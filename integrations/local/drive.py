@@ -1,15 +1,13 @@
 """The Drive port on the local disk: real folders, briefs as HTML files.
 
 Folders and files live under `root` so that a person can open them (and drop contract
-drafts into a `Contracts` folder). An index file maps our ids to paths and keeps each
-file's properties, the local stand-in for Drive's appProperties. An exclusive file lock
-makes the index safe across threads and gunicorn workers.
+drafts into a `Contracts` folder). An index (`drive_index.py`, a journal of entries)
+maps our ids to paths and keeps each file's properties, the local stand-in for Drive's
+appProperties. An exclusive file lock makes it safe across threads and gunicorn workers.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import os
 import re
@@ -20,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from integrations.local.drive_index import DriveIndex, IndexView
 from integrations.ports import DOC_MIME, FOLDER_MIME, DriveFile, Grant
 
 log = logging.getLogger(__name__)
@@ -41,9 +40,7 @@ class LocalDrive:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.base_url = base_url.rstrip("/")
-        self._index_path = self.root / ".index.json"
-        self._lock_path = self.root / ".index.lock"
-        self._thread_lock = threading.Lock()
+        self.index = DriveIndex(self.root)
         log.warning("LocalDrive in use: files are written under %s, not to Google Drive", self.root)
 
     # --- the port -------------------------------------------------------------------
@@ -98,6 +95,7 @@ class LocalDrive:
             have = {(g["email"].lower(), g["role"]) for g in entry.setdefault("grants", [])}
             added = [g for g in grants if (g.email.lower(), g.role) not in have]
             entry["grants"].extend({"email": g.email, "role": g.role} for g in added)
+            index.touch(file_id)
             return added
 
     # --- local extras (used by the web app to serve files, and by the watcher) ------
@@ -122,25 +120,14 @@ class LocalDrive:
     # --- internals ------------------------------------------------------------------
 
     @contextmanager
-    def _index(self) -> Iterator[dict[str, Any]]:
-        with self._thread_lock, open(self._lock_path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                index: dict[str, Any] = (
-                    json.loads(self._index_path.read_text()) if self._index_path.exists() else {}
-                )
-                before = json.dumps(index, sort_keys=True)
-                yield index
-                if json.dumps(index, sort_keys=True) != before:
-                    _atomic_write(self._index_path, json.dumps(index, indent=1, sort_keys=True))
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _index(self) -> Iterator[IndexView]:
+        with self.index.open() as index:
+            yield index
 
     def _find_in(self, index: dict[str, Any], properties: Mapping[str, str]) -> DriveFile | None:
-        for file_id, entry in sorted(index.items()):
-            props = entry.get("properties", {})
-            matches = all(props.get(k) == v for k, v in properties.items())
-            if matches and (self.root / entry["path"]).exists():
+        for file_id in self.index.having(properties):
+            entry = index[file_id]
+            if (self.root / entry["path"]).exists():
                 return self._file(file_id, entry)
         return None
 
@@ -190,9 +177,10 @@ class LocalDrive:
         )
 
     @contextmanager
-    def index_for_feed(self) -> Iterator[dict[str, Any]]:
-        """Yield the id index under its lock to the local change feed; its edits are saved."""
-        with self._index() as index:
+    def index_for_feed(self) -> Iterator[IndexView]:
+        """Yield the id index under its lock to the local change feed; the entries it sets
+        or touches are saved."""
+        with self.index.open(track_reads=False) as index:
             yield index
 
 
