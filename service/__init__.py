@@ -115,7 +115,12 @@ def _watch_local_drive(services: Services) -> None:
     def sync() -> None:
         services.tasks.enqueue("sync_drive", {}, key="sync_drive")
 
-    watcher = LocalWatcher(services.settings.workspace_dir / "drive", sync).start()
+    feed = services.change_feed
+    note = getattr(feed, "note", None)  # the local feed looks at the paths the watcher saw
+    if note is not None:
+        feed.watched()  # type: ignore[attr-defined]
+    root = services.settings.workspace_dir / "drive"
+    watcher = LocalWatcher(root, sync, on_paths=note).start()
     services.closers.append(watcher.stop)
     atexit.register(watcher.stop)
     sync()  # what arrived while the service was down

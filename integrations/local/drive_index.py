@@ -70,6 +70,8 @@ class DriveIndex:
         self._entries: dict[str, dict[str, Any]] = {}
         self._saved: dict[str, str] = {}  # id -> the entry's JSON as last written or read
         self._by_prop: dict[tuple[str, str], set[str]] = {}
+        self.by_path: dict[str, str] = {}  # relative path -> id, as saved
+        self._log: list[str] = []  # ids in the order their entries were saved or read
         self._offset = 0
         self._inode: int | None = None
         self._lines = 0
@@ -99,6 +101,15 @@ class DriveIndex:
             return sorted(self._entries)
         sets = [self._by_prop.get(pair, set()) for pair in pairs]
         return sorted(set.intersection(*sets))
+
+    @property
+    def mark(self) -> int:
+        """Return a position in this process's log of saved entries."""
+        return len(self._log)
+
+    def changed_since(self, mark: int) -> set[str]:
+        """Return the ids whose entries were saved or read from the journal since `mark`."""
+        return set(self._log[mark:])
 
     # --- internals ------------------------------------------------------------------
 
@@ -157,17 +168,23 @@ class DriveIndex:
             self._inode = self.journal.stat().st_ino
 
     def _put(self, key: str, entry: dict[str, Any], text: str) -> None:
-        old = self._entries.get(key)
+        old = self._saved.get(key)
         if old is not None:
-            for pair in old.get("properties", {}).items():
+            before = json.loads(old)
+            for pair in before.get("properties", {}).items():
                 self._by_prop.get(pair, set()).discard(key)
+            if self.by_path.get(before.get("path")) == key:
+                del self.by_path[before["path"]]
         self._entries[key] = entry
         self._saved[key] = text
         for pair in entry.get("properties", {}).items():
             self._by_prop.setdefault(pair, set()).add(key)
+        if "path" in entry:
+            self.by_path[entry["path"]] = key
+        self._log.append(key)
 
     def _reset(self) -> None:
-        self._entries, self._saved, self._by_prop = {}, {}, {}
+        self._entries, self._saved, self._by_prop, self.by_path = {}, {}, {}, {}
         self._offset, self._lines, self._inode = 0, 0, None
 
     def _compact(self) -> None:
