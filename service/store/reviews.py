@@ -239,13 +239,9 @@ def list_reviews(
 
 def reviews_needing_work(session: Session) -> list[str]:
     """Return reviews whose routing or outside-share alert is not done yet."""
-    query = select(ReviewRow.id).where(
-        or_(
-            ReviewRow.state == ROUTING,
-            ALERT_DUE,
-        )
-    )
-    return sorted(session.scalars(query))
+    routing = select(ReviewRow.id).where(ReviewRow.state == ROUTING)
+    alerts = select(ReviewRow.id).where(ALERT_DUE)
+    return sorted(set(session.scalars(routing)) | set(session.scalars(alerts)))
 
 
 def reviews_to_route_now(
@@ -259,15 +255,17 @@ def reviews_to_route_now(
     the backlog."""
     free = _lease_free(now)
     long_ago = or_(ReviewRow.route_queued_at.is_(None), ReviewRow.route_queued_at < now - stale)
-    query = select(ReviewRow.id).where(
+    # Three indexed looks (id, state, the outside-share flag) rather than one OR, which
+    # the databases answer by reading every review.
+    routing = select(ReviewRow.id).where(
+        ReviewRow.state == ROUTING,
         or_(
-            ReviewRow.id.in_(opened),
-            (ReviewRow.state == ROUTING) & ReviewRow.route_error.is_not(None),
-            (ReviewRow.state == ROUTING) & free & long_ago & (ReviewRow.arrived_at < now - stale),
-            ALERT_DUE,
-        )
+            ReviewRow.route_error.is_not(None),
+            free & long_ago & (ReviewRow.arrived_at < now - stale),
+        ),
     )
-    found = sorted(session.scalars(query))
+    alerts = select(ReviewRow.id).where(ALERT_DUE)
+    found = sorted(set(opened) | set(session.scalars(routing)) | set(session.scalars(alerts)))
     if found:
         session.execute(
             update(ReviewRow).where(ReviewRow.id.in_(found)).values(route_queued_at=now)
