@@ -49,7 +49,7 @@ from service.demo import example_handover  # noqa: E402
 from service.jobs import run_job  # noqa: E402
 from service.store import handovers as repo  # noqa: E402
 from service.store.review_models import ReviewRow  # noqa: E402
-from service.workflows import kickoff, meeting_steps, meetings  # noqa: E402
+from service.workflows import kickoff, meeting_steps, meetings, sync_horizon  # noqa: E402
 
 
 class OneWorker:
@@ -135,6 +135,13 @@ def time_planning(services: Any, worker: OneWorker) -> None:
     print(f"plan_meetings: {plan_ms:.0f} ms (goal: under 200 ms); free/busy of "
           f"{len(handover.internal_people())} people over 30 days: {busy_ms:.0f} ms "
           f"({len(busy)} busy intervals, {people} people busy)")
+    began = time.perf_counter()
+    extended = sync_horizon.extend_syncs(db=services.db, ctx=services.steps)
+    weekly_ms = (time.perf_counter() - began) * 1000
+    with services.db.transaction() as session:
+        accounts = len(repo.running_account_keys(session))
+    print(f"weekly extend_syncs (nothing due yet): {weekly_ms:.0f} ms for {accounts} running "
+          f"accounts, {len(extended)} extended")
 
 
 def run_drafts(services: Any, worker: OneWorker, m: int, clients: int, *, watch: bool) -> None:

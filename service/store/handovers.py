@@ -231,12 +231,13 @@ def running_account_keys(session: Session) -> list[str]:
 
 
 def running_handovers(session: Session, account_key: str) -> list[HandoverRow]:
-    """Return the account's handovers that are not cancelled."""
+    """Return the account's handovers that are not cancelled, their steps and artifacts
+    loaded (three queries, not two per handover)."""
     return list(
         session.scalars(
-            select(HandoverRow).where(
-                HandoverRow.account_key == account_key, HandoverRow.cancelled_at.is_(None)
-            )
+            select(HandoverRow)
+            .where(HandoverRow.account_key == account_key, HandoverRow.cancelled_at.is_(None))
+            .options(selectinload(HandoverRow.steps), selectinload(HandoverRow.artifacts))
         )
     )
 
