@@ -116,7 +116,9 @@ def _watch_local_drive(services: Services) -> None:
         services.tasks.enqueue("sync_drive", {}, key="sync_drive")
 
     feed = services.change_feed
-    note = getattr(feed, "note", None)  # the local feed looks at the paths the watcher saw
+    # With the in-process queue the syncs run here: the local feed then looks at the paths
+    # the watcher saw. A separate worker (database queue) walks the folder instead.
+    note = getattr(feed, "note", None) if services.settings.task_queue == "inline" else None
     if note is not None:
         feed.watched()  # type: ignore[attr-defined]
     root = services.settings.workspace_dir / "drive"
