@@ -124,14 +124,14 @@ class LocalDrive:
         with self.index.open() as index:
             yield index
 
-    def _find_in(self, index: dict[str, Any], properties: Mapping[str, str]) -> DriveFile | None:
+    def _find_in(self, index: IndexView, properties: Mapping[str, str]) -> DriveFile | None:
         for file_id in self.index.having(properties):
             entry = index[file_id]
             if (self.root / entry["path"]).exists():
                 return self._file(file_id, entry)
         return None
 
-    def _dir_of(self, index: dict[str, Any], folder_id: str | None) -> Path:
+    def _dir_of(self, index: IndexView, folder_id: str | None) -> Path:
         if folder_id is None:
             return self.root
         entry = index.get(folder_id)
@@ -150,7 +150,7 @@ class LocalDrive:
 
     def _record(
         self,
-        index: dict[str, Any],
+        index: IndexView,
         path: Path,
         mime_type: str,
         parent_id: str | None,

@@ -18,7 +18,7 @@ import fcntl
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,33 +26,45 @@ from typing import Any
 _COMPACT_SLACK = 1000  # lines beyond twice the entries before a compaction
 
 
-class IndexView(dict[str, Any]):
-    """The entries, as a dict, for one locked transaction; remembers what it was given.
+class IndexView(MutableMapping[str, Any]):
+    """The entries, as a mapping, for one locked transaction; remembers what it was given.
 
+    It is the index's own dict, not a copy (a copy would cost the whole index per call).
     Setting an entry (`index[id] = {...}`) is recorded by itself; a change made inside an
     entry (`index[id]["grants"].append(...)`) must be announced with `touch(id)`, or
     (with `track_reads`) is found by comparing the entries read with their saved form.
     """
 
     def __init__(self, entries: dict[str, Any], *, track_reads: bool) -> None:
-        super().__init__(entries)
+        self._entries = entries
         self.touched: set[str] = set()
         self.read: set[str] = set()
         self._track_reads = track_reads
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.touched.add(key)
-        super().__setitem__(key, value)
+        self._entries[key] = value
 
     def __getitem__(self, key: str) -> Any:
         if self._track_reads:
             self.read.add(key)
-        return super().__getitem__(key)
+        return self._entries[key]
 
-    def get(self, key: str, default: Any = None) -> Any:
-        if self._track_reads:
-            self.read.add(key)
-        return super().get(key, default)
+    def __delitem__(self, key: str) -> None:
+        raise TypeError("entries of the local drive's index are never deleted")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def items(self) -> ItemsView[str, Any]:
+        """Return every entry without counting them as read (the feed walks them all once)."""
+        return self._entries.items()
 
     def touch(self, key: str) -> None:
         """Note that the entry `key` was changed in place."""
@@ -141,7 +153,7 @@ class DriveIndex:
     def _commit(self, view: IndexView) -> None:
         changed: dict[str, str] = {}
         for key in view.touched | view.read:
-            entry = dict.get(view, key)
+            entry = self._entries.get(key)
             if entry is None:
                 continue
             text = json.dumps(entry, sort_keys=True)

@@ -7,7 +7,9 @@ what changed: the paths whose stat differs, and the entries the index changed.
 
 How it finds what changed: when a watcher of the folder tree feeds it the paths it saw
 change (`note`), a scan looks only at those (and walks a directory that appeared), with a
-full walk at the first scan and every `full_every` seconds as the net for a missed event.
+full walk at the first scan, when a known path is gone (a deletion, or a move whose new
+place may be told later: the walk finds it by its inode), and every `full_every` seconds
+as the net for a missed event.
 Without a watcher (a worker in another process, a CLI run, tests) every scan walks the
 tree, which costs one stat per file (`os.scandir`), the rest staying per change.
 """
@@ -86,13 +88,17 @@ class DriveScan:
             hints, self._hints = self._hints, (None if self._hints is None else set())
         now = time.monotonic()
         first = not self._known
-        if hints is None or first or now - self._last_full > self.full_every:
+        looked = None
+        if hints is not None and not first and now - self._last_full <= self.full_every:
+            looked = self._look_at(hints)
+        if looked is None:
             found = self._walk("")
             changed = {r for r, s in found.items() if self._known.get(r) != s}
             gone = self._known.keys() - found.keys()
             self._last_full = now
         else:
-            found, changed, gone = self._look_at(hints)
+            found, changed = looked
+            gone = set()
         with self.drive.index_for_feed() as index:
             touched = self.drive.index.changed_since(self._index_mark)
             self._index_mark = self.drive.index.mark
@@ -126,29 +132,23 @@ class DriveScan:
                         stack.append(rel)
         return found
 
-    def _look_at(self, hints: set[str]) -> tuple[dict[str, Stat], set[str], set[str]]:
-        """Return the known paths updated with the hinted ones, what changed, what is gone."""
+    def _look_at(self, hints: set[str]) -> tuple[dict[str, Stat], set[str]] | None:
+        """Return the known paths updated with the hinted ones and what changed; None when
+        a known path is gone (deleted, or moved: its new place may be hinted only later,
+        so a full walk finds it by its inode now)."""
         found = dict(self._known)
         changed: set[str] = set()
-        gone: set[str] = set()
         for rel in sorted(hints, key=lambda p: (p.count(os.sep), p)):
             if any(part.startswith(".") for part in rel.split(os.sep)):
                 continue
-            path = os.path.join(self.root, rel)
             try:
-                st = os.lstat(path)
+                st = os.lstat(os.path.join(self.root, rel))
             except FileNotFoundError:
                 st = None
             self.stats_taken += 1
             if st is None or stat.S_ISLNK(st.st_mode):
                 if rel in found:
-                    was_dir = found.pop(rel)[3]
-                    gone.add(rel)
-                    if was_dir:  # its contents went with it
-                        inside = [k for k in found if k.startswith(rel + os.sep)]
-                        for k in inside:
-                            del found[k]
-                        gone.update(inside)
+                    return None
                 continue
             if os.path.dirname(rel) and os.path.dirname(rel) not in found:
                 continue  # inside a folder not (yet) seen: that folder's own hint walks it
@@ -161,7 +161,7 @@ class DriveScan:
             if found.get(rel) != now:
                 found[rel] = now
                 changed.add(rel)
-        return found, changed, gone
+        return found, changed
 
     def _reconcile(
         self,
