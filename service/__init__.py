@@ -149,7 +149,14 @@ def _watch_local_drive(services: Services) -> None:
     def sync() -> None:
         services.tasks.enqueue("sync_drive", {}, key="sync_drive")
 
-    watcher = LocalWatcher(services.settings.workspace_dir / "drive", sync).start()
+    feed = services.change_feed
+    # With the in-process queue the syncs run here: the local feed then looks at the paths
+    # the watcher saw. A separate worker (database queue) walks the folder instead.
+    note = getattr(feed, "note", None) if services.settings.task_queue == "inline" else None
+    if note is not None:
+        feed.watched()  # type: ignore[attr-defined]
+    root = services.settings.workspace_dir / "drive"
+    watcher = LocalWatcher(root, sync, on_paths=note).start()
     services.closers.append(watcher.stop)
     atexit.register(watcher.stop)
     sync()  # what arrived while the service was down

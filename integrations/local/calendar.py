@@ -22,11 +22,10 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-import recurring_ical_events
-from icalendar import Calendar as VCalendar
 from icalendar import Event
 
 from integrations.local import ics
+from integrations.local.calendar_index import CalendarIndex
 from integrations.ports import (
     Attachment,
     Busy,
@@ -70,6 +69,9 @@ class LocalCalendar:
         self.base_url = base_url.rstrip("/")
         self._secret = feed_secret.encode()
         self._feeds_path = self.root / "feeds.json"
+        self.index = CalendarIndex(self.root / ".index.sqlite", self.events_dir)
+        self._import_feeds()
+        self.index.reconcile()  # heals a crash between a file and its rows, or a lost index
         log.warning("LocalCalendar in use: invitations are .ics files under %s", self.root)
 
     # --- the port -------------------------------------------------------------------
@@ -91,6 +93,8 @@ class LocalCalendar:
                 and str(old.get(ics.FINGERPRINT, "")) == wanted
                 and ics.status(old) == "CONFIRMED"
             ):
+                if not self.index.in_step(event.id):  # a retry after a crash between the two
+                    self.index.refresh(event.id)
                 return EventRef(event.id, url, calendar=organizer)
             sequence = 0 if old is None else old.sequence + 1
             vevent = ics.build_vevent(
@@ -158,18 +162,7 @@ class LocalCalendar:
 
     def busy(self, emails: Sequence[str], start: datetime, end: datetime) -> dict[str, list[Busy]]:
         """Return each person's busy intervals between start and end, merged, in UTC."""
-        found: dict[str, list[tuple[datetime, datetime]]] = {e.lower(): [] for e in emails}
-        for vevent, cal in self._events():
-            if ics.status(vevent) == "CANCELLED":
-                continue
-            people = {a.email for a in ics.attendees(vevent)} | {ics.organizer_email(vevent)}
-            hits = people & found.keys()
-            if not hits:
-                continue
-            for occurrence in recurring_ical_events.of(cal).between(start, end):
-                span = (occurrence.start.astimezone(UTC), occurrence.end.astimezone(UTC))
-                for email in hits:
-                    found[email].append(span)
+        found = self.index.busy(emails, start, end)
         low, high = start.astimezone(UTC), end.astimezone(UTC)
         return {e: _merged(found[e.lower()], low, high) for e in emails}
 
@@ -186,14 +179,10 @@ class LocalCalendar:
 
     def feed(self, token: str) -> bytes | None:
         """Return the feed of the person with this token, or None for an unknown token."""
-        email = None
-        for known, person in self._feed_index().items():
-            # Check every entry in constant time: the token is the only secret.
-            if hmac.compare_digest(known.encode(), token.encode()):
-                email = person
+        email = self.index.known(token)
         if email is None or not hmac.compare_digest(self._token(email), token):
             return None  # unknown, or issued under an earlier secret
-        mine = [v for v, _ in self._events() if email in {a.email for a in ics.attendees(v)}]
+        mine = [v for event_id in self.index.events_of(email) if (v := self._read(event_id))]
         mine.sort(key=lambda v: (v.start, str(v.get("UID"))))
         return ics.feed(mine)
 
@@ -244,12 +233,7 @@ class LocalCalendar:
 
     def _write(self, event_id: str, data: bytes) -> None:
         _atomic_write(self._path(event_id), data)
-
-    def _events(self) -> Iterator[tuple[Event, VCalendar]]:
-        for path in sorted(self.events_dir.glob("*.ics")):
-            cal = VCalendar.from_ical(path.read_bytes())
-            for vevent in cal.events:
-                yield vevent, cal
+        self.index.refresh(event_id)
 
     @contextmanager
     def _locked(self, name: str) -> Iterator[None]:
@@ -266,27 +250,15 @@ class LocalCalendar:
         digest = hmac.new(self._secret, email.strip().lower().encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode()[:32]
 
-    def _feed_index(self) -> dict[str, str]:
-        if not self._feeds_path.exists():
-            return {}
-        index: dict[str, str] = json.loads(self._feeds_path.read_text(encoding="utf-8"))
-        return index
-
     def _register(self, emails: Iterable[str]) -> None:
-        """Add people to the feed index (token -> email) the first time they are seen."""
-        wanted = {self._token(e): e.strip().lower() for e in emails}
-        if wanted.items() <= self._feed_index().items():
-            return
-        with open(self.root / ".feeds.lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                index = self._feed_index()
-                if not wanted.items() <= index.items():
-                    index.update(wanted)
-                    text = json.dumps(index, indent=1, sort_keys=True)
-                    _atomic_write(self._feeds_path, text.encode())
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        """Remember people's feed tokens (token -> email) the first time they are seen."""
+        self.index.remember({self._token(e): e.strip().lower() for e in emails})
+
+    def _import_feeds(self) -> None:
+        """Take over the people an earlier version listed in feeds.json (then unused)."""
+        if self._feeds_path.exists():
+            index: dict[str, str] = json.loads(self._feeds_path.read_text(encoding="utf-8"))
+            self.index.remember(index)
 
 
 def _bodies(vevent: Event, lead: str, organizer: str) -> tuple[str, str]:

@@ -10,39 +10,21 @@ journal is locked) read the same feed. Like Drive, a page lists a file once, as 
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import hashlib
 import json
-import mimetypes
 import os
-import secrets
-import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from integrations.local.drive import LocalDrive
-from integrations.ports import DOC_MIME, FOLDER_MIME, Change, ChangePage, Channel
-
-
-@dataclass(frozen=True)
-class _Live:
-    """A file on disk as the scan found it."""
-
-    path: str
-    mime_type: str
-    parents: tuple[str, ...]
-    size: int
-    mtime_ns: int
-    grants: tuple[str, ...]
-
-    @property
-    def fingerprint(self) -> str:
-        return json.dumps([self.path, self.size, self.mtime_ns, self.grants])
+from integrations.local.drive_scan import DriveScan, Live
+from integrations.ports import Change, ChangePage, Channel
 
 
 class LocalChangeFeed:
@@ -58,6 +40,8 @@ class LocalChangeFeed:
         self._entries: list[dict[str, Any]] = []
         self._latest: dict[str, dict[str, Any]] = {}
         self._offset = 0
+        self.scanner = DriveScan(drive)
+        self._scanned = False
 
     # --- the port -------------------------------------------------------------------
 
@@ -71,7 +55,8 @@ class LocalChangeFeed:
         since = _serial(token)
         with self._locked():
             live = self._scan()
-            entries = [e for e in self._entries if e["seq"] > since]
+            after = bisect.bisect_right(self._entries, since, key=lambda e: int(e["seq"]))
+            entries = self._entries[after:]
             page = entries[: self.page_size]
             newest: dict[str, dict[str, Any]] = {}
             for entry in page:  # once per file, at the position of its latest change
@@ -92,10 +77,20 @@ class LocalChangeFeed:
 
     def shared_with(self, file_id: str) -> tuple[str, ...]:
         """Return who the file is shared with, as the local drive's grants say."""
-        with self._locked():
-            live = self._scan()
-        state = live.get(file_id)
-        return state.grants if state is not None else ()
+        with self.drive.index_for_feed() as index:
+            entry = index.get(file_id)
+        if entry is None or not (self.drive.root / str(entry.get("path", ""))).exists():
+            return ()
+        return tuple(sorted({str(g["email"]).lower() for g in entry.get("grants", [])}))
+
+    def watched(self) -> None:
+        """Say that a watcher now reports the changed paths through `note`: scans then look
+        at those paths only (with a full walk every few minutes as the safety net)."""
+        self.scanner.watched()
+
+    def note(self, paths: list[str]) -> None:
+        """Take the paths the watcher saw change."""
+        self.scanner.note(paths)
 
     # --- internals ------------------------------------------------------------------
 
@@ -143,13 +138,13 @@ class LocalChangeFeed:
             self._entries.append(record)
             self._latest[record["id"]] = record
 
-    def _scan(self) -> dict[str, _Live]:
+    def _scan(self) -> dict[str, Live]:
         """Journal every difference between the disk and the journal; return the live files."""
-        found = _walk(self.drive.root)
-        with self.drive.index_for_feed() as index:
-            live = _reconcile(index, found)
+        updated, removed = self.scanner.scan()
+        live = self.scanner.live
         records: list[dict[str, Any]] = []
-        for fid, state in live.items():
+        for fid in sorted(updated):
+            state = live[fid]
             last = self._latest.get(fid)
             if last is not None and not last.get("removed") and last["fp"] == state.fingerprint:
                 continue
@@ -163,14 +158,18 @@ class LocalChangeFeed:
                     "sm": [state.size, state.mtime_ns],
                 }
             )
-        for fid, last in self._latest.items():
-            if fid not in live and not last.get("removed"):
+        if not self._scanned:  # gone while no scan of this process looked
+            removed = removed | {f for f, last in self._latest.items() if f not in live}
+            self._scanned = True
+        for fid in sorted(removed):
+            last = self._latest.get(fid)
+            if last is not None and not last.get("removed") and fid not in live:
                 records.append({"id": fid, "removed": True})
         if records:
             self._append(records)
         return live
 
-    def _change(self, file_id: str, state: _Live | None) -> Change:
+    def _change(self, file_id: str, state: Live | None) -> Change:
         last = self._latest.get(file_id, {})
         if state is None or last.get("removed"):
             return Change(file_id=file_id, removed=True)
@@ -191,70 +190,6 @@ def _serial(token: str) -> int:
     if not token.isdigit():
         raise ValueError(f"not a local change token: {token!r}")
     return int(token)
-
-
-def _walk(root: Path) -> dict[str, os.stat_result]:
-    """Return every visible file and folder under root (relative path -> lstat)."""
-    found: dict[str, os.stat_result] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in [*dirnames, *filenames]:
-            if name.startswith("."):
-                continue
-            path = Path(dirpath, name)
-            try:
-                st = path.lstat()
-            except FileNotFoundError:
-                continue
-            if path.is_symlink():
-                continue  # never follow a link out of the workspace
-            found[str(path.relative_to(root))] = st
-    return found
-
-
-def _reconcile(index: dict[str, Any], found: dict[str, os.stat_result]) -> dict[str, _Live]:
-    """Give found paths ids (known path, else a vanished entry's inode, else new)."""
-    by_path = {str(e["path"]): fid for fid, e in index.items()}
-    vanished = {
-        e["inode"]: fid for fid, e in index.items() if e.get("inode") and e["path"] not in found
-    }
-    ids: dict[str, str] = {}
-    live: dict[str, _Live] = {}
-    for rel in sorted(found, key=lambda p: (p.count(os.sep), p)):
-        st = found[rel]
-        is_dir = stat.S_ISDIR(st.st_mode)
-        fid = by_path.get(rel) or vanished.pop(st.st_ino, None)
-        if fid is None or fid not in index:
-            fid = "loc" + secrets.token_hex(10)
-            index[fid] = {"path": rel, "mime_type": "", "parents": [], "properties": {}}
-        entry = index[fid]
-        parent = ids.get(os.path.dirname(rel))
-        mime = entry.get("mime_type", "")
-        if is_dir:
-            mime = FOLDER_MIME
-        elif mime != DOC_MIME:
-            mime = mimetypes.guess_type(rel)[0] or "application/octet-stream"
-        wanted = {
-            "path": rel,
-            "parents": [parent] if parent else [],
-            "inode": st.st_ino,
-            "mime_type": mime,
-        }
-        for key, value in wanted.items():
-            if entry.get(key) != value:
-                entry[key] = value
-        entry.setdefault("grants", [])
-        ids[rel] = fid
-        if not is_dir:
-            live[fid] = _Live(
-                rel,
-                mime,
-                tuple(entry["parents"]),
-                st.st_size,
-                st.st_mtime_ns,
-                tuple(sorted({str(g["email"]).lower() for g in entry["grants"]})),
-            )
-    return live
 
 
 def _digest(path: Path) -> str:

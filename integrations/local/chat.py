@@ -5,10 +5,12 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
 import threading
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -20,27 +22,54 @@ class LocalChat:
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._keys: set[str] = set()  # keys in the file up to _offset (read once, then new lines)
+        self._offset = 0
         log.warning("LocalChat in use: chat messages go to %s, not to Slack", self.path)
 
     def post(self, text: str, *, key: str) -> None:
         """Append the message unless one with this key is there already."""
-        with self._lock, open(self.path, "a+", encoding="utf-8") as f:
+        with self._lock, open(self.path, "ab+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
-                f.seek(0)
-                if any(json.loads(line).get("key") == key for line in f if line.strip()):
+                self._read_new(f)
+                if key in self._keys:
                     return
                 at = datetime.now(UTC).isoformat(timespec="seconds")
-                f.write(json.dumps({"key": key, "text": text, "at": at}) + "\n")
+                torn = f.seek(0, os.SEEK_END) > self._offset  # a crash's half line: end it
+                line = json.dumps({"key": key, "text": text, "at": at}) + "\n"
+                f.write((("\n" if torn else "") + line).encode())
+                f.flush()
+                self._keys.add(key)
+                self._offset = f.tell()
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _read_new(self, f: BinaryIO) -> None:
+        """Learn the keys of the lines appended since this process last looked."""
+        size = f.seek(0, os.SEEK_END)
+        if size < self._offset:  # the file was replaced or cut: read it all again
+            self._keys, self._offset = set(), 0
+        f.seek(self._offset)
+        data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]  # a torn last line is not a message
+        for line in complete.splitlines():
+            try:
+                self._keys.add(str(json.loads(line).get("key")))
+            except ValueError:
+                continue  # half a line a crash left behind, ended by the next post
+        self._offset += len(complete)
 
     def messages(self) -> list[dict[str, str]]:
         """Return the posted messages, oldest first."""
         if not self.path.exists():
             return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        found = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue  # empty, or half a line a crash left behind
+        return found
 
 
 class WebhookChat:

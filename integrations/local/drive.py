@@ -1,15 +1,13 @@
 """The Drive port on the local disk: real folders, briefs as HTML files.
 
 Folders and files live under `root` so that a person can open them (and drop contract
-drafts into a `Contracts` folder). An index file maps our ids to paths and keeps each
-file's properties, the local stand-in for Drive's appProperties. An exclusive file lock
-makes the index safe across threads and gunicorn workers.
+drafts into a `Contracts` folder). An index (`drive_index.py`, a journal of entries)
+maps our ids to paths and keeps each file's properties, the local stand-in for Drive's
+appProperties. An exclusive file lock makes it safe across threads and gunicorn workers.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import os
 import re
@@ -20,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from integrations.local.drive_index import DriveIndex, IndexView
 from integrations.ports import DOC_MIME, FOLDER_MIME, DriveFile, Grant
 
 log = logging.getLogger(__name__)
@@ -49,9 +48,7 @@ class LocalDrive:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.base_url = base_url.rstrip("/")
-        self._index_path = self.root / ".index.json"
-        self._lock_path = self.root / ".index.lock"
-        self._thread_lock = threading.Lock()
+        self.index = DriveIndex(self.root)
         log.warning("LocalDrive in use: files are written under %s, not to Google Drive", self.root)
 
     # --- the port -------------------------------------------------------------------
@@ -106,6 +103,7 @@ class LocalDrive:
             have = {(g["email"].lower(), g["role"]) for g in entry.setdefault("grants", [])}
             added = [g for g in grants if (g.email.lower(), g.role) not in have]
             entry["grants"].extend({"email": g.email, "role": g.role} for g in added)
+            index.touch(file_id)
             return added
 
     # --- local extras (used by the web app to serve files, and by the watcher) ------
@@ -136,29 +134,18 @@ class LocalDrive:
     # --- internals ------------------------------------------------------------------
 
     @contextmanager
-    def _index(self) -> Iterator[dict[str, Any]]:
-        with self._thread_lock, open(self._lock_path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                index: dict[str, Any] = (
-                    json.loads(self._index_path.read_text()) if self._index_path.exists() else {}
-                )
-                before = json.dumps(index, sort_keys=True)
-                yield index
-                if json.dumps(index, sort_keys=True) != before:
-                    _atomic_write(self._index_path, json.dumps(index, indent=1, sort_keys=True))
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _index(self) -> Iterator[IndexView]:
+        with self.index.open() as index:
+            yield index
 
-    def _find_in(self, index: dict[str, Any], properties: Mapping[str, str]) -> DriveFile | None:
-        for file_id, entry in sorted(index.items()):
-            props = entry.get("properties", {})
-            matches = all(props.get(k) == v for k, v in properties.items())
-            if matches and (self.root / entry["path"]).exists():
+    def _find_in(self, index: IndexView, properties: Mapping[str, str]) -> DriveFile | None:
+        for file_id in self.index.having(properties):
+            entry = index[file_id]
+            if (self.root / entry["path"]).exists():
                 return self._file(file_id, entry)
         return None
 
-    def _dir_of(self, index: dict[str, Any], folder_id: str | None) -> Path:
+    def _dir_of(self, index: IndexView, folder_id: str | None) -> Path:
         if folder_id is None:
             return self.root
         entry = index.get(folder_id)
@@ -166,11 +153,12 @@ class LocalDrive:
             raise FileNotFoundError(f"no local folder with id {folder_id}")
         return self.root / str(entry["path"])
 
-    def _unique_path(self, path: Path, index: dict[str, Any], *, folder: bool) -> Path:
+    def _unique_path(self, path: Path, index: IndexView, *, folder: bool) -> Path:
         """Return the path to make: the name itself, else `name (2)`... A path on disk that
         no index entry names is taken as is: it was made by a run that died before it saved
-        the index (the crash window), and making `name (2)` beside it would duplicate it."""
-        indexed = {str(entry["path"]) for entry in index.values()}
+        the index (the crash window), and making `name (2)` beside it would duplicate it.
+        (Asked of the index's map by path: one lookup, not a read of every entry.)"""
+        indexed = self.index.by_path
         candidate, n = path, 1
         while candidate.exists() and (
             str(candidate.relative_to(self.root)) in indexed or candidate.is_dir() != folder
@@ -183,7 +171,7 @@ class LocalDrive:
 
     def _record(
         self,
-        index: dict[str, Any],
+        index: IndexView,
         path: Path,
         mime_type: str,
         parent_id: str | None,
@@ -210,9 +198,10 @@ class LocalDrive:
         )
 
     @contextmanager
-    def index_for_feed(self) -> Iterator[dict[str, Any]]:
-        """Yield the id index under its lock to the local change feed; its edits are saved."""
-        with self._index() as index:
+    def index_for_feed(self) -> Iterator[IndexView]:
+        """Yield the id index under its lock to the local change feed; the entries it sets
+        or touches are saved."""
+        with self.index.open(track_reads=False) as index:
             yield index
 
 

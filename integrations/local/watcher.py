@@ -4,8 +4,9 @@ Any created, moved, modified or deleted path under the root (a draft dropped int
 `Contracts` folder, a share recorded in the index), but not the service's own lock files
 and temporaries, calls the callback once things have
 been quiet for `debounce` seconds, and at least every `max_delay` seconds while they are
-not. The callback only queues a sync; the sync compares with its journal, so a missed or
-extra call costs nothing.
+not. `on_paths`, when given, hears at once which paths changed (the local change feed then
+looks at those only). The callback only queues a sync; the sync compares with its
+journal, so a missed or extra call costs nothing.
 """
 
 from __future__ import annotations
@@ -33,17 +34,22 @@ def _bookkeeping(path: bytes | str) -> bool:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, poke: Callable[[], None]) -> None:
+    def __init__(
+        self, poke: Callable[[], None], on_paths: Callable[[list[str]], None] | None
+    ) -> None:
         self._poke = poke
+        self._on_paths = on_paths
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type not in _KINDS:
             return
         if event.is_directory and event.event_type == "modified":
             return  # a folder "modified" only echoes its child's own event (seen below)
-        paths = [event.src_path, getattr(event, "dest_path", "")]
-        if all(_bookkeeping(path) for path in paths if path):
+        paths = [str(p) for p in (event.src_path, getattr(event, "dest_path", "")) if p]
+        if all(_bookkeeping(path) for path in paths):
             return
+        if self._on_paths is not None:  # before the poke: the sync it wakes sees them
+            self._on_paths(paths)
         self._poke()
 
 
@@ -57,9 +63,11 @@ class LocalWatcher:
         *,
         debounce: float = 0.3,
         max_delay: float = 3.0,
+        on_paths: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.root = root.resolve()
         self._callback = callback
+        self._on_paths = on_paths
         self._debounce = debounce
         self._max_delay = max_delay
         self._cond = threading.Condition()
@@ -74,7 +82,7 @@ class LocalWatcher:
         self.root.mkdir(parents=True, exist_ok=True)
         observer = Observer()
         observer.daemon = True
-        observer.schedule(_Handler(self.poke), str(self.root), recursive=True)
+        observer.schedule(_Handler(self.poke, self._on_paths), str(self.root), recursive=True)
         observer.start()
         self._observer = observer
         self._thread = threading.Thread(target=self._run, name="drive-watcher", daemon=True)

@@ -89,6 +89,27 @@ def recent_handovers(session: Session, limit: int = 50) -> list[HandoverRow]:
     )
 
 
+def handovers_before(
+    session: Session, before: str | None, limit: int
+) -> list[HandoverRow]:
+    """Return up to `limit` handovers, newest first, older than the handover `before`
+    (all from the newest when None); one index range, whatever the number of handovers."""
+    query = select(HandoverRow).order_by(HandoverRow.created_at.desc(), HandoverRow.id.desc())
+    if before is not None:
+        mark = session.execute(
+            select(HandoverRow.created_at, HandoverRow.id).where(HandoverRow.id == before)
+        ).one_or_none()
+        if mark is None:
+            return []
+        query = query.where(
+            or_(
+                HandoverRow.created_at < mark[0],
+                (HandoverRow.created_at == mark[0]) & (HandoverRow.id < mark[1]),
+            )
+        )
+    return list(session.scalars(query.limit(limit).options(selectinload(HandoverRow.steps))))
+
+
 def claim_step(session: Session, step_id: int, *, now: datetime, lease: timedelta) -> bool:
     """Mark a pending (or abandoned running) step as running; False if another got it."""
     result = session.execute(
@@ -217,12 +238,13 @@ def running_account_keys(session: Session) -> list[str]:
 
 
 def running_handovers(session: Session, account_key: str) -> list[HandoverRow]:
-    """Return the account's handovers that are not cancelled."""
+    """Return the account's handovers that are not cancelled, their steps and artifacts
+    loaded (three queries, not two per handover)."""
     return list(
         session.scalars(
-            select(HandoverRow).where(
-                HandoverRow.account_key == account_key, HandoverRow.cancelled_at.is_(None)
-            )
+            select(HandoverRow)
+            .where(HandoverRow.account_key == account_key, HandoverRow.cancelled_at.is_(None))
+            .options(selectinload(HandoverRow.steps), selectinload(HandoverRow.artifacts))
         )
     )
 
@@ -289,9 +311,13 @@ def record(session: Session, *, actor: str, action: str, subject: str, **detail:
     session.add(AuditRow(actor=actor, action=action, subject=subject, detail=detail))
 
 
-def audit_trail(session: Session, subject: str | None = None, limit: int = 200) -> list[AuditRow]:
-    """Return audit lines, newest first, optionally for one subject."""
+def audit_trail(
+    session: Session, subject: str | None = None, limit: int = 200, before: int | None = None
+) -> list[AuditRow]:
+    """Return audit lines, newest first, optionally for one subject, older than `before`."""
     query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
     if subject:
         query = query.where(AuditRow.subject == subject)
+    if before is not None:
+        query = query.where(AuditRow.id < before)
     return list(session.scalars(query))

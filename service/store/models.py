@@ -109,6 +109,7 @@ class StepRow(Base):
 
 
 Index("ix_steps_state_lease", StepRow.state, StepRow.lease_until)
+Index("ix_handovers_created", HandoverRow.created_at, HandoverRow.id)
 
 
 class ArtifactRow(Base):

@@ -69,6 +69,7 @@ class ReviewRow(Base):
 
 Index("ix_contract_reviews_state", ReviewRow.state)
 Index("ix_contract_reviews_file", ReviewRow.file_id)
+Index("ix_contract_reviews_flagged", ReviewRow.flagged_external_at)
 
 
 class SeenFileRow(Base):

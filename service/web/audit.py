@@ -39,8 +39,9 @@ def _bad(field: str, message: str) -> NoReturn:
     abort(response)
 
 
-def _query() -> tuple[str | None, int]:
-    """Return the subject filter and limit from the query string, or answer 400 naming it."""
+def _query() -> tuple[str | None, int, int | None]:
+    """Return the subject filter, limit and `before` (a line's id: older lines only) from
+    the query string, or answer 400 naming the field."""
     subject = request.args.get("subject", "").strip() or None
     raw = request.args.get("limit", "200")
     # ASCII digits only: `²` is a digit to str.isdigit() but no number to int().
@@ -48,7 +49,20 @@ def _query() -> tuple[str | None, int]:
         _bad("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
     if subject is not None and len(subject) > 200:
         _bad("subject", "must be at most 200 characters")
-    return subject, int(raw)
+    before = request.args.get("before", "").strip() or None
+    if before is not None and (not before.isdigit() or len(before) > 18):
+        _bad("before", "must be the number of an audit line")
+    return subject, int(raw), int(before) if before else None
+
+
+def _page(
+    subject: str | None, limit: int, before: int | None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Return a page of lines and the `before` of the next (older) page, if there is one."""
+    with _services().db.transaction() as session:
+        rows = repo.audit_trail(session, subject, limit=limit + 1, before=before)
+    lines = [audit_json(r) for r in rows[:limit]]
+    return lines, (lines[-1]["id"] if len(rows) > limit else None)
 
 
 @bp.get("/admin/audit")
@@ -56,10 +70,11 @@ def _query() -> tuple[str | None, int]:
 @require(ADMIN)
 def page() -> str:
     """Show who or what did what, and when (newest first; `subject` filters)."""
-    subject, limit = _query()
-    with _services().db.transaction() as session:
-        rows = [audit_json(r) for r in repo.audit_trail(session, subject, limit=limit)]
-    return render_template("audit.html", rows=rows, subject=subject or "", user=g.user)
+    subject, limit, before = _query()
+    rows, older = _page(subject, limit, before)
+    return render_template(
+        "audit.html", rows=rows, subject=subject or "", user=g.user, older=older, limit=limit
+    )
 
 
 @bp.get("/api/audit")
@@ -67,7 +82,6 @@ def page() -> str:
 @require(ADMIN)
 def api_list() -> Response:
     """Return audit lines, newest first; `subject` (a handover or review id) filters them."""
-    subject, limit = _query()
-    with _services().db.transaction() as session:
-        rows = [audit_json(r) for r in repo.audit_trail(session, subject, limit=limit)]
-    return jsonify({"audit": rows, "subject": subject})
+    subject, limit, before = _query()
+    rows, older = _page(subject, limit, before)
+    return jsonify({"audit": rows, "subject": subject, "older": older})

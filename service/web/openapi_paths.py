@@ -195,11 +195,23 @@ def more_paths(errors: dict[str, Any]) -> dict[str, Any]:
                         "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
                     },
+                    {
+                        "name": "before",
+                        "in": "query",
+                        "description": "only lines older than this one (the `older` of a page)",
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
                 ],
                 "responses": {
                     "200": _json(
-                        {"type": "object", "properties": {"audit": {"type": "array"}}},
-                        "Audit lines, newest first",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "audit": {"type": "array"},
+                                "older": {"type": ["integer", "null"]},
+                            },
+                        },
+                        "Audit lines, newest first; `older` is the next page's `before`",
                     ),
                     **_pick(errors, "400", "401", "403"),
                 },

@@ -46,19 +46,38 @@ def healthz() -> Response:
     return jsonify({"ok": True, "backend": s.workspace_backend, "queue": s.task_queue})
 
 
+PAGE_SIZE = 50  # handovers shown on one page of the list
+PAGE_READ = 1000  # rows read at most for one page (those the person may not see are skipped)
+
+
 @bp.get("/")
 @login_required
 @require(*EVERYONE)
 def index() -> str:
-    """List the newest handovers."""
+    """List the handovers the person may see, newest first, a page at a time (`before`)."""
     user = g.user
+    before = request.args.get("before", "").strip() or None
+    if before is not None and not re.fullmatch(r"[0-9a-f]{32}", before):
+        abort(400)
+    items: list[dict[str, object]] = []
+    older: str | None = None
     with _services().db.transaction() as session:
-        rows = repo.recent_handovers(session, limit=500)
-        mine = [
-            r for r in rows if may_see_handover(user.email, user.role, r.payload, r.submitted_by)
-        ]
-        items = [handover_json(r, base_url="") for r in mine[:50]]
-    return render_template("index.html", handovers=items, user=g.user)
+        read = 0
+        while len(items) < PAGE_SIZE and read < PAGE_READ:
+            rows = repo.handovers_before(session, before, min(200, PAGE_READ - read))
+            for r in rows:
+                read += 1
+                before = r.id
+                if may_see_handover(user.email, user.role, r.payload, r.submitted_by):
+                    items.append(handover_json(r, base_url=""))
+                    if len(items) == PAGE_SIZE:
+                        break
+            if not rows:
+                before = None
+                break
+        if before is not None and repo.handovers_before(session, before, 1):
+            older = before
+    return render_template("index.html", handovers=items, user=g.user, older=older)
 
 
 @bp.get("/handovers/new")
