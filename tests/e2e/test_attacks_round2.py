@@ -647,7 +647,7 @@ def test_long_names_of_200_cjk_characters_make_their_files(app: Flask) -> None:
 
 def test_step_errors_never_carry_server_paths(app: Flask, google: FakeGoogleSignIn) -> None:
     services = _services(app)
-    index = services.settings.workspace_dir / "drive" / ".index.json"
+    index = services.settings.workspace_dir / "drive" / ".index.jsonl"
     index.unlink()
     index.mkdir()  # the local drive's index cannot be read: every step needing it fails
     before = counts(app)
