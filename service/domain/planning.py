@@ -88,17 +88,25 @@ BusyLists = dict[str, list[tuple[datetime, datetime]]]
 
 
 def organiser(kind: str, request: PlanRequest) -> Participant:
-    """Return who organises a meeting kind (the AM stands in for a missing PM)."""
-    if kind == MeetingKind.SALES_HANDOVER and request.sales:
+    """Return who organises a meeting kind, as the handbook names them: Sales (the first
+    named) arranges the two internal handover meetings, the PM the client kickoff, the AM
+    the two account syncs (the AM stands in for a missing PM)."""
+    internal = (MeetingKind.SALES_HANDOVER, MeetingKind.INTERNAL_KICKOFF)
+    if kind in internal and request.sales:
         return request.sales[0]
-    if kind in (MeetingKind.INTERNAL_KICKOFF, MeetingKind.CLIENT_KICKOFF) and request.pm:
+    if kind == MeetingKind.CLIENT_KICKOFF and request.pm:
         return request.pm
     return request.am
 
 
 def meeting_zone(kind: str, request: PlanRequest) -> str:
-    """Return a meeting kind's IANA zone: the client's for client meetings."""
-    return request.client_timezone if kind in CLIENT_KINDS else organiser(kind, request).timezone
+    """Return a meeting kind's IANA zone: the client's for client meetings, the PM's for
+    the internal kickoff the PM leads, else the organiser's."""
+    if kind in CLIENT_KINDS:
+        return request.client_timezone
+    if kind == MeetingKind.INTERNAL_KICKOFF and request.pm:
+        return request.pm.timezone
+    return organiser(kind, request).timezone
 
 
 def slot_rules(kind: str, request: PlanRequest, busy: BusyLists) -> SlotRules:

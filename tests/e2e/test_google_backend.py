@@ -224,7 +224,7 @@ def test_a_retried_meeting_step_patches_and_never_duplicates(
     kickoff_id = next(
         e["id"] for e in data["artifacts"]["events"] if e["kind"] == "internal_kickoff"
     )
-    # The PM organises the internal kickoff: it is in the PM's calendar.
-    event = fake_google.calendar.event(kickoff_id, "pat@agency.example")
+    # Sales arranges the internal kickoff (the handbook): it is in their calendar.
+    event = fake_google.calendar.event(kickoff_id, "sam@agency.example")
     attendees = [a["email"] for a in event["attendees"]]
     assert "nia@agency.example" in attendees

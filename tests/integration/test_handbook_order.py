@@ -34,7 +34,7 @@ PROPOSED = ("client_kickoff", "executive_sponsor_sync")
 # The handbook's organisers: Sales (the first named), the PM, the AM.
 ORGANISERS = {
     "sales_handover": "sam@agency.example",
-    "internal_kickoff": "pat@agency.example",
+    "internal_kickoff": "sam@agency.example",
     "client_kickoff": "pat@agency.example",
     "internal_account_sync": "ada@agency.example",
     "executive_sponsor_sync": "ada@agency.example",
@@ -326,7 +326,7 @@ def move_internal(app: Flask, fake: FakeGoogle | None, data: dict[str, Any], day
     start = datetime.fromisoformat(event["start"]) + timedelta(days=days)
     end = datetime.fromisoformat(event["end"]) + timedelta(days=days)
     if fake is not None:
-        fake.calendar.move_event(event["id"], "pat@agency.example", start, end)
+        fake.calendar.move_event(event["id"], ORGANISERS["internal_kickoff"], start, end)
         return
     path = app.extensions["handover"].calendar.events_dir / f"{event['id']}.ics"
     cal = icalendar.Calendar.from_ical(path.read_bytes())

@@ -106,11 +106,9 @@ def test_attendees_organisers_zones_and_titles_per_kind() -> None:
     assert emails(client) == {ADA.email, "pat@agency.example", DEV.email, CLEO.email, BO.email}
     assert emails(sync) == {ADA.email, "pat@agency.example"}
     assert emails(executive) == {ADA.email, "pat@agency.example", CLEO.email}
-    assert (sales.organiser, internal.organiser, sync.organiser) == (
-        SAM,
-        plan.meetings[1].attendees[0],
-        ADA,
-    )
+    # The handbook: Sales arranges both internal handover meetings, the AM the syncs; the
+    # internal kickoff is held in the zone of the PM who leads it.
+    assert (sales.organiser, internal.organiser, sync.organiser) == (SAM, SAM, ADA)
     assert internal.timezone == "Europe/Berlin" and internal.start.tzinfo == BERLIN
     assert [m.timezone for m in (sales, client, sync, executive)] == ["America/New_York"] * 4
     assert sales.title == "Sales handover: Platform (Acme)"
@@ -420,7 +418,8 @@ def test_without_a_pm_the_plan_is_made_and_says_so() -> None:
     plan = plan_meetings(request)
     assert plan.warnings[0].startswith("PM not assigned yet")
     assert any("no client executive sponsor" in w for w in plan.warnings)
-    assert plan.meeting(MeetingKind.INTERNAL_KICKOFF).organiser == ADA
+    assert plan.meeting(MeetingKind.INTERNAL_KICKOFF).organiser == SAM
+    assert plan.meeting(MeetingKind.CLIENT_KICKOFF).organiser == ADA  # standing in for the PM
     assert emails(plan.meeting(MeetingKind.EXECUTIVE_SPONSOR_SYNC)) == {ADA.email}
     assert verify(plan, request) == []
 
