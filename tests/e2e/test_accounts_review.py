@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 
+from tests.conftest import Clock
 from tests.e2e.signin_support import (
     app_fixture,  # noqa: F401 - the app fixture
     google_fixture,  # noqa: F401 - the google fixture
@@ -21,6 +22,16 @@ from tests.fakes.oidc import FakeGoogleSignIn
 AM, PM = "ada@agency.example", "pat@agency.example"
 ACCOUNT = "acmecorp.example"
 URL = f"/api/accounts/{ACCOUNT}"
+
+
+def _pm_on_the_account_at(
+    app: Flask, google: FakeGoogleSignIn, now: datetime
+) -> tuple[Clock, Any]:
+    """Hand Acme Corp over, set the service's clock to `now`, return it and its PM signed in."""
+    kickoff(app)
+    clock = Clock(now)
+    app.extensions["handover"].clock = clock
+    return clock, client_as(app, google, PM)
 
 
 def _state(client: Any, kind: str, item_id: str) -> str:
@@ -82,15 +93,10 @@ def _subjects(app: Flask) -> list[str]:
 def test_reminder_and_notes_emails_give_their_dates_in_words(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
-    from datetime import UTC, datetime
-
     from service.jobs import run_job
-    from tests.conftest import Clock
 
     services = app.extensions["handover"]
-    kickoff(app)
-    services.clock = Clock(datetime(2027, 1, 14, 15, 0, tzinfo=UTC))
-    pm = client_as(app, google, PM)
+    _, pm = _pm_on_the_account_at(app, google, datetime(2027, 1, 14, 15, 0, tzinfo=UTC))
     assert pm.post(f"{URL}/tasks", json={"title": "Send SOW", "owner_email": PM,
                                          "due_on": "2027-01-15"}).status_code == 201
     assert pm.post(f"{URL}/notes", json={"held_on": "2027-01-13", "attendees": ["Kim"],
@@ -177,15 +183,10 @@ def _statements(app: Flask, run: Any) -> int:
 def test_the_reminders_run_reads_what_may_be_owed_not_every_item_ever(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
-    from datetime import UTC, datetime
-
     from service.jobs import run_job
-    from tests.conftest import Clock
 
     services = app.extensions["handover"]
-    kickoff(app)
-    services.clock = Clock(datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
-    pm = client_as(app, google, PM)
+    _, pm = _pm_on_the_account_at(app, google, datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
 
     def add_some(n: int) -> None:
         for i in range(n):
@@ -515,16 +516,11 @@ def test_someone_not_on_the_account_is_refused_before_what_they_sent_is_checked(
 def test_a_task_due_on_monday_is_reminded_on_the_friday_before_not_on_sunday(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
-    from datetime import UTC, datetime
-
     from service.jobs import run_job
-    from tests.conftest import Clock
 
     services = app.extensions["handover"]
-    kickoff(app)
-    clock = Clock(datetime(2027, 1, 14, 15, 0, tzinfo=UTC))  # Thursday
-    services.clock = clock
-    pm = client_as(app, google, PM)
+    thursday = datetime(2027, 1, 14, 15, 0, tzinfo=UTC)
+    clock, pm = _pm_on_the_account_at(app, google, thursday)
     assert pm.post(f"{URL}/tasks", json={"title": "Send SOW", "owner_email": PM,
                                          "due_on": "2027-01-18"}).status_code == 201  # Monday
     run_job(services, "account_reminders", {})
@@ -542,8 +538,6 @@ def test_a_task_due_on_monday_is_reminded_on_the_friday_before_not_on_sunday(
 def test_a_contract_reviews_due_day_is_the_pms_day_not_utcs(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
-    from datetime import UTC, datetime
-
     from service.domain.contracts import OPEN
     from service.store.review_models import ReviewRow
     from tests.e2e.signin_support import a_review
