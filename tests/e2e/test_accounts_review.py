@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Flask
 
-from tests.conftest import Clock
 from tests.e2e.signin_support import (
     app_fixture,  # noqa: F401 - the app fixture
     google_fixture,  # noqa: F401 - the google fixture
     kickoff,
+    pm_at,
 )
 from tests.e2e.signin_support import (
     page_client_as as client_as,  # API calls as the account page makes them
@@ -22,16 +22,6 @@ from tests.fakes.oidc import FakeGoogleSignIn
 AM, PM = "ada@agency.example", "pat@agency.example"
 ACCOUNT = "acmecorp.example"
 URL = f"/api/accounts/{ACCOUNT}"
-
-
-def _pm_on_the_account_at(
-    app: Flask, google: FakeGoogleSignIn, now: datetime
-) -> tuple[Clock, Any]:
-    """Hand Acme Corp over, set the service's clock to `now`, return it and its PM signed in."""
-    kickoff(app)
-    clock = Clock(now)
-    app.extensions["handover"].clock = clock
-    return clock, client_as(app, google, PM)
 
 
 def _state(client: Any, kind: str, item_id: str) -> str:
@@ -96,7 +86,7 @@ def test_reminder_and_notes_emails_give_their_dates_in_words(
     from service.jobs import run_job
 
     services = app.extensions["handover"]
-    _, pm = _pm_on_the_account_at(app, google, datetime(2027, 1, 14, 15, 0, tzinfo=UTC))
+    _, pm = pm_at(app, google, datetime(2027, 1, 14, 15, 0, tzinfo=UTC))
     assert pm.post(f"{URL}/tasks", json={"title": "Send SOW", "owner_email": PM,
                                          "due_on": "2027-01-15"}).status_code == 201
     assert pm.post(f"{URL}/notes", json={"held_on": "2027-01-13", "attendees": ["Kim"],
@@ -186,7 +176,7 @@ def test_the_reminders_run_reads_what_may_be_owed_not_every_item_ever(
     from service.jobs import run_job
 
     services = app.extensions["handover"]
-    _, pm = _pm_on_the_account_at(app, google, datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
+    _, pm = pm_at(app, google, datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
 
     def add_some(n: int) -> None:
         for i in range(n):
@@ -520,7 +510,7 @@ def test_a_task_due_on_monday_is_reminded_on_the_friday_before_not_on_sunday(
 
     services = app.extensions["handover"]
     thursday = datetime(2027, 1, 14, 15, 0, tzinfo=UTC)
-    clock, pm = _pm_on_the_account_at(app, google, thursday)
+    clock, pm = pm_at(app, google, thursday)
     assert pm.post(f"{URL}/tasks", json={"title": "Send SOW", "owner_email": PM,
                                          "due_on": "2027-01-18"}).status_code == 201  # Monday
     run_job(services, "account_reminders", {})
