@@ -24,6 +24,22 @@ ACCOUNT = "acmecorp.example"
 URL = f"/api/accounts/{ACCOUNT}"
 
 
+def _internal_agenda(services: Any) -> str:
+    """Make the agenda of the account's next internal sync; return its document's text."""
+    from pathlib import Path
+
+    from service.store.account_models import AgendaRow
+    from service.workflows import agendas
+
+    ctx = services.rhythm
+    occurrence = agendas.next_sync(ctx, ACCOUNT, agendas.INTERNAL, ctx.clock())
+    assert occurrence is not None
+    assert agendas.make_agenda(ACCOUNT, occurrence, ctx=ctx)
+    with services.db.transaction() as session:
+        document_id = session.query(AgendaRow).one().document_id
+    return Path(services.drive.path_of(document_id)).read_text()
+
+
 def _state(client: Any, kind: str, item_id: str) -> str:
     items = client.get(URL).get_json()[kind]
     return str(next(i["state"] for i in items if i["id"] == item_id))
@@ -336,10 +352,6 @@ def test_markup_in_what_people_write_is_shown_as_text_on_the_page_in_emails_and_
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
     from email import message_from_bytes, policy
-    from pathlib import Path
-
-    from service.store.account_models import AgendaRow
-    from service.workflows import agendas
 
     services = app.extensions["handover"]
     kickoff(app)
@@ -358,13 +370,7 @@ def test_markup_in_what_people_write_is_shown_as_text_on_the_page_in_emails_and_
         html = message.get_body(("html",))
         if html is not None:
             assert evil not in html.get_content() and "<img src=x" not in html.get_content()
-    ctx = services.rhythm
-    occurrence = agendas.next_sync(ctx, ACCOUNT, agendas.INTERNAL, ctx.clock())
-    assert occurrence is not None
-    assert agendas.make_agenda(ACCOUNT, occurrence, ctx=ctx)
-    with services.db.transaction() as session:
-        document_id = session.query(AgendaRow).one().document_id
-    document = Path(services.drive.path_of(document_id)).read_text()
+    document = _internal_agenda(services)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document
     assert evil not in document and "<img src=x" not in document
 
@@ -461,10 +467,6 @@ def test_the_agenda_document_and_email_give_dates_in_words(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
     from email import message_from_bytes, policy
-    from pathlib import Path
-
-    from service.store.account_models import AgendaRow
-    from service.workflows import agendas
 
     services = app.extensions["handover"]
     kickoff(app)
@@ -473,13 +475,7 @@ def test_the_agenda_document_and_email_give_dates_in_words(
                                          "due_on": "2027-01-15"}).status_code == 201
     assert pm.post(f"{URL}/notes", json={"held_on": "2026-12-01", "attendees": ["Kim"],
                                          "notes": "Talked"}).status_code == 201
-    ctx = services.rhythm
-    occurrence = agendas.next_sync(ctx, ACCOUNT, agendas.INTERNAL, ctx.clock())
-    assert occurrence is not None and agendas.make_agenda(ACCOUNT, occurrence, ctx=ctx)
-
-    with services.db.transaction() as session:
-        document_id = session.query(AgendaRow).one().document_id
-    document = Path(services.drive.path_of(document_id)).read_text()
+    document = _internal_agenda(services)
     assert "due Friday 15 January 2027" in document and "2027-01-15" not in document
     assert "held Tuesday 1 December 2026" in document
     [mail] = [
