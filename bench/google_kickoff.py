@@ -63,6 +63,7 @@ from service import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.demo import example_handover  # noqa: E402
 from service.store import handovers as repo  # noqa: E402
+from service.wiring import Services  # noqa: E402
 from service.workflows import kickoff  # noqa: E402
 from service.workflows.steps import KICKOFF_STEPS  # noqa: E402
 from tests.fakes import FakeGoogle  # noqa: E402
@@ -204,26 +205,34 @@ class NoQueue:
 # --- ours ---------------------------------------------------------------------------------
 
 
-def ours(fake: FakeGoogle, spans: Spans, tmp: Path) -> list[Run]:
+def started_service(fake: FakeGoogle, database: Path, workspace: Path) -> Services:
+    """Start the service against the loopback Google; return its wired services once ready.
+
+    The service fills its pool of Drive file ids when it starts: wait for that, as a
+    handover arriving at a running service would find it filled.
+    """
     settings = Settings.from_env(
         {
             "WORKSPACE_BACKEND": "google",
             "GOOGLE_API_ENDPOINT": fake.url,
             "GOOGLE_AUTH": "anonymous",
             "GOOGLE_IMPERSONATE": "handover@agency.example",
-            "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
-            "WORKSPACE_DIR": str(tmp / "workspace"),
+            "DATABASE_URL": f"sqlite:///{database}",
+            "WORKSPACE_DIR": str(workspace),
         }
     )
     app = create_app(settings)
-    services = app.extensions["handover"]
-    # The service fills its pool of Drive file ids when it starts: wait for that, as a
-    # handover arriving at a running service would find it filled.
+    services: Services = app.extensions["handover"]
     deadline = time.monotonic() + 10
     while not any(r.method_id == "drive.files.generateIds" and r.status for r in fake.requests):
         if time.monotonic() > deadline:
             raise SystemExit("the id pool was never filled")
         time.sleep(0.01)
+    return services
+
+
+def ours(fake: FakeGoogle, spans: Spans, tmp: Path) -> list[Run]:
+    services = started_service(fake, tmp / "bench.db", tmp / "workspace")
     logging.getLogger("service.workflows.kickoff").setLevel(logging.ERROR)  # step chatter
     ctx = replace(services.steps, calendar=None)  # kickoff steps only: see the docstring
     warmup = handover()
@@ -252,23 +261,7 @@ def ours(fake: FakeGoogle, spans: Spans, tmp: Path) -> list[Run]:
 
 def ours_whole(fake: FakeGoogle, spans: Spans, tmp: Path) -> list[Run]:
     """The whole handover, meetings included, through the service's own code."""
-    settings = Settings.from_env(
-        {
-            "WORKSPACE_BACKEND": "google",
-            "GOOGLE_API_ENDPOINT": fake.url,
-            "GOOGLE_AUTH": "anonymous",
-            "GOOGLE_IMPERSONATE": "handover@agency.example",
-            "DATABASE_URL": f"sqlite:///{tmp / 'whole.db'}",
-            "WORKSPACE_DIR": str(tmp / "workspace-whole"),
-        }
-    )
-    app = create_app(settings)
-    services = app.extensions["handover"]
-    deadline = time.monotonic() + 10
-    while not any(r.method_id == "drive.files.generateIds" and r.status for r in fake.requests):
-        if time.monotonic() > deadline:
-            raise SystemExit("the id pool was never filled")
-        time.sleep(0.01)
+    services = started_service(fake, tmp / "whole.db", tmp / "workspace-whole")
     logging.getLogger("service.workflows.kickoff").setLevel(logging.ERROR)
     warmup = handover()
     warmup["client"] = {**warmup["client"], "name": "Warmup Two", "domain": "warmup2.example"}

@@ -24,6 +24,7 @@ from typing import Any
 
 from integrations.local.drive import LocalDrive
 from integrations.local.drive_scan import DriveScan, Live
+from integrations.local.journal import read_appended
 from integrations.ports import Change, ChangePage, Channel
 
 
@@ -108,16 +109,8 @@ class LocalChangeFeed:
         """Read the lines other processes appended since this one last looked."""
         if not self.journal.exists():
             return
-        with open(self.journal, "rb") as f:
-            f.seek(self._offset)
-            data = f.read()
-        complete = data[: data.rfind(b"\n") + 1]
-        self._offset += len(complete)
-        for line in complete.splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # half a line a crash left behind, ended by the next append
+        self._offset, entries = read_appended(self.journal, self._offset)
+        for entry in entries:
             self._entries.append(entry)
             self._latest[entry["id"]] = entry
 

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from integrations.local.journal import read_appended
+
 _COMPACT_SLACK = 1000  # lines beyond twice the entries before a compaction
 
 
@@ -137,16 +139,8 @@ class DriveIndex:
         if st.st_ino != self._inode or st.st_size < self._offset:
             self._reset()
             self._inode = st.st_ino
-        with open(self.journal, "rb") as f:
-            f.seek(self._offset)
-            data = f.read()
-        complete = data[: data.rfind(b"\n") + 1]
-        self._offset += len(complete)
-        for line in complete.splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # half a line a crash left behind, ended by the next append
+        self._offset, records = read_appended(self.journal, self._offset)
+        for record in records:
             self._lines += 1
             self._put(record["id"], record["entry"], json.dumps(record["entry"], sort_keys=True))
 

@@ -96,16 +96,7 @@ def replace_handover(handover_id: str) -> tuple[Response, int]:
     body = _json_body()
     s = _services()
     try:
-        kickoff.update_handover(
-            handover_id,
-            body,
-            actor=g.user.email,
-            db=s.db,
-            tasks=s.tasks,
-            clock=s.clock,
-            actor_role=g.user.role,
-            allowed_domain=s.settings.allowed_domain,
-        )
+        guards.update(s, handover_id, body)
     except InvalidHandover as exc:
         return _invalid(exc)
     except kickoff.NotAllowed as exc:

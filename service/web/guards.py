@@ -1,7 +1,9 @@
 """Per-handover checks for the pages and the API: may this user see or change this one?
-And cancelling, which both do alike once the check has passed."""
+And cancelling and changing, which both do alike once the check has passed."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import abort, g
 
@@ -59,6 +61,24 @@ def cancel(services: Services, handover_id: str) -> None:
         )
     except LookupError:
         abort(404)
+
+
+def update(services: Services, handover_id: str, data: dict[str, Any]) -> None:
+    """Store the user's change to a handover (once `check(..., change=True)` has passed).
+
+    Raises what kickoff.update_handover raises (InvalidHandover, NotAllowed, LookupError):
+    the page answers with its form, the API with JSON.
+    """
+    kickoff.update_handover(
+        handover_id,
+        data,
+        actor=g.user.email,
+        db=services.db,
+        tasks=services.tasks,
+        clock=services.clock,
+        actor_role=g.user.role,
+        allowed_domain=services.settings.allowed_domain,
+    )
 
 
 def permissions(row: HandoverRow) -> dict[str, bool]:

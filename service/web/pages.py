@@ -301,16 +301,7 @@ def save(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     data = nest(request.form)
     s = _services()
     try:
-        kickoff.update_handover(
-            handover_id,
-            data,
-            actor=g.user.email,
-            db=s.db,
-            tasks=s.tasks,
-            clock=s.clock,
-            actor_role=g.user.role,
-            allowed_domain=s.settings.allowed_domain,
-        )
+        guards.update(s, handover_id, data)
     except InvalidHandover as exc:
         errors = {e.field: e.message for e in exc.errors}
         return _form(data, errors, status=422, extra={"edit_id": handover_id})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from service import create_app
 from service.store.models import AuditRow, HandoverRow, StepRow
 from service.store.review_models import ReviewRow
-from tests.conftest import API_TOKEN, close_app, make_settings
+from tests.conftest import API_TOKEN, Clock, close_app, make_settings
 from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET, FakeGoogleSignIn, sign_in
 
 DOMAIN = "agency.example"
@@ -135,6 +136,15 @@ def kickoff(app: Flask, *, actor: str = SALES, client: str = "Acme Corp") -> str
     )
     services.tasks.wait_idle()
     return str(result.handover_id)
+
+
+def pm_at(app: Flask, fake: FakeGoogleSignIn, now: datetime) -> tuple[Clock, Any]:
+    """Hand Acme Corp over and set the service's clock to `now`; return that clock and its
+    PM (pat@) signed in, calling the API as the account page does."""
+    kickoff(app)
+    clock = Clock(now)
+    app.extensions["handover"].clock = clock
+    return clock, page_client_as(app, fake, "pat@agency.example")
 
 
 def a_review(app: Flask, name: str = "SOW - Acme Corp v1.docx") -> str:

@@ -3,7 +3,6 @@ need no sideways scrolling, and the form can be filled and sent with the keyboar
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import LiveServer
-from tests.e2e.tour import AXE_JS, BLOCKING, CHROMIUM, FLAGS, WIDTHS, axe_violations, tour
+from tests.e2e.tour import AXE_JS, BLOCKING, WIDTHS, axe_violations, browser_page, tour
 
 pytestmark = pytest.mark.browser
 
@@ -27,22 +26,11 @@ TIMELINE_FONT = """() => {
 
 
 def _browser_page(width: int, height: int) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (the README's test command installs it)")
     if not AXE_JS.exists():
         pytest.skip("axe-core is not installed (bin/test installs it with npm)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="en-US", timezone_id="Europe/London"
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    yield from browser_page(
+        viewport={"width": width, "height": height}, locale="en-US", timezone_id="Europe/London"
+    )
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from service.store.models import AuditRow
-from tests.conftest import API_TOKEN, Clock, confirm_client_meetings
+from tests.conftest import API_TOKEN, confirm_client_meetings
 from tests.e2e.signin_support import (
     OPS,
     SALES,
@@ -19,6 +19,7 @@ from tests.e2e.signin_support import (
     csrf_of,
     google_fixture,  # noqa: F401 - the google fixture
     kickoff,
+    pm_at,
 )
 from tests.e2e.signin_support import (
     page_client_as as client_as,  # API calls as the account page makes them
@@ -328,10 +329,7 @@ def test_task_reminders_go_before_the_due_date_and_when_overdue_once_each(
     from service.jobs import run_job
 
     services = app.extensions["handover"]
-    kickoff(app)
-    clock = Clock(datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
-    services.clock = clock
-    pm = client_as(app, google, PM)
+    clock, pm = pm_at(app, google, datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
     made = pm.post(f"/api/accounts/{ACCOUNT}/tasks",
                    json={"title": "Send SOW", "owner_email": PM, "due_on": "2027-01-15"})
     assert made.status_code == 201

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -12,6 +12,7 @@ from tests.e2e.signin_support import (
     app_fixture,  # noqa: F401 - the app fixture
     google_fixture,  # noqa: F401 - the google fixture
     kickoff,
+    pm_at,
 )
 from tests.e2e.signin_support import (
     page_client_as as client_as,  # API calls as the account page makes them
@@ -21,6 +22,22 @@ from tests.fakes.oidc import FakeGoogleSignIn
 AM, PM = "ada@agency.example", "pat@agency.example"
 ACCOUNT = "acmecorp.example"
 URL = f"/api/accounts/{ACCOUNT}"
+
+
+def _internal_agenda(services: Any) -> str:
+    """Make the agenda of the account's next internal sync; return its document's text."""
+    from pathlib import Path
+
+    from service.store.account_models import AgendaRow
+    from service.workflows import agendas
+
+    ctx = services.rhythm
+    occurrence = agendas.next_sync(ctx, ACCOUNT, agendas.INTERNAL, ctx.clock())
+    assert occurrence is not None
+    assert agendas.make_agenda(ACCOUNT, occurrence, ctx=ctx)
+    with services.db.transaction() as session:
+        document_id = session.query(AgendaRow).one().document_id
+    return Path(services.drive.path_of(document_id)).read_text()
 
 
 def _state(client: Any, kind: str, item_id: str) -> str:
@@ -82,15 +99,10 @@ def _subjects(app: Flask) -> list[str]:
 def test_reminder_and_notes_emails_give_their_dates_in_words(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
-    from datetime import UTC, datetime
-
     from service.jobs import run_job
-    from tests.conftest import Clock
 
     services = app.extensions["handover"]
-    kickoff(app)
-    services.clock = Clock(datetime(2027, 1, 14, 15, 0, tzinfo=UTC))
-    pm = client_as(app, google, PM)
+    _, pm = pm_at(app, google, datetime(2027, 1, 14, 15, 0, tzinfo=UTC))
     assert pm.post(f"{URL}/tasks", json={"title": "Send SOW", "owner_email": PM,
                                          "due_on": "2027-01-15"}).status_code == 201
     assert pm.post(f"{URL}/notes", json={"held_on": "2027-01-13", "attendees": ["Kim"],
@@ -177,15 +189,10 @@ def _statements(app: Flask, run: Any) -> int:
 def test_the_reminders_run_reads_what_may_be_owed_not_every_item_ever(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
-    from datetime import UTC, datetime
-
     from service.jobs import run_job
-    from tests.conftest import Clock
 
     services = app.extensions["handover"]
-    kickoff(app)
-    services.clock = Clock(datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
-    pm = client_as(app, google, PM)
+    _, pm = pm_at(app, google, datetime(2027, 1, 11, 15, 0, tzinfo=UTC))
 
     def add_some(n: int) -> None:
         for i in range(n):
@@ -345,10 +352,6 @@ def test_markup_in_what_people_write_is_shown_as_text_on_the_page_in_emails_and_
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
     from email import message_from_bytes, policy
-    from pathlib import Path
-
-    from service.store.account_models import AgendaRow
-    from service.workflows import agendas
 
     services = app.extensions["handover"]
     kickoff(app)
@@ -367,13 +370,7 @@ def test_markup_in_what_people_write_is_shown_as_text_on_the_page_in_emails_and_
         html = message.get_body(("html",))
         if html is not None:
             assert evil not in html.get_content() and "<img src=x" not in html.get_content()
-    ctx = services.rhythm
-    occurrence = agendas.next_sync(ctx, ACCOUNT, agendas.INTERNAL, ctx.clock())
-    assert occurrence is not None
-    assert agendas.make_agenda(ACCOUNT, occurrence, ctx=ctx)
-    with services.db.transaction() as session:
-        document_id = session.query(AgendaRow).one().document_id
-    document = Path(services.drive.path_of(document_id)).read_text()
+    document = _internal_agenda(services)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document
     assert evil not in document and "<img src=x" not in document
 
@@ -470,10 +467,6 @@ def test_the_agenda_document_and_email_give_dates_in_words(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
     from email import message_from_bytes, policy
-    from pathlib import Path
-
-    from service.store.account_models import AgendaRow
-    from service.workflows import agendas
 
     services = app.extensions["handover"]
     kickoff(app)
@@ -482,13 +475,7 @@ def test_the_agenda_document_and_email_give_dates_in_words(
                                          "due_on": "2027-01-15"}).status_code == 201
     assert pm.post(f"{URL}/notes", json={"held_on": "2026-12-01", "attendees": ["Kim"],
                                          "notes": "Talked"}).status_code == 201
-    ctx = services.rhythm
-    occurrence = agendas.next_sync(ctx, ACCOUNT, agendas.INTERNAL, ctx.clock())
-    assert occurrence is not None and agendas.make_agenda(ACCOUNT, occurrence, ctx=ctx)
-
-    with services.db.transaction() as session:
-        document_id = session.query(AgendaRow).one().document_id
-    document = Path(services.drive.path_of(document_id)).read_text()
+    document = _internal_agenda(services)
     assert "due Friday 15 January 2027" in document and "2027-01-15" not in document
     assert "held Tuesday 1 December 2026" in document
     [mail] = [
@@ -515,16 +502,11 @@ def test_someone_not_on_the_account_is_refused_before_what_they_sent_is_checked(
 def test_a_task_due_on_monday_is_reminded_on_the_friday_before_not_on_sunday(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
-    from datetime import UTC, datetime
-
     from service.jobs import run_job
-    from tests.conftest import Clock
 
     services = app.extensions["handover"]
-    kickoff(app)
-    clock = Clock(datetime(2027, 1, 14, 15, 0, tzinfo=UTC))  # Thursday
-    services.clock = clock
-    pm = client_as(app, google, PM)
+    thursday = datetime(2027, 1, 14, 15, 0, tzinfo=UTC)
+    clock, pm = pm_at(app, google, thursday)
     assert pm.post(f"{URL}/tasks", json={"title": "Send SOW", "owner_email": PM,
                                          "due_on": "2027-01-18"}).status_code == 201  # Monday
     run_job(services, "account_reminders", {})
@@ -542,8 +524,6 @@ def test_a_task_due_on_monday_is_reminded_on_the_friday_before_not_on_sunday(
 def test_a_contract_reviews_due_day_is_the_pms_day_not_utcs(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
-    from datetime import UTC, datetime
-
     from service.domain.contracts import OPEN
     from service.store.review_models import ReviewRow
     from tests.e2e.signin_support import a_review

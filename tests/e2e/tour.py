@@ -19,6 +19,8 @@ from typing import Any
 
 from flask import Flask
 
+from tests.e2e.signin_support import a_review
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 AXE_JS = Path(
@@ -36,6 +38,25 @@ FLAGS = [
 ]
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 BLOCKING = ("serious", "critical")
+
+
+def browser_page(**context: Any) -> Iterator[Any]:
+    """Yield a page of Debian's headless Chromium (skip the test if it is not installed);
+    `context` goes to Playwright's new_context (viewport, locale, timezone_id...)."""
+    import pytest
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (the README's test command installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser_context = browser.new_context(**context)
+        try:
+            yield browser_context.new_page()
+        finally:
+            browser_context.close()
+            browser.close()
 
 
 def fill_form(page: Any) -> None:
@@ -66,24 +87,6 @@ def fill_form(page: Any) -> None:
     fill("#success\\.success_definition", "Half of the orders online by Q2.")
 
 
-def a_review(app: Flask, name: str = "SOW - Globex Corp v1.docx") -> str:
-    """Drop a contract draft into the account's Contracts folder, sync, return the review id."""
-    from sqlalchemy import select
-
-    from service.jobs import run_job
-    from service.store.models import AccountRow
-    from service.store.review_models import ReviewRow
-
-    services = app.extensions["handover"]
-    with services.db.transaction() as session:
-        folder_id = session.scalar(select(AccountRow.contracts_folder_id))
-    (Path(services.drive.path_of(folder_id)) / name).write_bytes(b"draft v1")
-    run_job(services, "sync_drive", {})
-    services.tasks.wait_idle()
-    with services.db.transaction() as session:
-        return str(session.scalar(select(ReviewRow.id).order_by(ReviewRow.created_at.desc())))
-
-
 def tour(page: Any, app: Flask, base: str) -> Iterator[str]:
     """Show every page in turn, yielding its name while the browser shows it."""
     page.goto(f"{base}/handovers/new")
@@ -108,7 +111,7 @@ def tour(page: Any, app: Flask, base: str) -> Iterator[str]:
     yield "edit"
     page.goto(f"{base}{folder}" if folder and folder.startswith("/") else str(folder))
     yield "folder"
-    review = a_review(app)
+    review = a_review(app, "SOW - Globex Corp v1.docx")
     page.goto(f"{base}/reviews")
     yield "reviews"
     page.goto(f"{base}/reviews/{review}")

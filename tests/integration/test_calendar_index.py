@@ -6,13 +6,11 @@ free/busy question or a person's feed must not open the files of other people's 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import recurring_ical_events
@@ -21,30 +19,18 @@ from icalendar import Calendar
 from integrations.local.calendar import LocalCalendar
 from integrations.local.mail import LocalMail
 from integrations.ports import Attendee, Busy, CalendarEvent
+from tests.audit_support import audited
 from tests.calendar_support import ADA, BERLIN, PAT, sync_event
-
-_OPENED: list[str] | None = None
-
-
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if _OPENED is not None and event == "open" and isinstance(args[0], (str, Path)):
-        _OPENED.append(str(args[0]))
-
-
-sys.addaudithook(_audit)
 
 
 @contextmanager
 def ics_files_opened() -> Iterator[list[str]]:
     """Collect the .ics files opened inside the block."""
-    global _OPENED
-    _OPENED = []
-    seen = _OPENED
-    try:
-        yield seen
-    finally:
-        _OPENED = None
-        seen[:] = [p for p in seen if p.endswith(".ics")]
+    with audited("open", lambda path: isinstance(path, (str, Path))) as seen:
+        try:
+            yield seen
+        finally:
+            seen[:] = [p for p in seen if p.endswith(".ics")]
 
 
 def calendar(root: Path) -> LocalCalendar:

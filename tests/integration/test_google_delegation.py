@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from integrations.google.auth import SCOPES
-from integrations.google.doctor import diagnose
+from integrations.google.doctor import Finding, diagnose
 from integrations.google.execute import RetryPolicy
 from service.demo import example_handover
 from service.store.models import StepRow
@@ -139,6 +139,18 @@ def test_scopes_not_allowed_in_the_admin_console_fail_at_once_saying_what_to_fix
     assert api_calls(fake_google) == []
 
 
+def doctor(fake: FakeGoogle) -> list[Finding]:
+    """Return what `handover doctor` finds for the service user, with key-less delegation."""
+    return diagnose(
+        auth="adc",
+        impersonate=SERVICE_USER,
+        endpoint=fake.url,
+        clients_folder=None,
+        account=SERVICE_ACCOUNT,
+        policy=RetryPolicy(base=0.01, max_attempts=2, deadline=5),
+    )
+
+
 @pytest.mark.parametrize(
     ("token_creator", "scopes", "link"),
     [
@@ -151,14 +163,7 @@ def test_doctor_names_the_link_of_the_chain_that_failed(
 ) -> None:
     keyless_delegation(fake_google, adc, token_creator=token_creator, scopes=scopes)
 
-    findings = diagnose(
-        auth="adc",
-        impersonate=SERVICE_USER,
-        endpoint=fake_google.url,
-        clients_folder=None,
-        account=SERVICE_ACCOUNT,
-        policy=RetryPolicy(base=0.01, max_attempts=2, deadline=5),
-    )
+    findings = doctor(fake_google)
 
     failed = [f for f in findings if not f.ok]
     assert [f.check for f in failed] == [link]
@@ -169,14 +174,7 @@ def test_doctor_passes_the_whole_chain_when_google_is_set_up(
 ) -> None:
     keyless_delegation(fake_google, adc)
 
-    findings = diagnose(
-        auth="adc",
-        impersonate=SERVICE_USER,
-        endpoint=fake_google.url,
-        clients_folder=None,
-        account=SERVICE_ACCOUNT,
-        policy=RetryPolicy(base=0.01, max_attempts=2, deadline=5),
-    )
+    findings = doctor(fake_google)
 
     assert all(f.ok for f in findings), findings
     [delegation] = [f for f in findings if f.check == "delegation"]

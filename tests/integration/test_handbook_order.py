@@ -5,6 +5,7 @@ client before its organiser confirms, and the kickoff following the internal mee
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -62,6 +63,22 @@ def backend(
         roles.assign(session, OPS2, "operations", by="admin@agency.example", now=NOW)
     try:
         yield app, fake
+    finally:
+        close_app(app)
+
+
+@contextmanager
+def on_google(tmp_path: Path, database_url: str, fake: FakeGoogle) -> Iterator[Flask]:
+    """Yield the app on the Google backend against the loopback fake, its clock at NOW."""
+    settings = make_settings(
+        tmp_path,
+        database_url=database_url,
+        **on_the_fake(fake, google_impersonate="handover@agency.example"),
+    )
+    app = create_app(settings)
+    try:
+        app.extensions["handover"].clock = Clock(NOW)
+        yield app
     finally:
         close_app(app)
 
@@ -207,14 +224,7 @@ def test_a_refused_impersonation_falls_back_to_the_service_user_and_says_so(
     tmp_path: Path, database_url: str, fake_google: FakeGoogle
 ) -> None:
     fake_google.calendar.unwritable.add("sam@agency.example")
-    settings = make_settings(
-        tmp_path,
-        database_url=database_url,
-        **on_the_fake(fake_google, google_impersonate="handover@agency.example"),
-    )
-    app = create_app(settings)
-    try:
-        app.extensions["handover"].clock = Clock(NOW)
+    with on_google(tmp_path, database_url, fake_google) as app:
         handover_id = submit(app, example_handover(today=NOW.date()))
         data = view(app, handover_id)
         sales = next(m for m in data["meetings"] if m["kind"] == "sales_handover")
@@ -237,8 +247,6 @@ def test_a_refused_impersonation_falls_back_to_the_service_user_and_says_so(
         )
         view(app, handover_id)
         assert organiser_of(app, fake_google, event_id) == "primary"
-    finally:
-        close_app(app)
 
 
 def test_nothing_reaches_the_client_until_its_organiser_confirms(
@@ -417,14 +425,7 @@ def test_a_change_is_told_in_words_to_am_and_pm_and_to_who_came_and_went(
 def test_on_google_the_meetings_go_beside_the_kickoff_and_each_call_is_made_once(
     tmp_path: Path, database_url: str, fake_google: FakeGoogle
 ) -> None:
-    settings = make_settings(
-        tmp_path,
-        database_url=database_url,
-        **on_the_fake(fake_google, google_impersonate="handover@agency.example"),
-    )
-    app = create_app(settings)
-    try:
-        app.extensions["handover"].clock = Clock(NOW)
+    with on_google(tmp_path, database_url, fake_google) as app:
         handover_id = submit(app, example_handover(today=NOW.date()))
         data = view(app, handover_id)
         assert data["status"] == "done", data["steps"]
@@ -441,8 +442,6 @@ def test_on_google_the_meetings_go_beside_the_kickoff_and_each_call_is_made_once
         assert len(asks) == 2
         # Planned before the kickoff's email went: the free/busy query came first.
         assert calls.index("calendar.freebusy.query") < calls.index("gmail.users.messages.send")
-    finally:
-        close_app(app)
 
 
 def test_the_page_offers_the_times_and_confirms_the_one_picked(

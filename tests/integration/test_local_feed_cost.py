@@ -6,38 +6,21 @@ Directory listings are counted with the `os.scandir` audit event (no patching of
 from __future__ import annotations
 
 import shutil
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 from integrations.local.changes import LocalChangeFeed
 from integrations.local.drive import LocalDrive
 from integrations.local.watcher import LocalWatcher
 from integrations.ports import Change, Grant
-
-_LISTED: list[str] | None = None
-
-
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if _LISTED is not None and event == "os.scandir":
-        _LISTED.append(str(args[0]))
+from tests.audit_support import audited
 
 
-sys.addaudithook(_audit)
-
-
-@contextmanager
-def folders_listed() -> Iterator[list[str]]:
-    global _LISTED
-    _LISTED = []
-    seen = _LISTED
-    try:
-        yield seen
-    finally:
-        _LISTED = None
+def folders_listed() -> AbstractContextManager[list[str]]:
+    """Collect the folders listed (os.scandir) inside the block."""
+    return audited("os.scandir")
 
 
 def workspace(root: Path, clients: int) -> LocalDrive:
