@@ -87,6 +87,9 @@ def test_the_form_filled_and_sent_with_the_keyboard_alone(live_server: LiveServe
             "#project\\.proposal_url": "https://docs.example/initech",
             "#account_manager\\.name": "Ada Lane",
             "#account_manager\\.email": "ada@agency.example",
+            # With a PM named the meetings go at once (without one they wait for Operations).
+            "#project_manager\\.name": "Pat Moss",
+            "#project_manager\\.email": "pat@agency.example",
             "#sales\\.0\\.name": "Sam Reed",
             "#sales\\.0\\.email": "sam@agency.example",
             "#client_contacts\\.0\\.name": "Bill Lumbergh",
