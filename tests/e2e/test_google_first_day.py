@@ -101,8 +101,13 @@ def test_an_upload_is_routed_at_once_and_a_google_doc_waits_for_the_settle_windo
     doc = fake_google.drive.add_file("SOW - Acme draft", [contracts_folder], mime_type=GDOC)
 
     run_job(services, "sync_drive", {})
-    # (not wait_idle: the sync queued itself again for when the Doc has settled)
-    wait_until(lambda: len(review_mails(fake_google)) == 1, timeout=30)
+    # (not wait_idle: the sync queued itself again for when the Doc has settled; the
+    # routing records the review open just after its email goes, so wait for both)
+    wait_until(
+        lambda: len(review_mails(fake_google)) == 1
+        and [r.state for r in reviews(services)] == [rules.OPEN],
+        timeout=30,
+    )
 
     # The upload is whole (Drive shows its md5Checksum and size): routed in this sync,
     # 600 s settle window or not. The native Doc may still be being written: it waits.
