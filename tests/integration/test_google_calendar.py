@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from integrations.google.auth import Clients
-from integrations.google.calendar import GoogleCalendar, meet_request_id
+from integrations.google.calendar import GoogleCalendar
+from integrations.google.calendar_body import meet_request_id
 from integrations.google.execute import RetryPolicy
 from integrations.ports import Attendee, Busy, CalendarEvent
 from tests.calendar_support import ADA, BERLIN, PAT, sync_event
