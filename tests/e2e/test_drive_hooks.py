@@ -198,6 +198,9 @@ def test_forged_drive_notification_never_calls_google(hooked: Hooked) -> None:
 
 def test_a_channel_of_ours_stopped_since_is_stopped_at_drive(hooked: Hooked) -> None:
     channel = hooked.open()
+    # Drive's `sync` message on opening is answered first (it would find the channel
+    # stopped and stop it at Drive itself, racing the posts below).
+    wait_until(lambda: statuses(hooked.fake, channel.id) == [200])
     with hooked.services.db.transaction() as session:
         repo.mark_stopped(session, channel.id, datetime.now(UTC))
     headers = {"Channel_ID": channel.id, "Resource_ID": channel.resource_id}
