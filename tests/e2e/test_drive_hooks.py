@@ -253,6 +253,7 @@ def test_a_refused_watch_leaves_no_live_channel(hooked: Hooked) -> None:
 
 def test_renewal_opens_the_new_channel_before_stopping_the_old(hooked: Hooked) -> None:
     old = hooked.open()
+    wait_until(lambda: statuses(hooked.fake, old.id) == [200])  # its `sync` message first
     fixed = datetime.now(UTC).replace(microsecond=0)
     hooked.services.clock = lambda: fixed
     run_job(hooked.services, "renew_channels", {})
