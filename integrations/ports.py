@@ -181,12 +181,36 @@ class Mail(Protocol):
         ...
 
 
-@runtime_checkable
-class FreshMail(Protocol):
-    """Mail that can skip the look-up before sending a message never tried before."""
+@dataclass(frozen=True)
+class StoredDraft:
+    """A message's Gmail draft as recorded before it is sent.
 
-    def send_fresh(self, email: Email) -> str:
-        """Send a message whose key was never tried: no search first (retries still look)."""
+    `sent` once it was; `sent_id` is then the sent message's id, or None when the answer
+    to the send was lost (Gmail gives the sent message a new id, unknown to us).
+    """
+
+    draft_id: str
+    message_id: str
+    sent: bool = False
+    sent_id: str | None = None
+
+
+class MailLedger(Protocol):
+    """Where the Gmail adapter records each key's draft between creating and sending it.
+
+    Keys are opaque strings of at most 64 characters (the adapter hashes the email's key).
+    """
+
+    def draft_of(self, key: str) -> StoredDraft | None:
+        """Return the draft recorded for this key, if any."""
+        ...
+
+    def keep_draft(self, key: str, draft_id: str, message_id: str) -> StoredDraft:
+        """Record the key's draft unless one is recorded already; return the one recorded."""
+        ...
+
+    def mark_sent(self, key: str, sent_id: str | None) -> None:
+        """Record that the key's draft was sent (as the message `sent_id`, if known)."""
         ...
 
 

@@ -51,10 +51,11 @@ def create_app(
 
     engine = make_engine(settings.database_url)
     migrate(engine)
-    workspace = build_workspace(settings)
+    db = Database(engine)
+    workspace = build_workspace(settings, db)
     services = Services(
         settings=settings,
-        db=Database(engine),
+        db=db,
         drive=workspace.drive,
         mail=workspace.mail,
         calendar=workspace.calendar,

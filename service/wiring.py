@@ -18,6 +18,7 @@ from service.config import Settings, SettingsError
 from service.domain.contracts import ReviewPolicy
 from service.rendering import Renderer
 from service.store.db import Database
+from service.store.mail_drafts import DatabaseMailLedger
 from service.workflows.account_items import RhythmContext
 from service.workflows.context import StepContext
 from service.workflows.review_routing import ReviewContext
@@ -134,8 +135,10 @@ def feed_secret(settings: Settings) -> str:
     return secret
 
 
-def build_workspace(settings: Settings) -> Workspace:
-    """Return the adapters of the configured backend: Drive, Mail, Calendar, change feed."""
+def build_workspace(settings: Settings, db: Database) -> Workspace:
+    """Return the adapters of the configured backend: Drive, Mail, Calendar, change feed.
+
+    `db` keeps the Gmail adapter's drafts between making and sending them."""
     if settings.is_local:
         from integrations.local.changes import LocalChangeFeed
 
@@ -160,7 +163,7 @@ def build_workspace(settings: Settings) -> Workspace:
     )
 
     clients = google_clients(settings)
-    drive, gmail = google_workspace(settings, clients)
+    drive, gmail = google_workspace(settings, clients, DatabaseMailLedger(db))
     return Workspace(
         drive,
         gmail,

@@ -34,10 +34,10 @@ SCOPES: dict[str, str] = {
         "drop into Contracts folders (drive.file would only show files the service made); "
         "it also covers the Docs API, so the documents scope is not asked for"
     ),
-    "https://www.googleapis.com/auth/gmail.send": "send notifications as the service user",
-    "https://www.googleapis.com/auth/gmail.readonly": (
-        "look a message up by its Message-ID before sending, so a retry never sends twice "
-        "(gmail.metadata refuses search queries); also read the profile for `doctor`"
+    "https://www.googleapis.com/auth/gmail.compose": (
+        "send notifications as the service user, each as a draft first (drafts.create, then "
+        "drafts.send) so a retry never sends twice; gmail.send does not allow drafts. It also "
+        "reads the profile for `doctor`; it reads no mail"
     ),
     "https://www.googleapis.com/auth/calendar.events": "create, update and cancel the meetings",
     "https://www.googleapis.com/auth/calendar.freebusy": (

@@ -1,17 +1,21 @@
 """The Mail port on Gmail v1: messages sent as the service user, once per key.
 
-Each message carries a Message-ID derived from its key, on the service user's own domain:
-Gmail keeps such an id, whereas it may replace one on a domain that is not the sender's
-(`handover.local` was), and a replaced id can never be found again. Before sending, and
-again before
-any retry, Gmail is searched for that Message-ID (`rfc822msgid:`), so a retry after a lost
-answer or a crash returns the message already sent instead of sending a second one.
-`send_fresh` skips the first search, for a key whose caller recorded that it was never tried.
+Gmail may replace any Message-ID a client writes, so nothing the message carries can be
+searched for later. Each message is therefore made a draft first (`drafts.create`), the
+draft's immutable id recorded in the `MailLedger` under the email's key, and only then
+sent (`drafts.send`), which deletes the draft. A later try of the same key finds the
+recorded draft: still there (the process died before sending it), it is sent; gone
+(`drafts.get` answers 404: it was sent and the answer lost), nothing is sent again.
+
+A draft made but not recorded (the process died between the two) stays unsent in the
+service user's Drafts; each draft carries its key's hash in `X-Handover-Key`, by which a
+`drafts.create` whose answer was lost finds the draft it made instead of making another.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -19,13 +23,18 @@ from email.utils import formatdate
 from typing import Any
 
 from integrations.google.auth import Clients
+from integrations.google.errors import NotFound
 from integrations.google.execute import RetryPolicy, run
-from integrations.ports import Email
+from integrations.ports import Email, MailLedger, StoredDraft
+
+KEY_HEADER = "X-Handover-Key"
+DRAFTS_LOOKED_AT = 25  # Drafts holds only drafts in flight and orphans: a page is plenty
 
 
-def message_id(key: str, domain: str = "handover.local") -> str:
-    """Return the deterministic Message-ID of the message with this key."""
-    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+def key_hash(key: str) -> str:
+    """Return an email key's ledger key and X-Handover-Key: 128 bits of its SHA-256, in
+    hex, short enough that the header is never folded."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
@@ -42,10 +51,10 @@ def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
     return maintype or "application", subtype or "octet-stream", params
 
 
-def build_mime(
-    email: Email, *, sender: str | None = None, domain: str = "handover.local"
-) -> EmailMessage:
-    """Return the MIME message: text and HTML alternatives, then the attachments."""
+def build_mime(email: Email, *, sender: str | None = None) -> EmailMessage:
+    """Return the MIME message: text and HTML alternatives, then the attachments.
+
+    No Message-ID: Gmail writes its own (it may replace ours anyway)."""
     msg = EmailMessage()
     if sender:
         msg["From"] = sender  # otherwise Gmail puts the service user's address
@@ -53,7 +62,7 @@ def build_mime(
     if email.cc:
         msg["Cc"] = ", ".join(email.cc)
     msg["Subject"] = email.subject
-    msg["Message-ID"] = message_id(email.key, domain)
+    msg[KEY_HEADER] = key_hash(email.key)
     msg["Date"] = formatdate(usegmt=True)
     msg.set_content(email.text)
     if email.html:
@@ -67,62 +76,106 @@ def build_mime(
 
 
 class GoogleMail:
-    """Sends each message once per key through `users.messages.send`."""
+    """Sends each message once per key: drafts.create, recorded, then drafts.send."""
 
-    def __init__(self, clients: Clients, *, policy: RetryPolicy, sender: str | None = None) -> None:
+    def __init__(
+        self,
+        clients: Clients,
+        *,
+        policy: RetryPolicy,
+        ledger: MailLedger,
+        sender: str | None = None,
+    ) -> None:
         self._clients = clients
         self._policy = policy
+        self._ledger = ledger
         self._sender = sender
-        self._sender_domain: str | None = None
 
     def send(self, email: Email) -> str:
-        """Send the message once per key; return its Gmail message id."""
-        found = self.sent_id(message_id(email.key, self._domain()))
-        if found is not None:
-            return found
-        return self.send_fresh(email)
+        """Send the message once per key; return its Gmail message id.
 
-    def send_fresh(self, email: Email) -> str:
-        """Send a message whose key was never tried: no search first (retries still look)."""
-        domain = self._domain()
-        mid = message_id(email.key, domain)
+        When the answer to the send was lost, the sent message's id is unknown (Gmail gives
+        the sent message a new id); the id the message had as a draft is returned instead.
+        """
+        key = key_hash(email.key)
+        stored = self._ledger.draft_of(key)
+        if stored is None:
+            stored = self._create(key, email)
+        elif stored.sent:
+            return stored.sent_id or stored.message_id
+        elif not self._draft_exists(stored.draft_id):
+            # Gone: sent by an earlier try whose answer was lost (or deleted by a person).
+            self._ledger.mark_sent(key, None)
+            return stored.message_id
+        sent_id = self._send_draft(stored.draft_id)
+        self._ledger.mark_sent(key, sent_id)
+        return sent_id or stored.message_id
+
+    def _create(self, key: str, email: Email) -> StoredDraft:
+        """Make the key's draft and record it; the first draft recorded for a key wins."""
         raw = base64.urlsafe_b64encode(
-            build_mime(email, sender=self._sender, domain=domain).as_bytes(policy=SMTP)
+            build_mime(email, sender=self._sender).as_bytes(policy=SMTP)
         ).decode("ascii")
-        request = self._messages().send(userId="me", body={"raw": raw})
-        # Gmail's send is not idempotent: before each retry, look whether the lost attempt
-        # went through. (Search is near real time; a window of a second or so remains.)
-        answer: dict[str, Any] = run(
-            request, policy=self._policy, already_done=lambda: self._sent_answer(mid)
+        request = self._drafts().create(userId="me", body={"message": {"raw": raw}})
+        # A lost answer would leave a draft behind: before a retry, look for it.
+        draft: dict[str, Any] = run(
+            request, policy=self._policy, already_done=lambda: self._find_draft(key)
         )
-        return str(answer["id"])
+        stored = self._ledger.keep_draft(key, str(draft["id"]), str(draft["message"]["id"]))
+        if stored.draft_id != draft["id"]:
+            self._discard(str(draft["id"]))  # another worker recorded its draft first
+        return stored
 
-    def sent_id(self, mid: str) -> str | None:
-        """Return the id of the message with this Message-ID in the mailbox, if any."""
-        answer = run(
-            self._messages().list(
-                userId="me", q=f"rfc822msgid:{mid}", includeSpamTrash=True, maxResults=1
-            ),
-            policy=self._policy,
+    def _send_draft(self, draft_id: str) -> str | None:
+        """Send the draft; return the sent message's id, None when its answer was lost."""
+        request = self._drafts().send(userId="me", body={"id": draft_id})
+        # drafts.send is not idempotent: before a retry, look whether the draft is gone.
+        gone = {"id": None}
+        try:
+            answer: dict[str, Any] = run(
+                request,
+                policy=self._policy,
+                already_done=lambda: None if self._draft_exists(draft_id) else gone,
+            )
+        except NotFound:
+            return None  # another worker sent it between our look and our send
+        return None if answer.get("id") is None else str(answer["id"])
+
+    def _draft_exists(self, draft_id: str) -> bool:
+        try:
+            run(
+                self._drafts().get(userId="me", id=draft_id, format="minimal"),
+                policy=self._policy,
+            )
+        except NotFound:
+            return False
+        return True
+
+    def _find_draft(self, key: str) -> dict[str, Any] | None:
+        """Return the draft in Drafts whose X-Handover-Key is `key`, if any."""
+        listed = run(
+            self._drafts().list(userId="me", maxResults=DRAFTS_LOOKED_AT), policy=self._policy
         )
-        messages = answer.get("messages") or []
-        return str(messages[0]["id"]) if messages else None
-
-    def _sent_answer(self, mid: str) -> dict[str, Any] | None:
-        found = self.sent_id(mid)
-        return {"id": found} if found is not None else None
-
-    def _domain(self) -> str:
-        """Return the service user's mail domain (from GOOGLE_IMPERSONATE, else asked once)."""
-        if self._sender_domain is None:
-            address = self._sender
-            if not address:
-                users = self._clients.collection("gmail", "v1", "users")
-                address = str(
-                    run(users.getProfile(userId="me"), policy=self._policy)["emailAddress"]
+        for item in listed.get("drafts") or []:
+            try:
+                draft = run(
+                    self._drafts().get(userId="me", id=item["id"], format="metadata"),
+                    policy=self._policy,
                 )
-            self._sender_domain = address.rpartition("@")[2].lower()
-        return self._sender_domain
+            except NotFound:
+                continue  # sent or deleted meanwhile
+            headers = (draft.get("message") or {}).get("payload", {}).get("headers") or []
+            if any(
+                h.get("name", "").lower() == KEY_HEADER.lower()
+                and str(h.get("value", "")).strip() == key
+                for h in headers
+            ):
+                return dict(draft)
+        return None
 
-    def _messages(self) -> Any:
-        return self._clients.collection("gmail", "v1", "users.messages")
+    def _discard(self, draft_id: str) -> None:
+        with contextlib.suppress(NotFound):
+            run(self._drafts().delete(userId="me", id=draft_id), policy=self._policy)
+
+    def _drafts(self) -> Any:
+        return self._clients.collection("gmail", "v1", "users.drafts")

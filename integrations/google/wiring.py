@@ -8,6 +8,7 @@ from integrations.google.auth import SCOPES, Clients, credentials_for
 from integrations.google.drive import GoogleDrive
 from integrations.google.execute import RetryPolicy
 from integrations.google.mail import GoogleMail
+from integrations.ports import MailLedger
 
 
 def google_clients(settings: Any) -> Clients:
@@ -22,12 +23,15 @@ def google_clients(settings: Any) -> Clients:
     return Clients(credentials=credentials, endpoint=settings.google_api_endpoint)
 
 
-def google_workspace(settings: Any, clients: Clients) -> tuple[GoogleDrive, GoogleMail]:
-    """Return the Drive and Mail adapters acting as the service user."""
+def google_workspace(
+    settings: Any, clients: Clients, ledger: MailLedger
+) -> tuple[GoogleDrive, GoogleMail]:
+    """Return the Drive and Mail adapters acting as the service user; the Mail adapter
+    records each email's draft in `ledger` between making and sending it."""
     policy = _policy(settings)
     return (
         GoogleDrive(clients, policy=policy),
-        GoogleMail(clients, policy=policy, sender=settings.google_impersonate),
+        GoogleMail(clients, policy=policy, ledger=ledger, sender=settings.google_impersonate),
     )
 
 

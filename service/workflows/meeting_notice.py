@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from integrations.ports import Email, FreshMail
+from integrations.ports import Email
 from service.domain.business_days import zone
 from service.domain.model import Handover
 from service.store.db import Database
@@ -37,14 +37,7 @@ def tell_organiser(
     if key in proposal.get("mailed", []):
         return  # told already (beside the kickoff, or by an earlier run)
     email = Email(key, (organiser,), message.subject, message.text, message.html)
-    tried = list(proposal.get("told", []))
-    if db is not None and isinstance(ctx.mail, FreshMail) and key not in tried:
-        # Recorded before the send: a repeat looks for the message first (no second email).
-        proposal = {**proposal, "told": [*tried, key]}
-        meeting_states.put(db, handover_id, kind, proposal)
-        ctx.mail.send_fresh(email)
-    else:
-        ctx.mail.send(email)
+    ctx.mail.send(email)  # once per key, even when a crash repeats this
     if db is not None:
         mailed = [*proposal.get("mailed", []), key]
         meeting_states.put(db, handover_id, kind, {**proposal, "mailed": mailed})

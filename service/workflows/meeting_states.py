@@ -65,7 +65,6 @@ def propose(
         "alternatives": meeting.get("alternatives", []),
         "proposed_at": before["proposed_at"] if same else now.isoformat(),
         "reminded_at": before.get("reminded_at") if same else None,
-        "told": before.get("told", []),
         "mailed": before.get("mailed", []),
     }
     if data != before:

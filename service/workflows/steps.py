@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from integrations.ports import DriveIds, Email, FreshMail, Grant, SharesFiles, TemplateDrive
+from integrations.ports import DriveIds, Email, Grant, SharesFiles, TemplateDrive
 from service.domain.model import Handover, account_key
 from service.store import handovers as repo
 from service.store.db import Database
@@ -175,7 +175,6 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
             raise StepFailed("the brief is missing: run the project_brief step first")
         brief_url, contracts_url = brief.url, contracts.url if contracts else ""
         already = set(told.data.get("emails", [])) if told else set()
-        tried = list(told.data.get("tried", [])) if told else []
     recipients = tuple(p.email for p in h.internal_people() if p.email not in already)
     if not recipients:
         return
@@ -194,17 +193,9 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
     # The same people are never told twice, even when a crash repeats the step.
     key = f"handover:{handover_id}:started:{','.join(sorted(recipients))}"
     email = Email(key, recipients, message.subject, message.text, message.html)
-    if isinstance(ctx.mail, FreshMail) and key not in tried:
-        # Recorded before the send: a repeat of this step looks for the message first.
-        tried.append(key)
-        with db.transaction() as session:
-            data = {"emails": sorted(already), "tried": tried}
-            repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
-        ctx.mail.send_fresh(email)
-    else:
-        ctx.mail.send(email)
+    ctx.mail.send(email)
     with db.transaction() as session:
-        data = {"emails": sorted(already | set(recipients)), "tried": tried}
+        data = {"emails": sorted(already | set(recipients))}
         repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
 
 

@@ -141,6 +141,19 @@ class AuthState:
             )
         return None
 
+    def check_scopes(self, headers: dict[str, str], accepted: list[str]) -> None:
+        """Raise 403 as Google does when the request's token carries none of the scopes
+        the method accepts (a request without a token is left to `acting_as`)."""
+        value = headers.get("authorization", "")
+        token = self.tokens.get(value[7:]) if value.lower().startswith("bearer ") else None
+        if token is None or not accepted or token.scopes & set(accepted):
+            return
+        raise ApiError(
+            403,
+            "Request had insufficient authentication scopes.",
+            "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        )
+
     # --- the endpoints ----------------------------------------------------------------
 
     def route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
@@ -227,9 +240,7 @@ class AuthState:
         with self.lock:
             token = self.tokens.get(value[7:]) if value.lower().startswith("bearer ") else None
             if token is None or token.expires <= time.time():
-                raise ApiError(
-                    401, "Request had invalid authentication credentials.", "authError"
-                )
+                raise ApiError(401, "Request had invalid authentication credentials.", "authError")
             if not token.scopes & {CLOUD_PLATFORM, IAM_SCOPE}:
                 raise ApiError(
                     403,

@@ -148,7 +148,7 @@ class Dispatcher:
                 record.method_id = "iamcredentials.sign"
             answer = self.auth.route(method, path, headers, body) if self.auth else None
             if answer is None and self.auth is not None:
-                self._acting_as(record, headers, batch)
+                self._acting_as(record, headers, batch, route)
             if answer is not None:
                 outcome = Outcome(
                     answer.status,
@@ -184,14 +184,21 @@ class Dispatcher:
         return outcome
 
     def _acting_as(
-        self, record: RecordedRequest, headers: dict[str, str], batch: Batch | None
+        self,
+        record: RecordedRequest,
+        headers: dict[str, str],
+        batch: Batch | None,
+        route: Route | None,
     ) -> None:
         """Record who the request acts as (a batch part may inherit its batch's token);
-        raise 401 when tokens are required and this one is missing or dead."""
+        raise 401 when tokens are required and this one is missing or dead, 403 when its
+        scopes include none of those the method accepts (its discovery `scopes`)."""
         assert self.auth is not None
         if batch is not None and "authorization" not in headers and batch.authorization:
             headers = {**headers, "authorization": batch.authorization}
         record.acting_as = self.auth.acting_as(headers)
+        if route is not None:
+            self.auth.check_scopes(headers, route.desc.get("scopes") or [])
 
     def _call(
         self,

@@ -132,7 +132,7 @@ def test_scopes_not_allowed_in_the_admin_console_fail_at_once_saying_what_to_fix
 
     assert status == "failed"
     state, error = steps["client_folder"]
-    assert state == "failed" and "Admin console" in error and "gmail.send" in error
+    assert state == "failed" and "Admin console" in error and "gmail.compose" in error
     # Not retried: one grant per call that needed a token (the step's, the id pool's).
     assert {g["error"] for g in fake_google.auth.grants} == {"unauthorized_client"}
     assert 1 <= len(fake_google.auth.grants) <= 2

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 
 import service.store.account_models  # noqa: F401 - their tables join Base.metadata
 import service.store.channel_models  # noqa: F401
+import service.store.mail_models  # noqa: F401
 import service.store.queue_models  # noqa: F401
 import service.store.review_models  # noqa: F401
 import service.store.role_models  # noqa: F401
