@@ -539,7 +539,8 @@ def fake_duplicates(fake: FakeGoogle) -> dict[str, list[Any]]:
     same_share_email = Counter((s["fileId"], s["emailAddress"]) for s in share_emails)
     same_event = Counter(_meeting(e, {x["id"] for x in events}) for e in events)
     same_insert = Counter(i["eventId"] for i in invitations if i["action"] == "insert")
-    same_message = Counter(str(m["message"]["Message-ID"]) for m in sent)
+    # Gmail replaces every Message-ID; X-Handover-Key is the email key the service sent.
+    same_message = Counter(str(m["message"]["X-Handover-Key"]) for m in sent)
     same_mail = Counter(
         (" ".join(str(m["message"]["Subject"]).split()), str(m["message"]["To"])) for m in sent
     )
@@ -549,7 +550,7 @@ def fake_duplicates(fake: FakeGoogle) -> dict[str, list[Any]]:
         ("share emails", same_share_email),
         ("events", same_event),
         ("event invitations", same_insert),
-        ("emails (Message-ID)", same_message),
+        ("emails (X-Handover-Key)", same_message),
         ("emails (subject and recipients)", same_mail),
     ]
     return {kind: [k for k, n in counter.items() if n > 1] for kind, counter in twice}
@@ -576,4 +577,6 @@ def fake_totals(fake: FakeGoogle) -> dict[str, int]:
             "share emails": len(fake.drive.share_emails),
             "events": len(fake.calendar.events),
             "emails": len(fake.gmail.sent),
+            "email drafts made": fake.gmail.drafts_made,
+            "email drafts left unsent": len(fake.gmail.drafts),
         }

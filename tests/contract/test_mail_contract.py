@@ -17,10 +17,12 @@ pytest_plugins = ["tests.fakes.pytest_plugin"]
 
 @dataclass
 class Subject:
-    """An implementation under test, and a way to count the messages it sent."""
+    """An implementation under test, a way to count the messages it sent, and another
+    instance on the same storage (a second process, or the same one restarted)."""
 
     mail: Mail
     sent: Callable[[], int]
+    again: Callable[[], Mail]
     close: Callable[[], None] = lambda: None
 
 
@@ -28,17 +30,34 @@ def local_mail(tmp_path: Path) -> Subject:
     from integrations.local.mail import LocalMail
 
     outbox = tmp_path / "outbox"
-    return Subject(LocalMail(outbox), lambda: len(list(outbox.glob("*.eml"))))
+    return Subject(
+        LocalMail(outbox), lambda: len(list(outbox.glob("*.eml"))), lambda: LocalMail(outbox)
+    )
 
 
-def google_mail(fake: Any) -> Subject:
+def google_mail(fake: Any, tmp_path: Path) -> Subject:
     from integrations.google.auth import Clients
     from integrations.google.execute import RetryPolicy
     from integrations.google.mail import GoogleMail
+    from service.store.db import Database, make_engine, migrate
+    from service.store.mail_drafts import DatabaseMailLedger
 
+    engine = make_engine(f"sqlite:///{tmp_path / 'handover.db'}")
+    migrate(engine)
+    ledger = DatabaseMailLedger(Database(engine))
     clients = Clients(credentials=None, endpoint=fake.url)
-    mail = GoogleMail(clients, policy=RetryPolicy(base=0.01, cap=0.05, deadline=10.0))
-    return Subject(mail, lambda: len(fake.gmail.sent), clients.close)
+    policy = RetryPolicy(base=0.01, cap=0.05, deadline=10.0)
+
+    def close() -> None:
+        clients.close()
+        engine.dispose()
+
+    return Subject(
+        GoogleMail(clients, policy=policy, ledger=ledger),
+        lambda: len(fake.gmail.sent),
+        lambda: GoogleMail(clients, policy=policy, ledger=ledger),
+        close,
+    )
 
 
 @pytest.fixture(params=["local", "google"])
@@ -46,7 +65,7 @@ def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Subject]
     if request.param == "local":
         made = local_mail(tmp_path)
     else:
-        made = google_mail(request.getfixturevalue("fake_google"))
+        made = google_mail(request.getfixturevalue("fake_google"), tmp_path)
     yield made
     made.close()
 
@@ -73,6 +92,11 @@ class TestMail:
         first = subject.mail.send(email())
         second = subject.mail.send(email())
         assert first and first == second
+        assert subject.sent() == 1
+
+    def test_another_process_sends_a_key_already_sent_no_more(self, subject: Subject) -> None:
+        first = subject.mail.send(email())
+        assert subject.again().send(email()) == first
         assert subject.sent() == 1
 
     def test_different_keys_are_different_messages(self, subject: Subject) -> None:

@@ -739,7 +739,7 @@ def test_a_native_approval_asks_the_pm_by_the_deadline_once_despite_retries(
         Fault(status=503, method_id="drive.approvals.start", times=1, after=True)
     )
     refused_mail = Fault(
-        status=400, reason="invalidArgument", method_id="gmail.users.messages.send", times=1
+        status=400, reason="invalidArgument", method_id="gmail.users.drafts.send", times=1
     )
     agency.fake.faults.add(refused_mail)
     draft = agency.upload("MSA - Acme v2.docx", agency.contracts)

@@ -581,8 +581,11 @@ def _email(message_id: str) -> EmailMessage:
     return message
 
 
-def test_gmail_send_and_find_by_rfc822msgid(google: SimpleNamespace) -> None:
+def test_gmail_send_replaces_every_message_id_and_finds_by_gmails_own(
+    google: SimpleNamespace,
+) -> None:
     users = google.gmail.users()
+    # On the sender's own domain too: Google documents no id it keeps (gauteh/lieer#198).
     first = _email("<h-1.brief@agency.example>")
     raw = base64.urlsafe_b64encode(first.as_bytes()).decode()
     sent = users.messages().send(userId="me", body={"raw": raw}).execute()
@@ -595,8 +598,13 @@ def test_gmail_send_and_find_by_rfc822msgid(google: SimpleNamespace) -> None:
     assert [m["message"]["Subject"] for m in google.fake.gmail.sent] == [
         "Welcome to the handover"
     ] * 2
-    assert google.fake.gmail.sent[0]["raw"] == first.as_bytes()
-    found = users.messages().list(userId="me", q="rfc822msgid:<h-1.brief@agency.example>").execute()
+    kept = google.fake.gmail.sent[0]["message"]
+    assert kept["X-Google-Original-Message-ID"] == "<h-1.brief@agency.example>"
+    gmails_id = str(kept["Message-ID"])
+    assert gmails_id.endswith("@mail.gmail.com>")
+    ours = users.messages().list(userId="me", q="rfc822msgid:<h-1.brief@agency.example>")
+    assert "messages" not in ours.execute()
+    found = users.messages().list(userId="me", q=f"rfc822msgid:{gmails_id}").execute()
     assert found["messages"] == [{"id": sent["id"], "threadId": sent["threadId"]}]
     none = users.messages().list(userId="me", q="rfc822msgid:nobody@agency.example").execute()
     assert "messages" not in none and none["resultSizeEstimate"] == 0
@@ -608,6 +616,46 @@ def test_gmail_send_and_find_by_rfc822msgid(google: SimpleNamespace) -> None:
             userId="me", body={"raw": base64.urlsafe_b64encode(nobody.as_bytes()).decode()}
         ).execute()
     assert error_of(excinfo)["message"] == "Recipient address required"
+
+
+def test_gmail_drafts_send_deletes_the_draft_and_makes_a_new_message(
+    google: SimpleNamespace,
+) -> None:
+    drafts = google.gmail.users().drafts()
+    message = _email("<h-1.brief@agency.example>")
+    message["X-Handover-Key"] = "abc123"
+    raw = base64.urlsafe_b64encode(message.as_bytes()).decode()
+    draft = drafts.create(userId="me", body={"message": {"raw": raw}}).execute()
+    assert set(draft) == {"id", "message"}
+    assert draft["message"]["labelIds"] == ["DRAFT"] and draft["message"]["threadId"]
+    got = drafts.get(userId="me", id=draft["id"], format="metadata").execute()
+    headers = {h["name"]: h["value"] for h in got["message"]["payload"]["headers"]}
+    assert headers["X-Handover-Key"] == "abc123"
+    listed = drafts.list(userId="me").execute()
+    assert listed["drafts"] == [
+        {
+            "id": draft["id"],
+            "message": {"id": draft["message"]["id"], "threadId": draft["message"]["threadId"]},
+        }
+    ]
+    with pytest.raises(HttpError) as excinfo:
+        drafts.send(userId="me", body={"id": draft["id"], "raw": raw}).execute()
+    assert excinfo.value.status_code == 400  # not a field of Draft: checked like any call
+    sent = drafts.send(userId="me", body={"id": draft["id"]}).execute()
+    assert sent["labelIds"] == ["SENT"] and sent["id"] != draft["message"]["id"]
+    assert sent["threadId"] == draft["message"]["threadId"]
+    record = google.fake.gmail.sent[0]
+    assert record["id"] == sent["id"] and record["message"]["X-Handover-Key"] == "abc123"
+    assert google.fake.gmail.drafts == {}
+    for gone in (
+        drafts.get(userId="me", id=draft["id"]),
+        drafts.send(userId="me", body={"id": draft["id"]}),
+        drafts.delete(userId="me", id=draft["id"]),
+    ):
+        with pytest.raises(HttpError) as excinfo:
+            gone.execute()
+        assert excinfo.value.status_code == 404
+    assert len(google.fake.gmail.sent) == 1
 
 
 # --- Calendar ------------------------------------------------------------------------------

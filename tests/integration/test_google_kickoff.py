@@ -19,6 +19,7 @@ from integrations.google.mail import GoogleMail
 from integrations.ports import Email, Made
 from service.demo import example_handover
 from service.store import handovers as repo
+from service.store.mail_drafts import DatabaseMailLedger
 from service.workflows import kickoff
 from tests.conftest import Clock, app_on_the_fake
 from tests.fakes import FakeGoogle, Fault
@@ -50,8 +51,8 @@ class DyingMail(GoogleMail):
 
     died = False
 
-    def send_fresh(self, email: Email) -> str:
-        sent = super().send_fresh(email)
+    def send(self, email: Email) -> str:
+        sent = super().send(email)
         if not DyingMail.died and email.subject.startswith("Handover:"):
             DyingMail.died = True
             raise ProcessDied
@@ -124,7 +125,9 @@ def test_answers_lost_after_every_create_share_and_send_make_each_artifact_once(
         for path in (r"^/drive/v3/files$", r"^/upload/drive/v3/files$", r"^/batch/drive/v3$")
     ]
     faults.append(
-        fake_google.faults.add(Fault(reset=True, after=True, path=r"/messages/send$", times=1))
+        fake_google.faults.add(
+            Fault(reset=True, after=True, path=r"/(messages|drafts)/send$", times=1)
+        )
     )
     handover_id = submit(app)
     app.extensions["handover"].tasks.wait_idle(timeout=60)
@@ -167,7 +170,7 @@ def test_a_process_dying_after_the_email_was_sent_sends_no_second(
 ) -> None:
     services = app.extensions["handover"]
     services.clock = clock = Clock()
-    services.mail = DyingMail(clients, policy=FAST)
+    services.mail = DyingMail(clients, policy=FAST, ledger=DatabaseMailLedger(services.db))
     DyingMail.died = False
     handover_id = submit(app)
     services.tasks.wait_idle(timeout=60)
@@ -207,7 +210,8 @@ def test_a_second_project_of_the_client_looks_nothing_up(
     services.tasks.wait_idle(timeout=60)
     assert status(app, handover_id)["status"] == "done"
     called = Counter(r.method_id for r in fake_google.requests[before:])
-    assert called["drive.files.list"] == 0 and called["gmail.users.messages.list"] == 0
+    assert called["drive.files.list"] == 0 and called["gmail.users.drafts.list"] == 0
+    assert called["gmail.users.drafts.get"] == 0  # a first send looks nothing up either
     assert called["drive.files.create"] == 1  # the brief; the folders are the first's
     with services.db.transaction() as session:
         folders = {repo.artifact(session, h, "folder").external_id for h in (first, handover_id)}  # type: ignore[union-attr]

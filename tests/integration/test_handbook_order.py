@@ -441,7 +441,7 @@ def test_on_google_the_meetings_go_beside_the_kickoff_and_each_call_is_made_once
         asks = [s for s, _ in sent_mail(app, fake_google) if s.startswith("Please confirm")]
         assert len(asks) == 2
         # Planned before the kickoff's email went: the free/busy query came first.
-        assert calls.index("calendar.freebusy.query") < calls.index("gmail.users.messages.send")
+        assert calls.index("calendar.freebusy.query") < calls.index("gmail.users.drafts.create")
 
 
 def test_the_page_offers_the_times_and_confirms_the_one_picked(
