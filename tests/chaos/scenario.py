@@ -211,6 +211,8 @@ class Chaos:
             "REVIEW_SETTLE_SECONDS": "0",
             "SHARE_NOTIFY": "true",  # Drive emails each person shared: twice would show
             "SECRET_KEY": "chaos-secret-key",
+            # The worker runs the code under test (a git worktree's, not the venv's own).
+            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
         }
 
     def __enter__(self) -> Chaos:
