@@ -15,7 +15,8 @@ def _stored(row: MailDraftRow) -> StoredDraft:
 
 
 class DatabaseMailLedger:
-    """Implements `MailLedger`: one row per key; the first draft recorded wins."""
+    """Implements `MailLedger`: one row per key; the first draft recorded wins, and the
+    first word on its send (a worker that found the draft gone later changes nothing)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -41,6 +42,6 @@ class DatabaseMailLedger:
         with self._db.transaction() as session:
             session.execute(
                 update(MailDraftRow)
-                .where(MailDraftRow.key == key)
+                .where(MailDraftRow.key == key, MailDraftRow.sent_at.is_(None))
                 .values(sent_id=sent_id, sent_at=utcnow())
             )
