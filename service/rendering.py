@@ -105,11 +105,12 @@ def handover_fields(
     fields = {
         "client.name": h.client.name,
         "client.domain": h.client.domain,
-        "client.timezone": h.client.timezone,
+        # In words, as people read them: "New York time", "Thu 3 Dec 2026", "Every two weeks".
+        "client.timezone": zone_words(h.client.timezone),
         "project.name": h.project.name,
-        "project.contract_signed_on": h.project.contract_signed_on.isoformat(),
+        "project.contract_signed_on": day_words(h.project.contract_signed_on),
         "project.proposal_url": h.project.proposal_url,
-        "project.sync_cadence": h.project.sync_cadence.value,
+        "project.sync_cadence": cadence_words(h.project.sync_cadence).capitalize(),
         "account_manager.name": h.account_manager.name,
         "account_manager.email": h.account_manager.email,
         "project_manager.name": pm.name if pm else "to be assigned by Operations",
