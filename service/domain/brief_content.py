@@ -1,9 +1,9 @@
 """What the Project Brief says beyond the Guidelines of Success, in words people read.
 
-`people(h)`: everyone once (by email), with all their roles in words ("Executive sponsor,
-Buyer"), the agency's people first. `next_steps(h, plan)`: the handbook's meetings in its
-order, each with its date in the client's zone (zone named) when the plan is known as the
-brief is written; otherwise what happens next, in words. The plan is the stored plan's
+`agency_people(h)` and `client_people(h)`: everyone once (by email), with all their roles
+in words ("Executive sponsor, Buyer"). `next_steps(h, plan)`: the handbook's meetings in
+its order, each with its date in the client's zone (zone named) when the plan is known as
+the brief is written; otherwise `steps_note` says what happens next. The plan is the stored plan's
 JSON (`meetings.plan_json`); the brief shows it as planned: the client kickoff and the
 Executive Sponsor Sync are only proposed until their organiser confirms them.
 """
