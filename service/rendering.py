@@ -9,19 +9,19 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from service.domain.guidelines import guidelines
+from service.domain.brief_content import (
+    agency_people,
+    cadence_words,
+    client_people,
+    next_steps,
+    steps_note,
+)
+from service.domain.guidelines import ask_whom, guidelines
 from service.domain.model import ContactRole, Handover
+from service.domain.plan_words import day_words
+from service.domain.recurrence_words import zone_words
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-ROLE_TITLES = {
-    ContactRole.BUYER: "Buyer",
-    ContactRole.EXECUTIVE_SPONSOR: "Executive sponsor",
-    ContactRole.CHAMPION: "Champions",
-    ContactRole.INFLUENCER: "Influencers",
-    ContactRole.DETRACTOR: "Detractors",
-}
-
 
 @dataclass(frozen=True)
 class RenderedEmail:
@@ -49,15 +49,31 @@ class Renderer:
             lstrip_blocks=True,
         )
 
-    def brief(self, handover: Handover, *, links: Mapping[str, str]) -> str:
-        """Return the Project Brief as HTML that Google Docs imports well."""
-        groups = [
-            (title, handover.contacts_with(role))
-            for role, title in ROLE_TITLES.items()
-            if handover.contacts_with(role)
-        ]
+    def brief(
+        self,
+        handover: Handover,
+        *,
+        links: Mapping[str, str],
+        plan: Mapping[str, Any] | None = None,
+        agency_timezone: str | None = None,
+    ) -> str:
+        """Return the Project Brief as a standalone HTML page that Drive converts to a Doc.
+
+        `plan` is the stored plan (its meetings' dates go in the next steps), if known yet.
+        """
+        h = handover
         return self._html.get_template("documents/project_brief/brief.html").render(
-            h=handover, contact_groups=groups, links=links, guidelines=guidelines(handover)
+            h=h,
+            links=links,
+            guidelines=guidelines(h),
+            agency=agency_people(h, agency_timezone=agency_timezone),
+            client=client_people(h),
+            steps=next_steps(h, plan),
+            steps_note=steps_note(h, plan),
+            signed_on=day_words(h.project.contract_signed_on),
+            client_zone=zone_words(h.client.timezone),
+            cadence=cadence_words(h.project.sync_cadence),
+            ask=ask_whom(h),
         )
 
     def invitation(self, kind: str, **context: Any) -> str:
@@ -89,11 +105,12 @@ def handover_fields(
     fields = {
         "client.name": h.client.name,
         "client.domain": h.client.domain,
-        "client.timezone": h.client.timezone,
+        # In words, as people read them: "New York time", "Thu 3 Dec 2026", "Every two weeks".
+        "client.timezone": zone_words(h.client.timezone),
         "project.name": h.project.name,
-        "project.contract_signed_on": h.project.contract_signed_on.isoformat(),
+        "project.contract_signed_on": day_words(h.project.contract_signed_on),
         "project.proposal_url": h.project.proposal_url,
-        "project.sync_cadence": h.project.sync_cadence.value,
+        "project.sync_cadence": cadence_words(h.project.sync_cadence).capitalize(),
         "account_manager.name": h.account_manager.name,
         "account_manager.email": h.account_manager.email,
         "project_manager.name": pm.name if pm else "to be assigned by Operations",

@@ -9,8 +9,9 @@ York and Kolkata share no 09:00-17:00), the least bad slot is taken (no holiday,
 minutes outside hours in total, then the client's hours, then the fairest split, then
 free/busy, then earliest; see `planning_slots.best_slot`) and the warnings say who is
 outside their hours and by how much; nothing raises for that. Each warning is also in
-`Plan.warnings`, prefixed by the meeting kind. See `planning_syncs` for the recurring
-syncs and `planning_checks.verify` for the rules a plan is checked against.
+`Plan.warnings`, prefixed by the meeting's name ("Internal kickoff: ..."); rules and
+warnings are sentences (`plan_words`). See `planning_syncs` for the recurring syncs and
+`planning_checks.verify` for the rules a plan is checked against.
 
 Meetings start no earlier than `request.earliest` (the caller picks it: now, or the
 signing day), nor before `request.notice` allows for each meeting's own internal attendees
@@ -30,6 +31,14 @@ from datetime import datetime, time, timedelta
 
 from service.domain.business_days import localize, zone
 from service.domain.model import ContactRole, Handover, Person, account_key
+from service.domain.plan_words import (
+    RULE_WORDS,
+    count_words,
+    countries_words,
+    kind_label,
+    person_words,
+    when_words,
+)
 from service.domain.planning_checks import (
     Breach,
     breach_warnings,
@@ -58,7 +67,7 @@ from service.domain.planning_notice import Notice
 from service.domain.planning_slots import SlotRules, best_slot
 from service.domain.planning_syncs import SyncDraft, SyncPlanner
 from service.domain.recurrence import expand_occurrences, occurrences
-from service.domain.recurrence_words import repeat_words
+from service.domain.recurrence_words import repeat_words, zone_words
 
 __all__ = [
     "BusyInterval",
@@ -130,18 +139,18 @@ def notice_floor(kind: str, request: PlanRequest) -> datetime:
 
 
 def _busy_warning(rules: SlotRules, start: datetime, end: datetime, horizon: int) -> list[str]:
-    """Return the free/busy warning of a chosen slot, naming each conflict."""
+    """Return the free/busy warning of a chosen slot, naming each conflict in their own time."""
     conflicts = rules.busy_people(start, end)
     if not conflicts:
         return []
     named = "; ".join(
-        f"{p.label()} busy {lo.astimezone(zone(p.timezone)):%Y-%m-%d %H:%M}-"
-        f"{hi.astimezone(zone(p.timezone)):%H:%M} ({p.timezone})"
+        f"{person_words(p)} is busy {when_words(lo, p.timezone)}"
+        f"-{hi.astimezone(zone(p.timezone)):%H:%M}"
         for p, lo, hi in conflicts
     )
     return [
-        f"no slot where everyone is free inside working hours within {horizon} days: "
-        f"conflicts: {named}"
+        f"No time in the next {horizon} days has everyone free inside working hours, "
+        f"so this one clashes: {named}."
     ]
 
 
@@ -184,44 +193,53 @@ def _plan_warnings(request: PlanRequest) -> list[str]:
     out = []
     if request.pm is None:
         out.append(
-            "PM not assigned yet: the AM stands in as organiser of internal_kickoff and "
-            "client_kickoff; plan again once Operations assigns a PM"
+            "No Project Manager yet: the Account Manager stands in as organiser of the "
+            "internal kickoff and the client kickoff until Operations assigns one, and the "
+            "meetings are planned again then."
         )
     if not request.team:
-        out.append("no delivery team assigned yet: internal_kickoff invites the PM only")
+        out.append("No delivery team yet: the internal kickoff invites the Project Manager only.")
     if not request.exec_sponsors:
         out.append(
-            "no client executive sponsor named: executive_sponsor_sync invites the AM and PM only"
+            "No executive sponsor named at the client: the Executive Sponsor Sync invites "
+            "the Account Manager and the Project Manager only."
         )
     return out
+
+
+_ORDER = {
+    MeetingKind.INTERNAL_KICKOFF: "Must come after the sales handover.",
+    MeetingKind.CLIENT_KICKOFF: "Must come after the sales handover and the internal kickoff.",
+    MeetingKind.INTERNAL_ACCOUNT_SYNC: "Its first meeting must come after the client kickoff.",
+    MeetingKind.EXECUTIVE_SPONSOR_SYNC: "Its first meeting must come after the client kickoff.",
+}
 
 
 def _constraints(
     meeting: PlannedMeeting, request: PlanRequest, breaches: Sequence[Breach], busy_free: bool
 ) -> tuple[str, ...]:
-    """Return the human-readable rules this meeting satisfies."""
+    """Return the rules this meeting keeps, one sentence each."""
     rules = {b.rule for b in breaches}
     internal_hours = any(b.rule == "hours" and b.person and b.person.internal for b in breaches)
     client_hours = any(b.rule == "hours" and b.person and not b.person.internal for b in breaches)
+    hours = hours_label(request.business_hours)
     out: list[str] = []
     if meeting.kept:
-        out.append("keeps the account's existing series (times and rule); attendees updated")
+        out.append(
+            "Keeps the account's existing series (its times and how it repeats); "
+            "only the people invited are updated."
+        )
     elif "earliest" not in rules:
-        out.append(f"starts at or after {request.earliest.isoformat()}")
+        out.append(f"Starts no earlier than {when_words(request.earliest, meeting.timezone)}.")
     if request.notice is not None and not meeting.kept:
         out.append(request.notice.sentence())
-    order = {
-        MeetingKind.INTERNAL_KICKOFF: ("after sales_handover",),
-        MeetingKind.CLIENT_KICKOFF: ("after sales_handover", "after internal_kickoff"),
-        MeetingKind.INTERNAL_ACCOUNT_SYNC: ("first occurrence after client_kickoff",),
-        MeetingKind.EXECUTIVE_SPONSOR_SYNC: ("first occurrence after client_kickoff",),
-    }.get(meeting.kind, ())
-    if "order" not in rules and not meeting.kept:
-        out.extend(order)
-    every = "every occurrence: " if meeting.recurrence else ""
+    if "order" not in rules and not meeting.kept and meeting.kind in _ORDER:
+        out.append(_ORDER[meeting.kind])
+    series = bool(meeting.recurrence)
+    within = "Every meeting of the series is within" if series else "Within"
     if not internal_hours:
         out.append(
-            f"{every}all internal attendees within {hours_label(request.business_hours)} local"
+            f"{within} working hours ({hours}) for everyone at the agency, in their own time."
         )
     if (
         meeting.kind in CLIENT_KINDS
@@ -229,32 +247,31 @@ def _constraints(
         and any(not p.internal for p in meeting.attendees)
     ):
         out.append(
-            f"{every}client attendees within {hours_label(request.business_hours)} local "
-            f"({request.client_timezone})"
+            f"{within} working hours ({hours}) for the client, in "
+            f"{zone_words(request.client_timezone)}."
         )
     if "holiday" not in rules:
-        countries = sorted({p.country.upper() for p in meeting.attendees if p.internal})
-        out.append(f"{every}not on a weekend or public holiday in {', '.join(countries)}")
+        countries = countries_words(p.country for p in meeting.attendees if p.internal)
+        never = "No meeting of the series falls" if series else "Not"
+        out.append(f"{never} on a weekend or a public holiday in {countries}.")
     if busy_free:
-        out.append(
-            "every required internal attendee free (free/busy)"
-            + (" at the first occurrence" if meeting.recurrence else "")
-        )
+        first = " for the first meeting" if meeting.recurrence else ""
+        out.append(f"Everyone at the agency who must come is free then{first}, by their calendars.")
     if meeting.recurrence:
         out.append(
-            repeat_words(meeting.recurrence, meeting.start, meeting.end, meeting.timezone)
+            repeat_words(meeting.recurrence, meeting.start, meeting.end, meeting.timezone) + "."
         )
         lead = request.sync_lead_business_days
         if "lead" not in rules:
+            days = count_words(lead, "business day", "business days")
             out.append(
-                f"every internal_account_sync at least {lead} business day(s) before its "
-                f"executive_sponsor_sync, for the AM and PM in their own calendars"
+                f"Each Internal Account Sync comes at least {days} before its Executive "
+                "Sponsor Sync, for the Account Manager and the Project Manager in their own time."
             )
-        out.append(f"checked over {request.plan_months} months of occurrences, across DST")
+        out.append(f"Checked over the next {request.plan_months} months, across the clock changes.")
         if meeting.exceptions:
-            out.append(
-                f"{len(meeting.exceptions)} occurrence(s) moved (EXDATE) to keep these rules"
-            )
+            moved = count_words(len(meeting.exceptions), "meeting", "meetings")
+            out.append(f"{moved} of the series moved off a holiday to keep these rules.")
     return tuple(out)
 
 
@@ -274,7 +291,7 @@ def _finish(
         notes = [
             *busy_notes.get(meeting.kind, []),
             *breach_warnings(meeting, mine, count, request.business_hours),
-            *(f"rule not kept: {b}" for b in mine if b.person is None),
+            *(f"A rule is not kept, {RULE_WORDS[b.rule]}." for b in mine if b.person is None),
         ]
         busy_free = not meeting.kept and not busy_notes.get(meeting.kind)
         done = replace(
@@ -283,7 +300,7 @@ def _finish(
             warnings=tuple(notes),
         )
         finished.append(done)
-        warnings.extend(f"{meeting.kind}: {note}" for note in notes)
+        warnings.extend(f"{kind_label(meeting.kind)}: {note}" for note in notes)
     return Plan(request.handover_id, request.account_key, tuple(finished), tuple(warnings))
 
 

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from service.domain.business_days import zone
+from service.domain.plan_words import (
+    country_words,
+    day_words,
+    join_words,
+    minutes_words,
+    person_words,
+)
 from service.domain.planning_model import (
     CLIENT_KINDS,
     SYNC_KINDS,
@@ -246,7 +253,7 @@ def verify(plan: Plan, request: PlanRequest, months: int = 12) -> list[str]:
 def breach_warnings(
     meeting: PlannedMeeting, breaches: Sequence[Breach], count: int, hours: Hours
 ) -> list[str]:
-    """Return one warning per person and rule, summarising a meeting's breaches."""
+    """Return one sentence per person and rule, summarising a meeting's breaches."""
     grouped: dict[tuple[str, str], list[Breach]] = {}
     for breach in breaches:
         if breach.person is not None:
@@ -256,17 +263,19 @@ def breach_warnings(
     for (rule, _), items in grouped.items():
         person = items[0].person
         assert person is not None
-        tail = f" ({len(items)} of {count} occurrences)" if recurring else ""
+        tail = f" ({len(items)} of {count} meetings of the series)" if recurring else ""
         if rule == "hours":
-            worst = max(b.minutes for b in items)
+            worst = minutes_words(max(b.minutes for b in items))
             out.append(
-                f"{person.label()} ({person.timezone}) is outside working hours "
-                f"{hours_label(hours)}: {items[0].local} local, up to {worst} min outside{tail}"
+                f"{person_words(person)} is outside working hours {hours_label(hours)}: "
+                f"{items[0].local} their time, up to {worst} outside{tail}."
             )
         elif rule == "holiday":
-            days = ", ".join(sorted({b.local for b in items})[:5])
+            days = join_words(
+                [day_words(date.fromisoformat(d)) for d in sorted({b.local for b in items})[:5]]
+            )
             out.append(
-                f"{person.label()} would meet on a non-business day in "
-                f"{person.country.upper()}: {days}{tail}"
+                f"{person_words(person)} would meet on a day off in "
+                f"{country_words(person.country)}: {days}{tail}."
             )
     return out

@@ -27,6 +27,7 @@ from service.domain.business_days import (
     localize,
     zone,
 )
+from service.domain.plan_words import country_words, day_words, join_words, minutes_words
 from service.domain.planning_model import Participant
 
 STEP = timedelta(minutes=15)
@@ -126,7 +127,7 @@ def non_business_dates(
     for day in local_dates(tzinfo, start, end):
         name = holiday_name(day, country)
         if name is not None:
-            out.append((day, f"{name} in {country.upper()}"))
+            out.append((day, f"{name} in {country_words(country)}"))
         elif day.weekday() >= 5:
             out.append((day, "a weekend"))
     return tuple(out)
@@ -304,13 +305,13 @@ class SlotRules:
         """Return why [start, end) is not acceptable, naming people."""
         reasons = []
         for group in self.groups:
-            names = ", ".join(p.label() for p in group.people)
+            names = join_words([p.name or p.email for p in group.people])
             if group.internal:
                 for day, why in non_business_dates(group.tzinfo, group.country, start, end):
-                    reasons.append(f"{day.isoformat()} is {why} for {names}")
+                    reasons.append(f"{day_words(day)} is {why} for {names}")
             minutes = outside_minutes(group.tzinfo, start, end, self.hours)
             if minutes:
-                reasons.append(f"{names} would be {minutes} min outside working hours")
+                reasons.append(f"{names} would be {minutes_words(minutes)} outside working hours")
         return "; ".join(reasons) or "kept in line with the series"
 
 

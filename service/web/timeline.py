@@ -56,7 +56,7 @@ def layout(meetings: list[dict[str, Any]], viewer_zone: str) -> dict[str, Any]:
             "x": round(x(start), 1),
             "w": round(max(x(end) - x(start), 8.0), 1),
             "y": TOP + lane * LANE_H,
-            "when": f"{local:%a %d %b %H:%M} {zone_words(meeting['timezone'])}",
+            "when": f"{local:%a} {local.day} {local:%b %H:%M} {zone_words(meeting['timezone'])}",
             # a label past the middle ends at its box, so it never runs off the right edge
             "anchor": "end" if x(start) > LEFT + usable / 2 else "start",
             "repeats": bool(meeting.get("recurrence")),
@@ -75,7 +75,7 @@ def layout(meetings: list[dict[str, Any]], viewer_zone: str) -> dict[str, Any]:
     day = lo.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     while day <= hi and len(days) < 60:
         if day >= lo:
-            days.append({"x": round(x(day), 1), "label": f"{day:%d %b}"})
+            days.append({"x": round(x(day), 1), "label": f"{day.day} {day:%b}"})
         day = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=zone)
     step = max(1, len(days) // 12)
     return {

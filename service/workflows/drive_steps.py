@@ -20,6 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from integrations.ports import FOLDER_MIME, DriveFile, DriveIds, Grant, SharesFiles
 from service.domain.model import Handover, account_key
@@ -227,10 +228,16 @@ def write_brief(
     *,
     folder_id: str,
     contracts_url: str,
+    plan: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the brief with its stored id, or into the recorded one; skip it if unchanged."""
     name = f"Project Brief - {h.project.name}"
-    html = ctx.renderer.brief(h, links={"contracts_folder": contracts_url})
+    html = ctx.renderer.brief(
+        h,
+        links={"contracts_folder": contracts_url},
+        plan=plan,
+        agency_timezone=ctx.settings.agency_timezone,
+    )
     sha = digest(name, html)
     with db.transaction() as session:
         row = repo.artifact(session, handover_id, "brief")

@@ -18,6 +18,7 @@ from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import AccountRow
 from service.workflows import drive_steps, meetings_ahead
+from service.workflows.brief_plan import plan_for_brief
 from service.workflows.brief_template import template_brief
 from service.workflows.context import StepContext, StepFailed
 from service.workflows.contracts import ensure_cursor
@@ -48,7 +49,14 @@ def client_folder(handover_id: str, h: Handover, ctx: StepContext, db: Database)
 
         def brief(folder_id: str, contracts_url: str) -> None:
             drive_steps.write_brief(
-                handover_id, h, ctx, db, drive, folder_id=folder_id, contracts_url=contracts_url
+                handover_id,
+                h,
+                ctx,
+                db,
+                drive,
+                folder_id=folder_id,
+                contracts_url=contracts_url,
+                plan=plan_for_brief(handover_id, h, ctx, db),
             )
 
         early = None if _template_mode(ctx) else brief
@@ -96,6 +104,7 @@ def project_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database)
             contracts_url=links["contracts_folder"],
         )
         return
+    plan = plan_for_brief(handover_id, h, ctx, db)
     if isinstance(drive, DriveIds):
         drive_steps.write_brief(
             handover_id,
@@ -105,9 +114,12 @@ def project_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database)
             drive,
             folder_id=folder_id,
             contracts_url=links["contracts_folder"],
+            plan=plan,
         )
         return
-    html = ctx.renderer.brief(h, links=links)
+    html = ctx.renderer.brief(
+        h, links=links, plan=plan, agency_timezone=ctx.settings.agency_timezone
+    )
     doc = ctx.drive.write_document(
         f"Project Brief - {h.project.name}",
         html,

@@ -12,6 +12,7 @@ from service.demo import example_handover
 from service.store.models import HandoverRow
 from service.web.formdata import flatten
 from tests.conftest import LiveServer, outbox_subjects
+from tests.fakes.htmltext import html_to_text
 
 
 def csrf_of(html: str) -> str:
@@ -169,7 +170,10 @@ def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(
         assert {s.state for s in row.steps} == {"done"}
         assert repo.artifact(session, handover_id, "brief").external_id == brief_id  # type: ignore[union-attr]
     html = services.drive.path_of(brief_id).read_text()
-    assert "Priya Shah (priya@agency.example)" in html
+    text = html_to_text(html)  # the people table's row: name, role, email, time zone
+    assert "Priya Shah\nProject Manager\npriya@agency.example\nKolkata time\n" in text
+    assert "to be assigned by Operations" not in text
+    assert re.search(r"\nSales handover: \w{3} \d{1,2} \w{3} \d{4}, ", text)  # planned now
     briefs = list(services.settings.workspace_dir.rglob("Project Brief*"))
     assert len(briefs) == 1
     folder_id = next(a.external_id for a in row.artifacts if a.kind == "folder")

@@ -45,6 +45,9 @@ class DocsState(State):
 
     def reset(self) -> None:
         self.texts: dict[str, str] = {}
+        # doc id -> the elements of the HTML it was converted from, with the look Drive
+        # keeps of each (its own style attribute only; see htmltext.html_looks).
+        self.looks: dict[str, list[tuple[str, dict[str, str]]]] = {}
         self.revisions: dict[str, int] = {}
         # Tabs after the first: doc id -> [(title, text)]. As in Docs, documents.get shows
         # only the first tab (in `body`) unless includeTabsContent=true asks for `tabs`.
@@ -56,6 +59,11 @@ class DocsState(State):
             self.more_tabs.setdefault(doc_id, []).append(
                 (title, text if text.endswith("\n") else text + "\n")
             )
+
+    def look(self, doc_id: str) -> list[tuple[str, dict[str, str]]]:
+        """The elements the document was converted from, each with the look it kept."""
+        with self.lock:
+            return list(self.looks.get(doc_id, []))
 
     def text(self, doc_id: str) -> str:
         """The document's plain text: one line per paragraph, ending with a newline."""

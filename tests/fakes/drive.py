@@ -27,7 +27,7 @@ from tests.fakes.drive_approvals import ApprovalsMixin
 from tests.fakes.drive_changes import ChangesMixin
 from tests.fakes.drive_files import FilesMixin, checked_properties, permission_id
 from tests.fakes.drive_sharing import ROLES, SharingMixin
-from tests.fakes.htmltext import html_to_text
+from tests.fakes.htmltext import html_looks, html_to_text
 from tests.fakes.notify import Notifier
 from tests.fakes.wire import media_type as bare_type
 
@@ -451,7 +451,15 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
             self.permissions.pop(file_id, None)
             self.comments.pop(file_id, None)
             self.docs.texts.pop(file_id, None)
+            self.docs.looks.pop(file_id, None)
             self.record_change(file_id, removed=True)
+
+    def _keep_look(self, file_id: str, media: bytes | None, media_type: str | None) -> None:
+        """Record the look Drive keeps of a converted upload (HTML: inline styles only)."""
+        if media is not None and bare_type(media_type) == "text/html":
+            self.docs.looks[file_id] = html_looks(media.decode("utf-8", errors="replace"))
+        else:
+            self.docs.looks.pop(file_id, None)
 
     def _convert(self, media: bytes | None, media_type: str | None) -> str:
         if media is None:

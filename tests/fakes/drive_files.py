@@ -86,6 +86,8 @@ class FilesMixin:
             text=text,
             starred=bool(meta.get("starred")),
         )
+        if mime == DOC:
+            self._keep_look(file["id"], media, call.media_type)
         if file_id is not None:
             self.reserved_ids.discard(file_id)
         return Reply(json=self.view(file, call.param("fields")))
@@ -197,6 +199,7 @@ class FilesMixin:
         file.update(updates)
         if text is not None:
             self.docs.replace_text(file["id"], text)
+            self._keep_look(file["id"], call.media, call.media_type)
         elif call.media is not None:
             self._set_content(file, call.media)
         if "trashed" in meta and bool(meta["trashed"]) != file["trashed"]:

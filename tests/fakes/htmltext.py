@@ -1,4 +1,13 @@
-"""HTML to the plain text Google Docs ends up with when Drive converts an HTML upload."""
+"""HTML to what Google Docs ends up with when Drive converts an HTML upload: its plain text,
+and the look each element keeps.
+
+Drive's import maps headings, paragraphs, lists and tables to Docs' own, and keeps the
+formatting written in each element's `style` attribute (fonts, colours, sizes, borders);
+a `<style>` block and class names are not carried into the document (see
+piotr-agier/google-drive-mcp pull request 108, and Google's own exports, which inline
+every style). `html_looks` models exactly that: a look comes from the element's own
+`style` attribute only, so a test cannot pass on a look only a stylesheet gave.
+"""
 
 from __future__ import annotations
 
@@ -95,3 +104,38 @@ def html_to_text(html: str) -> str:
     parser.close()
     parser.flush()
     return "".join(line + "\n" for line in parser.lines) or "\n"
+
+
+_INLINE = {"a", "b", "strong", "i", "em", "u", "span"}
+
+
+class _LookExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.looks: list[tuple[str, dict[str, str]]] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED:
+            self.skipping += 1
+        elif not self.skipping and (tag in BLOCKS or tag in _INLINE):
+            style = dict(attrs).get("style") or ""
+            props = {}
+            for part in style.split(";"):
+                name, _, value = part.partition(":")
+                if name.strip() and value.strip():
+                    props[name.strip().lower()] = value.strip()
+            self.looks.append((tag, props))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED:
+            self.skipping = max(0, self.skipping - 1)
+
+
+def html_looks(html: str) -> list[tuple[str, dict[str, str]]]:
+    """Return each converted element in order, with the style properties of its own
+    `style` attribute (what Drive keeps); a stylesheet's rules are not there."""
+    parser = _LookExtractor()
+    parser.feed(html)
+    parser.close()
+    return parser.looks

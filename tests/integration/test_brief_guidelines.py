@@ -83,7 +83,10 @@ def test_the_six_guidelines_answered_in_the_handbooks_order(
     assert found == sorted(found), "the six in the handbook's order"
     assert "Replatform the storefront" in text  # Sales' own words
     buyer = text[found[3] : found[4]]
-    assert "Cleo" in buyer and "cleo@acmecorp.example" in buyer  # the contact with the role
+    assert "Buyer" in buyer and "Cleo Buyer" in buyer  # the contact with the role, by name
+    # ... whose email is in the people table only: each contact once, with all their roles
+    assert text.count("cleo@acmecorp.example") == 1
+    assert "Executive sponsor, Buyer" in text[found[5] :]
     people = text[found[4] : found[5]]
     assert "Chad Champion" in people and "Dora Doubt" in people
     assert "Dora worries about cost." in people  # plus the notes

@@ -180,6 +180,11 @@ def test_handover_fields_are_flat_strings() -> None:
     assert fields["contacts.champion"] == "Chad Champion"
     assert fields["links.contracts_folder"] == "https://drive.example/c"
     assert all(isinstance(v, str) for v in fields.values())
+    # Plain words in the Doc: no ISO date, zone id or internal cadence key.
+    assert fields["client.timezone"] == "New York time"
+    assert fields["project.sync_cadence"] == "Every two weeks"
+    signed = h.project.contract_signed_on
+    assert fields["project.contract_signed_on"] == f"{signed:%a} {signed.day} {signed:%b %Y}"
 
 
 def test_check_template_names_unknown_placeholders_and_returns_unused_fields() -> None:

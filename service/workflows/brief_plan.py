@@ -1,0 +1,51 @@
+"""The meetings' dates the Project Brief carries: the plan as it stands when the brief is written.
+
+Decision (issue 13, item 10): the brief is not written again because its meetings were
+planned, sent or confirmed later: it is shared as soon as it is written, and a rewrite
+would replace a PM's edits in the Google Doc. So the meetings are planned first, when they
+may be (a PM is known and a calendar is configured): on Google the planning begun beside
+the kickoff is waited for; otherwise the brief's step plans them itself, exactly as the
+`plan_meetings` step would (the times it stores are kept by that step, which then only
+reads them again). Without a PM, or when the planning fails, the brief says in words what
+happens next; the `plan_meetings` step still plans and reports its own failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from service.domain.model import Handover
+from service.store import handovers as repo
+from service.store.db import Database
+from service.workflows import meetings_ahead
+from service.workflows.context import StepContext
+from service.workflows.meeting_steps import plan_meetings
+
+log = logging.getLogger(__name__)
+
+
+def stored_plan(db: Database, handover_id: str) -> dict[str, Any] | None:
+    """Return the handover's stored plan, if it has one."""
+    with db.transaction() as session:
+        row = repo.artifact(session, handover_id, "plan")
+        return dict(row.data) if row is not None else None
+
+
+def plan_for_brief(
+    handover_id: str, h: Handover, ctx: StepContext, db: Database
+) -> dict[str, Any] | None:
+    """Return the plan whose dates the brief shows, planning the meetings first if they may."""
+    if h.project_manager is None or ctx.calendar is None:
+        return None  # the PM comes first: the brief says the meetings wait for one
+    if not meetings_ahead.wait_planned(handover_id):
+        try:
+            plan_meetings(handover_id, h, ctx, db)
+        except Exception:
+            log.warning(
+                "planning the meetings for the brief failed; the brief says they are being "
+                "planned and the plan_meetings step plans them",
+                exc_info=True,
+                extra={"handover_id": handover_id},
+            )
+    return stored_plan(db, handover_id)
