@@ -79,7 +79,8 @@ Url = Annotated[
 
 
 @cache
-def _zones() -> frozenset[str]:
+def zones() -> frozenset[str]:
+    """Return every time zone the schema accepts (IANA names)."""
     return frozenset(available_timezones())
 
 
@@ -94,13 +95,13 @@ def _bad_zone(value: str = "") -> PydanticCustomError:
 def zone_like(value: str) -> str:
     """Return the one zone whose city is what was typed ("berlin", "New York"), or ""."""
     city = value.strip().replace(" ", "_").lower()
-    found = [z for z in _zones() if "/" in z and z.rsplit("/", 1)[1].lower() == city]
+    found = [z for z in zones() if "/" in z and z.rsplit("/", 1)[1].lower() == city]
     return found[0] if len(found) == 1 else ""
 
 
 def _check_zone(value: str) -> str:
     value = value.strip()
-    if value not in _zones():
+    if value not in zones():
         raise _bad_zone(value)
     try:
         ZoneInfo(value)
@@ -110,14 +111,15 @@ def _check_zone(value: str) -> str:
 
 
 @cache
-def _countries() -> frozenset[str]:
+def supported_countries() -> frozenset[str]:
+    """Return every country code the schema accepts (those with known public holidays)."""
     return frozenset(holidays.list_supported_countries())
 
 
 def _check_country(value: str) -> str:
     typed = value.strip()
     value = typed.upper()
-    if value not in _countries():
+    if value not in supported_countries():
         raise PydanticCustomError(
             "invalid_country",
             "Choose a country from the list, for example India (code IN).",
@@ -129,7 +131,7 @@ def _check_country(value: str) -> str:
 def country_code_of(name: str) -> str:
     """Return the code of the country (with known public holidays) named so, or ""."""
     wanted = name.strip().casefold()
-    for code in _countries():
+    for code in supported_countries():
         if len(code) == 2 and country_names().get(code, "").casefold() == wanted:
             return code
     return ""
@@ -140,7 +142,12 @@ def country_names() -> dict[str, str]:
     """Return each ISO 3166 country's English name by its two-letter code (tzdata's list)."""
     text = (resources.files("tzdata") / "zoneinfo" / "iso3166.tab").read_text(encoding="utf-8")
     rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
-    return {row[0]: row[1].strip() for row in rows if len(row) >= 2}
+    names = {row[0]: row[1].strip() for row in rows if len(row) >= 2}
+    return {**names, **_COMMON_NAMES}
+
+
+# tzdata's names that people would not look for.
+_COMMON_NAMES = {"GB": "United Kingdom"}
 
 
 Zone = Annotated[str, AfterValidator(_check_zone)]

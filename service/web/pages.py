@@ -26,7 +26,9 @@ from service.store import handovers as repo
 from service.web import guards
 from service.web import services as _services
 from service.web.auth import login_required, require
+from service.schema_errors import field_anchor, field_name
 from service.web.formdata import LIST_FIELDS, flatten, nest
+from service.web.pickers import country_options, zone_options
 from service.web.present import handover_json
 from service.web.timeline import layout
 from service.workflows import kickoff, meetings
@@ -34,8 +36,19 @@ from service.workflows import kickoff, meetings
 bp = Blueprint("pages", __name__)
 
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CADENCES = ("fortnightly", "monthly", "quarterly")
-CONTACT_ROLES = ("buyer", "executive_sponsor", "champion", "influencer", "detractor")
+# The fixed choices: the value sent, then the words shown.
+CADENCES = (
+    ("fortnightly", "Every two weeks"),
+    ("monthly", "Every month"),
+    ("quarterly", "Every three months"),
+)
+CONTACT_ROLES = (
+    ("buyer", "Buyer"),
+    ("executive_sponsor", "Executive sponsor"),
+    ("champion", "Champion"),
+    ("influencer", "Influencer"),
+    ("detractor", "Detractor"),
+)
 
 
 
@@ -97,20 +110,37 @@ def _form(
     fresh_key: bool = False,
 ) -> tuple[str, int]:
     key = secrets.token_urlsafe(16) if fresh_key else _form_key()
+    countries = country_options()
     return (
         render_template(
             "new.html",
             v=flatten(values),
-            errors=errors,
+            errors=_at_fields(errors),
             idempotency_key=key,
             rows={name: max(1, _count(values.get(name))) for name in LIST_FIELDS},
             cadences=CADENCES,
             contact_roles=CONTACT_ROLES,
+            zones=zone_options(_services().clock().date()),
+            countries=countries,
+            country_codes={code for code, _ in countries},
+            field_name=field_name,
+            field_anchor=field_anchor,
             user=g.user,
-            **{"plan": None, "tl": None, "edit_id": None, **(extra or {})},
+            **{"plan": None, "tl": None, "edit_id": None, "change": None, **(extra or {})},
         ),
         status,
     )
+
+
+def _at_fields(errors: dict[str, str]) -> dict[str, str]:
+    """Return the errors by the form's field: a contact's wrong role is at its roles."""
+    out: dict[str, str] = {}
+    for path, message in errors.items():
+        parts = path.split(".")
+        if "roles" in parts:
+            path = ".".join(parts[: parts.index("roles") + 1])
+        out.setdefault(path, message)
+    return out
 
 
 def _form_key() -> str:

@@ -365,7 +365,9 @@ def update_handover(
         if row is None:
             raise LookupError(f"no handover {handover_id}")
         if row.cancelled_at is not None:
-            raise InvalidHandover([FieldError("body", "this handover was cancelled")])
+            raise InvalidHandover(
+                [FieldError("body", "This handover was cancelled: it can no longer be changed.")]
+            )
         pm_changed = _pm_email(parsed.model_dump(mode="json")) != _pm_email(row.payload)
         if pm_changed and actor_role is not None and actor_role not in EVERYWHERE:
             raise NotAllowed("Only Operations may assign or change the Project Manager.")
@@ -374,7 +376,8 @@ def update_handover(
                 [
                     FieldError(
                         "client.domain",
-                        f"must stay {row.account_key}: submit a new handover for another account",
+                        f"Keep the email domain {row.account_key}: for another client, kick off "
+                        "a new handover.",
                     )
                 ]
             )

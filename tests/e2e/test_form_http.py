@@ -114,7 +114,7 @@ def test_errors_show_at_each_field_and_keep_what_was_typed(live_server: LiveServ
     answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10)
     assert answer.status_code == 422
     assert re.search(
-        r'id="client.timezone-error">Enter the client&#39;s time zone, such as America/New_York',
+        r'id="client.timezone-error">Choose the client&#39;s time zone from the list: type a city',
         answer.text,
     )
     assert re.search(r'id="delivery_team.1.email-error">Enter an email address', answer.text)
@@ -123,6 +123,67 @@ def test_errors_show_at_each_field_and_keep_what_was_typed(live_server: LiveServ
     assert "Replatform the storefront" in answer.text
     assert 'value="Dee Signer"' in answer.text
     assert stored(live_server) == 0
+
+
+def summary_of(html: str) -> list[tuple[str, str]]:
+    """Return (link target, text) for each entry of the page's error summary."""
+    box = re.search(r'<div class="error-summary"(.*?)</div>', html, re.S)
+    assert box, "the page has an error summary"
+    return re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', box.group(1))
+
+
+def test_the_error_summary_lists_every_error_in_words_with_a_link_to_its_field(
+    live_server: LiveServer,
+) -> None:
+    browser, token, key = open_form(live_server)
+    data = example_handover()
+    data["client"]["timezone"] = "Moon/Base"
+    data["client_contacts"][0]["roles"] = ["buyer"]  # no executive sponsor any more
+    data["client_contacts"][1]["email"] = "not-an-address"
+    data["delivery_team"][0]["country"] = "India"
+    fields = form_fields(data) + [("csrf_token", token), ("idempotency_key", key)]
+    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10)
+
+    assert answer.status_code == 422
+    assert "There are 4 problems" in answer.text
+    entries = summary_of(answer.text)
+    assert [target for target, _ in entries] == [
+        "client.timezone",
+        "delivery_team.0.country",
+        "client_contacts",
+        "client_contacts.1.email",
+    ]
+    texts = [text for _, text in entries]
+    assert texts[1].startswith("Team member 1: country: Choose the country from the list")
+    assert "IN" in texts[1]
+    assert texts[2].startswith("Client contacts: Tick")
+    assert texts[3].startswith("Client contact 2: email: Enter an email address")
+    for target in ("client.timezone", "delivery_team.0.country", "client_contacts.1.email"):
+        element = re.search(rf'<(?:input|select)[^>]*\bid="{re.escape(target)}"[^>]*>', answer.text)
+        assert element, target
+        assert 'aria-invalid="true"' in element.group(0), element.group(0)
+        assert f'aria-describedby="{target}-error"' in element.group(0), element.group(0)
+        assert f'id="{target}-error"' in answer.text
+    assert re.search(r'<fieldset id="client_contacts"[^>]*aria-describedby="client_contacts-error"',
+                     answer.text)
+    for internal in ("client_contacts.1", "executive_sponsor", "IANA"):
+        assert internal not in re.sub(r'(id|for|name|href|aria-describedby|value)="[^"]*"', "",
+                                      answer.text), internal
+    assert stored(live_server) == 0
+
+
+def test_the_pickers_offer_every_zone_and_country_in_words(live_server: LiveServer) -> None:
+    page = requests.get(f"{live_server.url}/handovers/new", timeout=10).text
+    zones = re.findall(r'<option value="([^"]+)" label="([^"]+)">', page)
+    assert len(zones) > 400
+    assert ("Asia/Kolkata", "Kolkata (India, UTC+5:30)") in zones
+    assert 'list="zones"' in page and 'id="client.timezone"' in page
+    countries = re.findall(r'<option value="([A-Z]{2})" >([^<]+)</option>', page)
+    assert ("IN", "India") in countries and ("DE", "Germany") in countries
+    assert len(set(countries)) > 100
+    assert '<input type="checkbox" name="client_contacts.0.roles" value="executive_sponsor"' in page
+    assert "> Executive sponsor</label>" in page
+    assert ">Every two weeks</option>" in page
 
 
 def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(
