@@ -100,7 +100,9 @@ def plain(err: dict[str, Any]) -> tuple[str, str]:
     if kind == "string_pattern_mismatch" and last == "proposal_url":
         return "invalid_url", "Enter a link that starts with https:// or http://."
     if kind in DATE_TYPES:
-        return "invalid_date", f"Enter {what} as a real date, such as 20 November 2026 (2026-11-20)."
+        return "invalid_date", (
+            f"Enter {what} as a real date, such as 20 November 2026 (2026-11-20)."
+        )
     if kind == "enum":
         return "invalid_choice", _choose(loc)
     if kind == "extra_forbidden":
@@ -158,8 +160,16 @@ SECTIONS = {
     "influencers_notes": "Influencers, champions and detractors: notes",
     "body": "The form",
 }
-ROWS = {"sales": "Sales person", "delivery_team": "Team member", "client_contacts": "Client contact"}
-WHOLE_LISTS = {"sales": "Sales", "delivery_team": "Delivery team", "client_contacts": "Client contacts"}
+ROWS = {
+    "sales": "Sales person",
+    "delivery_team": "Team member",
+    "client_contacts": "Client contact",
+}
+WHOLE_LISTS = {
+    "sales": "Sales",
+    "delivery_team": "Delivery team",
+    "client_contacts": "Client contacts",
+}
 FIELD_WORDS = {
     "name": "name",
     "email": "email",

@@ -22,16 +22,16 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from service.domain.access import ADMIN, EVERYONE, OPERATIONS, SALES, may_see_handover
 from service.domain.model import Person
 from service.schema import InvalidHandover, validate_handover, validate_person
+from service.schema_errors import field_anchor, field_name
 from service.store import handovers as repo
 from service.web import guards
 from service.web import services as _services
 from service.web.auth import login_required, require
-from service.schema_errors import field_anchor, field_name
 from service.web.formdata import LIST_FIELDS, flatten, nest
 from service.web.pickers import country_options, zone_options
 from service.web.present import handover_json
 from service.web.timeline import layout
-from service.workflows import kickoff, meetings
+from service.workflows import change_preview, kickoff, meetings
 
 bp = Blueprint("pages", __name__)
 
@@ -340,6 +340,39 @@ def save(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     except LookupError:
         abort(404)
     return redirect(url_for("pages.show", handover_id=handover_id), code=303)
+
+
+@bp.post("/handovers/<handover_id>/edit/preview")
+@login_required
+@require(SALES, OPERATIONS)
+def preview_change(handover_id: str) -> tuple[str, int]:
+    """Show the edit form again with what saving it would do; nothing is stored or sent."""
+    s = _services()
+    guards.check(s.db, handover_id, change=True)
+    data = nest(request.form)
+    extra: dict[str, object] = {"edit_id": handover_id}
+    try:
+        parsed, handover = validate_handover(data, allowed_domain=s.settings.allowed_domain)
+        with s.db.transaction() as session:
+            row = repo.get_handover(session, handover_id)
+            if row is None:
+                abort(404)
+            kickoff.check_change(row, parsed, handover, actor_role=g.user.role)
+            before, stored_plan = dict(row.payload), handover_json(row, base_url="")["plan"]
+    except InvalidHandover as exc:
+        return _form(data, {e.field: e.message for e in exc.errors}, status=422, extra=extra)
+    except kickoff.NotAllowed as exc:
+        abort(403, str(exc))
+    extra["change"] = change_preview.preview_change(
+        handover_id,
+        before,
+        parsed.model_dump(mode="json"),
+        handover,
+        stored_plan=stored_plan if isinstance(stored_plan, dict) else None,
+        settings=s.settings,
+        now=s.clock(),
+    )
+    return _form(data, {}, status=200, extra=extra)
 
 
 @bp.post("/handovers/<handover_id>/cancel")

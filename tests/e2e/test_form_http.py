@@ -288,3 +288,70 @@ def test_the_handover_is_changed_and_cancelled_from_its_page(live_server: LiveSe
     services.tasks.wait_idle(timeout=30)
     assert browser.get(f"{live_server.url}/api/handovers/{handover_id}", timeout=10).json()["status"] == "cancelled"
     assert stored(live_server) == 1
+
+
+def test_the_edit_page_previews_the_change_without_saving_or_sending_it(
+    live_server: LiveServer,
+) -> None:
+    browser, token, key = open_form(live_server)
+    fields = form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)]
+    answer = browser.post(
+        f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False
+    )
+    handover_id = answer.headers["Location"].rsplit("/", 1)[1]
+    services = live_server.app.extensions["handover"]
+    services.tasks.wait_idle(timeout=30)
+    with services.db.transaction() as session:
+        from service.store import handovers as repo
+
+        stored_before = dict(repo.get_handover(session, handover_id).payload)  # type: ignore[union-attr]
+    emails_before = outbox_subjects(services)
+
+    edit = browser.get(f"{live_server.url}/handovers/{handover_id}/edit", timeout=10)
+    assert 'id="preview-edit"' in edit.text and "Preview the change" in edit.text
+    changed = example_handover()
+    changed["delivery_team"].append(
+        {"name": "Nia Okafor", "email": "nia@agency.example", "role": "QA"}
+    )
+    gone = changed["delivery_team"].pop(0)
+    changed["project"]["sync_cadence"] = "monthly"
+    preview = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/edit/preview",
+        data=form_fields(changed) + [("csrf_token", csrf_of(edit.text))],
+        timeout=10,
+    )
+
+    assert preview.status_code == 200
+    text = re.sub(r"\s+", " ", preview.text)
+    assert 'id="change-heading" tabindex="-1">What saving this change will do' in text
+    assert "Delivery team: added Nia Okafor &lt;nia@agency.example&gt;" in text
+    assert f"Delivery team: removed {gone['name']}" in text
+    assert re.search(r"<li>[^<]*Kickoff[^<]* keeps its time; invited: Nia Okafor; "
+                     rf"taken off the invitation: {gone['name']}\.</li>", text), text
+    assert re.search(r"<li>[^<]*Sync[^<]* planned again to run every month", text)
+    assert "Nia Okafor: that they now take part (a member of the delivery team)" in text
+    assert f"{gone['name']}: that they no longer take part (a member of the delivery team)" in text
+    assert "a summary of what changed" in text
+    assert 'value="Nia Okafor"' in text  # the form keeps the change, to save it
+    # Nothing was saved, sent or queued.
+    services.tasks.wait_idle(timeout=30)
+    with services.db.transaction() as session:
+        assert dict(repo.get_handover(session, handover_id).payload) == stored_before  # type: ignore[union-attr]
+    assert outbox_subjects(services) == emails_before
+
+    same = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/edit/preview",
+        data=form_fields(example_handover()) + [("csrf_token", csrf_of(edit.text))],
+        timeout=10,
+    )
+    assert "Nothing changes: the handover is the same as it is stored." in same.text
+
+    bad = example_handover()
+    bad["client"]["domain"] = "other.example"
+    refused = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/edit/preview",
+        data=form_fields(bad) + [("csrf_token", csrf_of(edit.text))],
+        timeout=10,
+    )
+    assert refused.status_code == 422
+    assert 'href="#client.domain">Client: email domain: Keep the email domain acme' in refused.text
