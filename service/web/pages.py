@@ -38,9 +38,9 @@ bp = Blueprint("pages", __name__)
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # The fixed choices: the value sent, then the words shown.
 CADENCES = (
-    ("fortnightly", "Every two weeks"),
-    ("monthly", "Every month"),
-    ("quarterly", "Every three months"),
+    ("fortnightly", "Fortnightly (every two weeks)"),
+    ("monthly", "Monthly"),
+    ("quarterly", "Quarterly (every three months)"),
 )
 CONTACT_ROLES = (
     ("buyer", "Buyer"),

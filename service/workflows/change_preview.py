@@ -25,6 +25,7 @@ CADENCE_WORDS = {
 }
 
 
+BRIEF = "The Project Brief is written again with the change."
 NOT_PLANNED = "The meetings are not planned yet: they will be planned with these details."
 
 
@@ -35,7 +36,7 @@ class ChangePreview:
     lines: tuple[str, ...]
     meetings: tuple[str, ...]
     emails: tuple[str, ...]
-    nothing: bool  # saving would change nothing at all
+    nothing: bool  # saving would store the same handover
 
 
 def preview_change(
@@ -50,9 +51,11 @@ def preview_change(
 ) -> ChangePreview:
     """Return what saving `after` over `before` would do (`after` validated, as stored)."""
     lines, added, removed = describe_changes(before, after)
-    said, moved = _meetings(handover_id, before, after, handover, stored_plan, settings, now)
+    said = _meetings(handover_id, before, after, handover, stored_plan, settings, now)
     emails = _emails(after, bool(lines), added, removed)
-    return ChangePreview(tuple(lines), said, emails, not (lines or emails or moved))
+    if before == after:
+        return ChangePreview((), said, (), nothing=True)
+    return ChangePreview((*lines, BRIEF), said, emails, nothing=False)
 
 
 def _meetings(
@@ -63,10 +66,10 @@ def _meetings(
     stored_plan: dict[str, Any] | None,
     settings: Settings,
     now: datetime,
-) -> tuple[tuple[str, ...], bool]:
-    """Return a sentence per meeting, and whether any meeting changes."""
+) -> tuple[str, ...]:
+    """Return a sentence per meeting: its time kept or planned again, its guests."""
     if not stored_plan or not stored_plan.get("meetings"):
-        return (NOT_PLANNED,), False
+        return (NOT_PLANNED,)
     old_cadence = (before.get("project") or {}).get("sync_cadence")
     new_cadence = (after.get("project") or {}).get("sync_cadence")
     plan = meetings.make_plan(
@@ -78,7 +81,6 @@ def _meetings(
     )
     old_by_kind = {m["kind"]: m for m in stored_plan["meetings"]}
     out: list[str] = []
-    changed = False
     for meeting in plan.meetings:
         old = old_by_kind.get(meeting.kind.value)
         old_guests = {a["email"].lower(): a["name"] for a in (old or {}).get("attendees", ())}
@@ -96,10 +98,8 @@ def _meetings(
             said.append(f"taken off the invitation: {', '.join(taken_off)}")
         if len(said) == 1 and when == "keeps its time":
             said.append("the same guests")  # "X keeps its time; the same guests."
-        else:
-            changed = True
         out.append(f"{meeting.title} {'; '.join(said)}.")
-    return tuple(out), changed
+    return tuple(out)
 
 
 def _emails(

@@ -183,7 +183,7 @@ def test_the_pickers_offer_every_zone_and_country_in_words(live_server: LiveServ
     assert len(set(countries)) > 100
     assert '<input type="checkbox" name="client_contacts.0.roles" value="executive_sponsor"' in page
     assert "> Executive sponsor</label>" in page
-    assert ">Every two weeks</option>" in page
+    assert ">Fortnightly (every two weeks)</option>" in page
 
 
 def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(
