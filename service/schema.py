@@ -123,7 +123,7 @@ def _check_country(value: str) -> str:
         raise PydanticCustomError(
             "invalid_country",
             "Choose a country from the list, for example India (code IN).",
-            {"suggestion": country_code_of(typed)},
+            {"suggestion": (code := country_code_of(typed)), "name": country_names().get(code)},
         )
     return value
 

@@ -118,9 +118,7 @@ def plain(err: dict[str, Any]) -> tuple[str, str]:
             "or Kolkata (Asia/Kolkata)."
         )
     if kind == "invalid_country" and ctx.get("suggestion"):
-        return kind, (
-            f"Choose the country from the list (send its two-letter code, {ctx['suggestion']})."
-        )
+        return kind, f"Enter {ctx['suggestion']}, the two-letter code of {ctx['name']}."
     if kind in {"invalid_country", "line_break", "control_characters"}:
         return kind, str(err["msg"])
     return "invalid", f"Check {what}: it is not valid."

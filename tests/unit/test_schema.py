@@ -218,7 +218,7 @@ def test_a_country_typed_as_its_name_is_pointed_to_the_list_and_its_code() -> No
     data["delivery_team"][0]["country"] = "India"
     errors = errors_of(data)
     assert errors == {
-        "delivery_team.0.country": "Choose the country from the list (send its two-letter code, IN)."
+        "delivery_team.0.country": "Enter IN, the two-letter code of India."
     }
 
 
@@ -246,3 +246,16 @@ def test_no_message_names_an_internal_key() -> None:
     for message in messages:
         message_words = message.replace("America/New_York", "").replace("Asia/Kolkata", "")
         assert not any(w in message_words for w in INTERNAL_WORDS), message
+
+
+def test_the_pm_operations_assigns_gets_every_fault_in_words() -> None:
+    from service.schema import validate_person
+
+    with pytest.raises(InvalidHandover) as caught:
+        validate_person({"name": "", "email": "priya", "timezone": "Kolkata", "country": "India"})
+    assert {e.field: e.message for e in caught.value.errors} == {
+        "name": "Enter the person's name.",
+        "email": "Enter an email address such as ada@agency.example.",
+        "timezone": "Choose the person's time zone from the list, such as Asia/Kolkata.",
+        "country": "Enter IN, the two-letter code of India.",
+    }
