@@ -99,6 +99,8 @@ def plain(err: dict[str, Any]) -> tuple[str, str]:
         )
     if kind == "string_pattern_mismatch" and last == "proposal_url":
         return "invalid_url", "Enter a link that starts with https:// or http://."
+    if kind in DATE_TYPES and err.get("input") == "":
+        return "invalid_date", f"Enter {what}."
     if kind in DATE_TYPES:
         return "invalid_date", (
             f"Enter {what} as a real date, such as 20 November 2026 (2026-11-20)."
