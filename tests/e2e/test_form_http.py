@@ -183,6 +183,8 @@ def test_the_pickers_offer_every_zone_and_country_in_words(live_server: LiveServ
     assert '<input type="checkbox" name="client_contacts.0.roles" value="executive_sponsor"' in page
     assert "> Executive sponsor</label>" in page
     assert ">Fortnightly (every two weeks)</option>" in page
+    # Without the page's script the row buttons (which need it) are not shown.
+    assert 'data-add="sales" hidden' in page and 'data-remove="sales" hidden' in page
 
 
 def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(
