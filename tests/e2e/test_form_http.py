@@ -356,3 +356,10 @@ def test_the_edit_page_previews_the_change_without_saving_or_sending_it(
     )
     assert refused.status_code == 422
     assert 'href="#client.domain">Client: email domain: Keep the email domain acme' in refused.text
+
+    forged = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/edit/preview",
+        data=form_fields(changed),
+        timeout=10,
+    )
+    assert forged.status_code == 400  # no CSRF token: refused like every form
