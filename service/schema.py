@@ -26,7 +26,6 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
-    ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -216,28 +215,11 @@ NO_SPONSOR = (
 )
 
 
-def _no_repeats(people: list[Any], field_name: str) -> None:
-    seen: set[str] = set()
-    for index, person in enumerate(people):
-        email = str(person.email).lower()
-        if email in seen:
-            raise _AtPath(
-                (field_name, index, "email"),
-                f"{person.email} is listed twice: list each person once.",
-                "duplicate",
-            )
-        seen.add(email)
-
-
-class _AtPath(ValueError):
-    """A model-level rule broken at one field path."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str, code: str) -> None:
-        super().__init__(message)
-        self.path, self.code = path, code
-
-
 class HandoverIn(_Strict):
+    """The handover's shape. Its rules across fields (an executive sponsor, each person once,
+    agency addresses) are checked by `validate_handover` on the raw input, so that they
+    come in the same pass as the shape's errors."""
+
     client: ClientIn
     project: ProjectIn
     account_manager: PersonIn
@@ -247,19 +229,6 @@ class HandoverIn(_Strict):
     client_contacts: list[ContactIn] = Field(min_length=1, max_length=50)
     success: SuccessIn
     influencers_notes: Text = ""
-
-    @field_validator("sales", "delivery_team", "client_contacts")
-    @classmethod
-    def _once_per_role(cls, people: list[Any], info: ValidationInfo) -> list[Any]:
-        _no_repeats(people, str(info.field_name))
-        return people
-
-    @field_validator("client_contacts")
-    @classmethod
-    def _has_sponsor(cls, contacts: list[ContactIn]) -> list[ContactIn]:
-        if not any(ContactRole.EXECUTIVE_SPONSOR in c.roles for c in contacts):
-            raise _AtPath(("client_contacts",), NO_SPONSOR, "no_executive_sponsor")
-        return contacts
 
     def to_domain(self) -> Handover:
         """Return the domain handover for this validated input."""
@@ -353,7 +322,8 @@ def _rules(data: Any, domain: str | None) -> list[FieldError]:
         seen: set[str] = set()
         for index, email in _emails(data.get(name)):
             if email.lower() in seen:
-                message = f"{email} is listed twice: list each person once."
+                local, _, host = email.rpartition("@")
+                message = f"{local}@{host.lower()} is listed twice: list each person once."
                 errors.append(FieldError(f"{name}.{index}.email", message, "duplicate"))
             seen.add(email.lower())
     if domain:
@@ -428,11 +398,7 @@ def _field_errors(exc: ValidationError) -> list[FieldError]:
     errors: list[FieldError] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, _AtPath):
-            loc, code, message = ctx_error.path, ctx_error.code, str(ctx_error)
-        else:
-            code, message = plain(dict(err))
+        code, message = plain(dict(err))
         field = ".".join(str(part) for part in loc) or "body"
         errors.append(FieldError(field, message, code))
     return errors
