@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from importlib import resources
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -25,7 +26,6 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
-    ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -78,45 +78,79 @@ Url = Annotated[
 
 
 @cache
-def _zones() -> frozenset[str]:
+def zones() -> frozenset[str]:
+    """Return every time zone the schema accepts (IANA names)."""
     return frozenset(available_timezones())
 
 
-def _bad_zone() -> PydanticCustomError:
+def _bad_zone(value: str = "") -> PydanticCustomError:
     return PydanticCustomError(
         "invalid_timezone",
-        "Enter a time zone such as America/New_York or Europe/Berlin (the IANA name).",
+        "Choose a time zone from the list, such as New York (America/New_York).",
+        {"suggestion": zone_like(value)},
     )
+
+
+def zone_like(value: str) -> str:
+    """Return the one zone whose city is what was typed ("berlin", "New York"), or ""."""
+    city = value.strip().replace(" ", "_").lower()
+    found = [z for z in zones() if "/" in z and z.rsplit("/", 1)[1].lower() == city]
+    return found[0] if len(found) == 1 else ""
 
 
 def _check_zone(value: str) -> str:
     value = value.strip()
-    if value not in _zones():
-        raise _bad_zone()
+    if value not in zones():
+        raise _bad_zone(value)
     try:
         ZoneInfo(value)
     except ZoneInfoNotFoundError:  # pragma: no cover - listed zones load
-        raise _bad_zone() from None
+        raise _bad_zone(value) from None
     return value
 
 
 @cache
-def _countries() -> frozenset[str]:
+def supported_countries() -> frozenset[str]:
+    """Return every country code the schema accepts (those with known public holidays)."""
     return frozenset(holidays.list_supported_countries())
 
 
 def _check_country(value: str) -> str:
-    value = value.strip().upper()
-    if value not in _countries():
+    typed = value.strip()
+    value = typed.upper()
+    if value not in supported_countries():
         raise PydanticCustomError(
             "invalid_country",
-            "Enter a country code with known public holidays, such as US, GB or DE.",
+            "Choose a country from the list, for example India (code IN).",
+            {"suggestion": (code := country_code_of(typed)), "name": country_names().get(code)},
         )
     return value
 
 
+def country_code_of(name: str) -> str:
+    """Return the code of the country (with known public holidays) named so, or ""."""
+    wanted = name.strip().casefold()
+    for code in supported_countries():
+        if len(code) == 2 and country_names().get(code, "").casefold() == wanted:
+            return code
+    return ""
+
+
+@cache
+def country_names() -> dict[str, str]:
+    """Return each ISO 3166 country's English name by its two-letter code (tzdata's list)."""
+    text = (resources.files("tzdata") / "zoneinfo" / "iso3166.tab").read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    names = {row[0]: row[1].strip() for row in rows if len(row) >= 2}
+    return {**names, **_COMMON_NAMES}
+
+
+# tzdata's names that people would not look for.
+_COMMON_NAMES = {"GB": "United Kingdom"}
+
+
 Zone = Annotated[str, AfterValidator(_check_zone)]
-Country = Annotated[str, StringConstraints(max_length=3), AfterValidator(_check_country)]
+Country = Annotated[str, StringConstraints(max_length=60), AfterValidator(_check_country)]
 
 
 # Control characters (tabs and line breaks aside) and lone surrogates: no field needs them,
@@ -175,28 +209,17 @@ class SuccessIn(_Strict):
     roadblocks: Text = ""
 
 
-def _no_repeats(people: list[Any], field_name: str) -> None:
-    seen: set[str] = set()
-    for index, person in enumerate(people):
-        email = str(person.email).lower()
-        if email in seen:
-            raise _AtPath(
-                (field_name, index, "email"),
-                f"{person.email} is listed twice: list each person once.",
-                "duplicate",
-            )
-        seen.add(email)
-
-
-class _AtPath(ValueError):
-    """A model-level rule broken at one field path."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str, code: str) -> None:
-        super().__init__(message)
-        self.path, self.code = path, code
+NO_SPONSOR = (
+    "Tick \u201cExecutive sponsor\u201d for at least one client contact: they are invited to "
+    "the Executive Sponsor Sync."
+)
 
 
 class HandoverIn(_Strict):
+    """The handover's shape. Its rules across fields (an executive sponsor, each person once,
+    agency addresses) are checked by `validate_handover` on the raw input, so that they
+    come in the same pass as the shape's errors."""
+
     client: ClientIn
     project: ProjectIn
     account_manager: PersonIn
@@ -206,24 +229,6 @@ class HandoverIn(_Strict):
     client_contacts: list[ContactIn] = Field(min_length=1, max_length=50)
     success: SuccessIn
     influencers_notes: Text = ""
-
-    @field_validator("sales", "delivery_team", "client_contacts")
-    @classmethod
-    def _once_per_role(cls, people: list[Any], info: ValidationInfo) -> list[Any]:
-        _no_repeats(people, str(info.field_name))
-        return people
-
-    @field_validator("client_contacts")
-    @classmethod
-    def _has_sponsor(cls, contacts: list[ContactIn]) -> list[ContactIn]:
-        if not any(ContactRole.EXECUTIVE_SPONSOR in c.roles for c in contacts):
-            raise _AtPath(
-                ("client_contacts",),
-                "Name at least one client contact as the executive sponsor "
-                "(the role executive_sponsor).",
-                "no_executive_sponsor",
-            )
-        return contacts
 
     def to_domain(self) -> Handover:
         """Return the domain handover for this validated input."""
@@ -277,15 +282,18 @@ def validate_handover(
 ) -> tuple[HandoverIn, Handover]:
     """Validate raw input; return the normalised input and the domain handover.
 
-    With `allowed_domain` (ALLOWED_DOMAIN), every internal person (AM, PM, Sales, the
-    delivery team) must have an address of that domain.
+    Every fault is reported in one pass: the shape of each field and the handover's rules
+    (an executive sponsor, each person once, agency addresses). With `allowed_domain`
+    (ALLOWED_DOMAIN), every internal person (AM, PM, Sales, the delivery team) must have
+    an address of that domain.
     """
+    rules = _rules(data, allowed_domain.lower() if allowed_domain else None)
     try:
         parsed = HandoverIn.model_validate(data)
     except ValidationError as exc:
-        raise InvalidHandover(_field_errors(exc)) from None
-    if allowed_domain and (outside := _outside_agency(parsed, allowed_domain.lower())):
-        raise InvalidHandover(outside)
+        raise InvalidHandover(_in_form_order(_field_errors(exc) + rules)) from None
+    if rules:
+        raise InvalidHandover(_in_form_order(rules))
     return parsed, parsed.to_domain()
 
 
@@ -297,14 +305,58 @@ def validate_person(data: Mapping[str, Any]) -> PersonIn:
         raise InvalidHandover(_field_errors(exc)) from None
 
 
-def _outside_agency(parsed: HandoverIn, domain: str) -> list[FieldError]:
-    """Return an error for each internal person whose address is not of the agency."""
-    people: list[tuple[str, PersonIn | None]] = [
-        ("account_manager", parsed.account_manager),
-        ("project_manager", parsed.project_manager),
-        *((f"sales.{i}", p) for i, p in enumerate(parsed.sales)),
-        *((f"delivery_team.{i}", p) for i, p in enumerate(parsed.delivery_team)),
+def _rules(data: Any, domain: str | None) -> list[FieldError]:
+    """Return the handover's rules broken by the raw input, whatever else is wrong with it."""
+    if not isinstance(data, Mapping):
+        return []
+    errors: list[FieldError] = []
+    contacts = data.get("client_contacts")
+    if isinstance(contacts, list) and contacts and not any(
+        isinstance(c, Mapping)
+        and isinstance(c.get("roles"), list)
+        and ContactRole.EXECUTIVE_SPONSOR.value in c["roles"]
+        for c in contacts
+    ):
+        errors.append(FieldError("client_contacts", NO_SPONSOR, "no_executive_sponsor"))
+    for name in ("sales", "delivery_team", "client_contacts"):
+        seen: set[str] = set()
+        for index, email in _emails(data.get(name)):
+            if email.lower() in seen:
+                local, _, host = email.rpartition("@")
+                message = f"{local}@{host.lower()} is listed twice: list each person once."
+                errors.append(FieldError(f"{name}.{index}.email", message, "duplicate"))
+            seen.add(email.lower())
+    if domain:
+        errors += _outside_agency(data, domain)
+    return errors
+
+
+def _emails(people: Any) -> list[tuple[int, str]]:
+    """Return (row, address) for each row of a list of people that has a plausible address."""
+    if not isinstance(people, list):
+        return []
+    return [
+        (index, person["email"].strip())
+        for index, person in enumerate(people)
+        if isinstance(person, Mapping)
+        and isinstance(person.get("email"), str)
+        and "@" in person["email"]
     ]
+
+
+def _outside_agency(data: Mapping[str, Any], domain: str) -> list[FieldError]:
+    """Return an error for each internal person whose address is not of the agency."""
+    people: list[tuple[str, str]] = [
+        (path, person["email"].strip())
+        for path, person in (
+            ("account_manager", data.get("account_manager")),
+            ("project_manager", data.get("project_manager")),
+        )
+        if isinstance(person, Mapping) and isinstance(person.get("email"), str)
+        and "@" in person["email"]
+    ]
+    for name in ("sales", "delivery_team"):
+        people += [(f"{name}.{i}", email) for i, email in _emails(data.get(name))]
     return [
         FieldError(
             f"{path}.email",
@@ -312,20 +364,41 @@ def _outside_agency(parsed: HandoverIn, domain: str) -> list[FieldError]:
             "agency's side of a handover.",
             "not_agency_address",
         )
-        for path, person in people
-        if person is not None and str(person.email).lower().rpartition("@")[2] != domain
+        for path, email in people
+        if email.lower().rpartition("@")[2] != domain
     ]
+
+
+_FORM_ORDER = (
+    "body", "client", "project", "account_manager", "project_manager", "sales",
+    "delivery_team", "client_contacts", "success", "influencers_notes",
+    "name", "email", "role", "title", "timezone", "country", "roles",
+    "domain", "contract_signed_on", "proposal_url", "sync_cadence",
+    "why_bought", "problem_and_goals", "success_definition", "roadblocks",
+)  # fmt: skip
+
+
+def _in_form_order(errors: list[FieldError]) -> list[FieldError]:
+    """Return one error per field (the first), in the order the form shows the fields."""
+    unique: dict[str, FieldError] = {}
+    for error in errors:
+        unique.setdefault(error.field, error)
+
+    def key(error: FieldError) -> list[tuple[int, int]]:
+        return [
+            (0, int(part)) if part.isdecimal() and len(part) < 7
+            else (1, _FORM_ORDER.index(part) if part in _FORM_ORDER else len(_FORM_ORDER))
+            for part in error.field.split(".")
+        ]
+
+    return sorted(unique.values(), key=key)
 
 
 def _field_errors(exc: ValidationError) -> list[FieldError]:
     errors: list[FieldError] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, _AtPath):
-            loc, code, message = ctx_error.path, ctx_error.code, str(ctx_error)
-        else:
-            code, message = plain(dict(err))
+        code, message = plain(dict(err))
         field = ".".join(str(part) for part in loc) or "body"
         errors.append(FieldError(field, message, code))
     return errors

@@ -93,23 +93,51 @@ def plain(err: dict[str, Any]) -> tuple[str, str]:
     if kind == "value_error" and last == "email":
         return "invalid_email", "Enter an email address such as ada@agency.example."
     if kind == "string_pattern_mismatch" and last == "domain":
-        return "invalid_domain", "Enter the client's email domain, such as acme.example."
+        return "invalid_domain", (
+            "Enter the client's email domain, the part after @ in their addresses, "
+            "such as acme.example."
+        )
     if kind == "string_pattern_mismatch" and last == "proposal_url":
         return "invalid_url", "Enter a link that starts with https:// or http://."
+    if kind in DATE_TYPES and err.get("input") == "":
+        return "invalid_date", f"Enter {what}."
     if kind in DATE_TYPES:
-        return "invalid_date", f"Enter {what} as year-month-day, such as 2026-11-20."
+        return "invalid_date", (
+            f"Enter {what} as a real date, such as 20 November 2026 (2026-11-20)."
+        )
     if kind == "enum":
-        return "invalid_choice", f"Choose one of {ctx.get('expected', 'the listed values')}."
+        return "invalid_choice", _choose(loc)
     if kind == "extra_forbidden":
         return "unknown_field", "This is not a field of a handover: leave it out."
     if kind in TYPE_WORDS:
         named = f"the {LIST_NAMES[last]}" if last in LIST_NAMES else what
         return "wrong_type", f"Send {named} as {TYPE_WORDS[kind]}."
     if kind == "invalid_timezone":
-        return kind, f"Enter {what}, such as America/New_York or Europe/Berlin."
+        if ctx.get("suggestion"):
+            return kind, f"Choose {what} from the list, such as {ctx['suggestion']}."
+        return kind, (
+            f"Choose {what} from the list: type a city, such as New York (America/New_York) "
+            "or Kolkata (Asia/Kolkata)."
+        )
+    if kind == "invalid_country" and ctx.get("suggestion"):
+        return kind, f"Enter {ctx['suggestion']}, the two-letter code of {ctx['name']}."
     if kind in {"invalid_country", "line_break", "control_characters"}:
         return kind, str(err["msg"])
     return "invalid", f"Check {what}: it is not valid."
+
+
+# The choices of the fixed lists, in words (the API sends the values in brackets).
+CHOICES = {
+    "roles": (
+        "Choose the contact's roles from the list: Buyer, Executive sponsor, Champion, "
+        "Influencer or Detractor."
+    ),
+    "sync_cadence": "Choose how often the account syncs run: fortnightly, monthly or quarterly.",
+}
+
+
+def _choose(loc: tuple[Any, ...]) -> str:
+    return CHOICES.get(_last_name(loc), "Choose one of the values in the list.")
 
 
 def _last_name(loc: tuple[Any, ...]) -> str:
@@ -119,3 +147,77 @@ def _last_name(loc: tuple[Any, ...]) -> str:
 
 def _list(loc: tuple[Any, ...]) -> str:
     return LIST_NAMES.get(_last_name(loc), "entries")
+
+
+# --- the names of the form's fields, for the error summary ("Client contact 2: email") ---
+
+SECTIONS = {
+    "client": "Client",
+    "project": "Project",
+    "account_manager": "Account Manager",
+    "project_manager": "Project Manager",
+    "success": "Guidelines of Success",
+    "influencers_notes": "Influencers, champions and detractors: notes",
+    "body": "The form",
+}
+ROWS = {
+    "sales": "Sales person",
+    "delivery_team": "Team member",
+    "client_contacts": "Client contact",
+}
+WHOLE_LISTS = {
+    "sales": "Sales",
+    "delivery_team": "Delivery team",
+    "client_contacts": "Client contacts",
+}
+FIELD_WORDS = {
+    "name": "name",
+    "email": "email",
+    "role": "role",
+    "title": "job title",
+    "timezone": "time zone",
+    "country": "country",
+    "roles": "roles",
+    "domain": "email domain",
+    "contract_signed_on": "contract signed on",
+    "proposal_url": "proposal link",
+    "sync_cadence": "account sync cadence",
+    "why_bought": "why did the client buy?",
+    "problem_and_goals": "problem and goals",
+    "success_definition": "what success means",
+    "roadblocks": "potential roadblocks",
+}
+
+
+def field_name(path: str) -> str:
+    """Return a field's name as the form shows it: `client_contacts.1.email` is
+    "Client contact 2: email"; a path the form has no field for is "The form"."""
+    parts = path.split(".")
+    head, rest = parts[0], parts[1:]
+    if head in ROWS and rest and rest[0].isdecimal() and len(rest[0]) < 7:
+        where, rest = f"{ROWS[head]} {int(rest[0]) + 1}", rest[1:]
+    elif head in WHOLE_LISTS and not rest:
+        return WHOLE_LISTS[head]
+    elif head in SECTIONS:
+        where = SECTIONS[head]
+    else:
+        return SECTIONS["body"]
+    if not rest:
+        return where
+    if rest[0] in FIELD_WORDS:
+        return f"{where}: {FIELD_WORDS[rest[0]]}"
+    return SECTIONS["body"]
+
+
+def field_anchor(path: str) -> str | None:
+    """Return the id of the form's element for this path (None: the form has none)."""
+    if field_name(path) == SECTIONS["body"]:
+        return None
+    parts = path.split(".")
+    if len(parts) == 1 and parts[0] not in {*WHOLE_LISTS, "influencers_notes"}:
+        return None  # a whole section missing (the API's); the form has its fields
+    if parts[0] in ROWS and len(parts) == 2:
+        return None
+    if "roles" in parts:  # `client_contacts.0.roles.1`: the contact's roles
+        return ".".join(parts[: parts.index("roles") + 1])
+    return path

@@ -6,6 +6,7 @@ Pure: works on two stored payloads (the handover as it was and as it is now).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 PART_MEANING = {
@@ -62,6 +63,17 @@ def parts(payload: Mapping[str, Any]) -> dict[str, Person]:
     return out
 
 
+def _words(value: Any) -> str:
+    """Return a project value as people read it: a date as "20 Nov 2026"."""
+    if not value:
+        return "nothing"
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day.day} {day:%b %Y}"
+
+
 def _label(value: Any) -> str:
     found = _person(value)
     return f"{found[1]} <{found[0]}>" if found else "nobody"
@@ -104,8 +116,8 @@ def describe_changes(
                        ("proposal_url", "Proposal link")):  # fmt: skip
         if old_project.get(key) != new_project.get(key):
             lines.append(
-                f"{title} changed from {old_project.get(key) or 'nothing'} "
-                f"to {new_project.get(key) or 'nothing'}"
+                f"{title} changed from {_words(old_project.get(key))} "
+                f"to {_words(new_project.get(key))}"
             )
     old_success, new_success = before.get("success") or {}, after.get("success") or {}
     answers = [t for k, t in _SUCCESS.items() if old_success.get(k) != new_success.get(k)]

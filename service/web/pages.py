@@ -22,20 +22,33 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from service.domain.access import ADMIN, EVERYONE, OPERATIONS, SALES, may_see_handover
 from service.domain.model import Person
 from service.schema import InvalidHandover, validate_handover, validate_person
+from service.schema_errors import field_anchor, field_name
 from service.store import handovers as repo
 from service.web import guards
 from service.web import services as _services
 from service.web.auth import login_required, require
 from service.web.formdata import LIST_FIELDS, flatten, nest
+from service.web.pickers import country_options, zone_options
 from service.web.present import handover_json
 from service.web.timeline import layout
-from service.workflows import kickoff, meetings
+from service.workflows import change_preview, kickoff, meetings
 
 bp = Blueprint("pages", __name__)
 
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CADENCES = ("fortnightly", "monthly", "quarterly")
-CONTACT_ROLES = ("buyer", "executive_sponsor", "champion", "influencer", "detractor")
+# The fixed choices: the value sent, then the words shown.
+CADENCES = (
+    ("fortnightly", "Fortnightly (every two weeks)"),
+    ("monthly", "Monthly"),
+    ("quarterly", "Quarterly (every three months)"),
+)
+CONTACT_ROLES = (
+    ("buyer", "Buyer"),
+    ("executive_sponsor", "Executive sponsor"),
+    ("champion", "Champion"),
+    ("influencer", "Influencer"),
+    ("detractor", "Detractor"),
+)
 
 
 
@@ -97,20 +110,37 @@ def _form(
     fresh_key: bool = False,
 ) -> tuple[str, int]:
     key = secrets.token_urlsafe(16) if fresh_key else _form_key()
+    countries = country_options()
     return (
         render_template(
             "new.html",
             v=flatten(values),
-            errors=errors,
+            errors=_at_fields(errors),
             idempotency_key=key,
             rows={name: max(1, _count(values.get(name))) for name in LIST_FIELDS},
             cadences=CADENCES,
             contact_roles=CONTACT_ROLES,
+            zones=zone_options(_services().clock().date()),
+            countries=countries,
+            country_codes={code for code, _ in countries},
+            field_name=field_name,
+            field_anchor=field_anchor,
             user=g.user,
-            **{"plan": None, "tl": None, "edit_id": None, **(extra or {})},
+            **{"plan": None, "tl": None, "edit_id": None, "change": None, **(extra or {})},
         ),
         status,
     )
+
+
+def _at_fields(errors: dict[str, str]) -> dict[str, str]:
+    """Return the errors by the form's field: a contact's wrong role is at its roles."""
+    out: dict[str, str] = {}
+    for path, message in errors.items():
+        parts = path.split(".")
+        if "roles" in parts:
+            path = ".".join(parts[: parts.index("roles") + 1])
+        out.setdefault(path, message)
+    return out
 
 
 def _form_key() -> str:
@@ -310,6 +340,39 @@ def save(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
     except LookupError:
         abort(404)
     return redirect(url_for("pages.show", handover_id=handover_id), code=303)
+
+
+@bp.post("/handovers/<handover_id>/edit/preview")
+@login_required
+@require(SALES, OPERATIONS)
+def preview_change(handover_id: str) -> tuple[str, int]:
+    """Show the edit form again with what saving it would do; nothing is stored or sent."""
+    s = _services()
+    guards.check(s.db, handover_id, change=True)
+    data = nest(request.form)
+    extra: dict[str, object] = {"edit_id": handover_id}
+    try:
+        parsed, handover = validate_handover(data, allowed_domain=s.settings.allowed_domain)
+        with s.db.transaction() as session:
+            row = repo.get_handover(session, handover_id)
+            if row is None:
+                abort(404)
+            kickoff.check_change(row, parsed, handover, actor_role=g.user.role)
+            before, stored_plan = dict(row.payload), handover_json(row, base_url="")["plan"]
+    except InvalidHandover as exc:
+        return _form(data, {e.field: e.message for e in exc.errors}, status=422, extra=extra)
+    except kickoff.NotAllowed as exc:
+        abort(403, str(exc))
+    extra["change"] = change_preview.preview_change(
+        handover_id,
+        before,
+        parsed.model_dump(mode="json"),
+        handover,
+        stored_plan=stored_plan if isinstance(stored_plan, dict) else None,
+        settings=s.settings,
+        now=s.clock(),
+    )
+    return _form(data, {}, status=200, extra=extra)
 
 
 @bp.post("/handovers/<handover_id>/cancel")

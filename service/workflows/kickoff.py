@@ -23,6 +23,7 @@ from service.domain.model import Handover, Person, account_key
 from service.schema import FieldError, HandoverIn, InvalidHandover, validate_handover
 from service.store import handovers as repo
 from service.store.db import Database
+from service.store.models import HandoverRow
 from service.workflows.context import StepContext, StepFailed
 from service.workflows.meeting_steps import MEETING_STEPS
 from service.workflows.steps import ACCOUNT_STEPS, STEP_NAMES, run_step
@@ -364,20 +365,7 @@ def update_handover(
         row = repo.get_handover(session, handover_id)
         if row is None:
             raise LookupError(f"no handover {handover_id}")
-        if row.cancelled_at is not None:
-            raise InvalidHandover([FieldError("body", "this handover was cancelled")])
-        pm_changed = _pm_email(parsed.model_dump(mode="json")) != _pm_email(row.payload)
-        if pm_changed and actor_role is not None and actor_role not in EVERYWHERE:
-            raise NotAllowed("Only Operations may assign or change the Project Manager.")
-        if account_key(handover.client) != row.account_key:
-            raise InvalidHandover(
-                [
-                    FieldError(
-                        "client.domain",
-                        f"must stay {row.account_key}: submit a new handover for another account",
-                    )
-                ]
-            )
+        check_change(row, parsed, handover, actor_role=actor_role)
         before = row.payload
         row.payload = parsed.model_dump(mode="json")
         row.client_name, row.project_name = handover.client.name, handover.project.name
@@ -395,6 +383,30 @@ def update_handover(
         queue_pm_needed(tasks, handover_id)
     if told is not None:
         tasks.enqueue("tell_changes", {"handover_id": handover_id, **told}, key=told["key"])
+
+
+def check_change(
+    row: HandoverRow, parsed: HandoverIn, handover: Handover, *, actor_role: str | None
+) -> None:
+    """Raise InvalidHandover or NotAllowed if this valid input may not replace the stored one:
+    a cancelled handover, a PM changed by someone not of Operations, another client account."""
+    if row.cancelled_at is not None:
+        raise InvalidHandover(
+            [FieldError("body", "This handover was cancelled: it can no longer be changed.")]
+        )
+    pm_changed = _pm_email(parsed.model_dump(mode="json")) != _pm_email(row.payload)
+    if pm_changed and actor_role is not None and actor_role not in EVERYWHERE:
+        raise NotAllowed("Only Operations may assign or change the Project Manager.")
+    if account_key(handover.client) != row.account_key:
+        raise InvalidHandover(
+            [
+                FieldError(
+                    "client.domain",
+                    f"Keep the email domain {row.account_key}: for another client, kick off "
+                    "a new handover.",
+                )
+            ]
+        )
 
 
 def change_notice(

@@ -202,7 +202,9 @@ def test_invalid_handover_answers_422_with_one_error_per_field(api_server: LiveS
     assert answer.status_code == 422
     fields = {e["field"]: e["message"] for e in answer.json()["errors"]}
     assert set(fields) == {"client.timezone", "delivery_team.0.email", "client_contacts"}
-    assert "executive_sponsor" in fields["client_contacts"]
+    codes = {e["field"]: e["code"] for e in answer.json()["errors"]}
+    assert codes["client_contacts"] == "no_executive_sponsor"
+    assert "\u201cExecutive sponsor\u201d for at least one client contact" in fields["client_contacts"]
     assert stored(api_server) == 0
     assert workspace_files(api_server) == []
 

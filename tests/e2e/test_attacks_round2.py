@@ -585,7 +585,8 @@ def test_api_errors_have_a_stable_code_and_plain_words(app: Flask) -> None:
         "client.name": ("required", "Enter the client's name."),
         "client.timezone": (
             "invalid_timezone",
-            "Enter the client's time zone, such as America/New_York or Europe/Berlin.",
+            "Choose the client's time zone from the list: type a city, such as New York "
+            "(America/New_York) or Kolkata (Asia/Kolkata).",
         ),
         "project.name": (
             "too_long",
@@ -597,7 +598,7 @@ def test_api_errors_have_a_stable_code_and_plain_words(app: Flask) -> None:
         ),
         "delivery_team.0.country": (
             "invalid_country",
-            "Enter a country code with known public holidays, such as US, GB or DE.",
+            "Choose a country from the list, for example India (code IN).",
         ),
     }
     assert [e["code"] for e in unauthorised.get_json()["errors"]] == ["sign_in_required"]

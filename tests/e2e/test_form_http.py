@@ -115,7 +115,7 @@ def test_errors_show_at_each_field_and_keep_what_was_typed(live_server: LiveServ
     answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10)
     assert answer.status_code == 422
     assert re.search(
-        r'id="client.timezone-error">Enter the client&#39;s time zone, such as America/New_York',
+        r'id="client.timezone-error">Choose the client&#39;s time zone from the list: type a city',
         answer.text,
     )
     assert re.search(r'id="delivery_team.1.email-error">Enter an email address', answer.text)
@@ -124,6 +124,68 @@ def test_errors_show_at_each_field_and_keep_what_was_typed(live_server: LiveServ
     assert "Replatform the storefront" in answer.text
     assert 'value="Dee Signer"' in answer.text
     assert stored(live_server) == 0
+
+
+def summary_of(html: str) -> list[tuple[str, str]]:
+    """Return (link target, text) for each entry of the page's error summary."""
+    box = re.search(r'<div class="error-summary"(.*?)</div>', html, re.S)
+    assert box, "the page has an error summary"
+    return re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', box.group(1))
+
+
+def test_the_error_summary_lists_every_error_in_words_with_a_link_to_its_field(
+    live_server: LiveServer,
+) -> None:
+    browser, token, key = open_form(live_server)
+    data = example_handover()
+    data["client"]["timezone"] = "Moon/Base"
+    data["client_contacts"][0]["roles"] = ["buyer"]  # no executive sponsor any more
+    data["client_contacts"][1]["email"] = "not-an-address"
+    data["delivery_team"][0]["country"] = "India"
+    fields = form_fields(data) + [("csrf_token", token), ("idempotency_key", key)]
+    answer = browser.post(f"{live_server.url}/handovers", data=fields, timeout=10)
+
+    assert answer.status_code == 422
+    assert "There are 4 problems" in answer.text
+    entries = summary_of(answer.text)
+    assert [target for target, _ in entries] == [
+        "client.timezone",
+        "delivery_team.0.country",
+        "client_contacts",
+        "client_contacts.1.email",
+    ]
+    texts = [text for _, text in entries]
+    assert texts[1] == "Team member 1: country: Enter IN, the two-letter code of India."
+    assert texts[2].startswith("Client contacts: Tick")
+    assert texts[3].startswith("Client contact 2: email: Enter an email address")
+    for target in ("client.timezone", "delivery_team.0.country", "client_contacts.1.email"):
+        element = re.search(rf'<(?:input|select)[^>]*\bid="{re.escape(target)}"[^>]*>', answer.text)
+        assert element, target
+        assert 'aria-invalid="true"' in element.group(0), element.group(0)
+        assert f'aria-describedby="{target}-error"' in element.group(0), element.group(0)
+        assert f'id="{target}-error"' in answer.text
+    assert re.search(r'<fieldset id="client_contacts"[^>]*aria-describedby="client_contacts-error"',
+                     answer.text)
+    for internal in ("client_contacts.1", "executive_sponsor", "IANA"):
+        assert internal not in re.sub(r'(id|for|name|href|aria-describedby|value)="[^"]*"', "",
+                                      answer.text), internal
+    assert stored(live_server) == 0
+
+
+def test_the_pickers_offer_every_zone_and_country_in_words(live_server: LiveServer) -> None:
+    page = requests.get(f"{live_server.url}/handovers/new", timeout=10).text
+    zones = re.findall(r'<option value="([^"]+)" label="([^"]+)">', page)
+    assert len(zones) > 400
+    assert ("Asia/Kolkata", "Kolkata (India, UTC+5:30)") in zones
+    assert 'list="zones"' in page and 'id="client.timezone"' in page
+    countries = re.findall(r'<option value="([A-Z]{2})" >([^<]+)</option>', page)
+    assert ("IN", "India") in countries and ("DE", "Germany") in countries
+    assert len(set(countries)) > 100
+    assert '<input type="checkbox" name="client_contacts.0.roles" value="executive_sponsor"' in page
+    assert "> Executive sponsor</label>" in page
+    assert ">Fortnightly (every two weeks)</option>" in page
+    # Without the page's script the row buttons (which need it) are not shown.
+    assert 'data-add="sales" hidden' in page and 'data-remove="sales" hidden' in page
 
 
 def test_operations_assigns_the_pm_and_the_brief_is_rewritten_in_place(
@@ -231,3 +293,77 @@ def test_the_handover_is_changed_and_cancelled_from_its_page(live_server: LiveSe
     services.tasks.wait_idle(timeout=30)
     assert browser.get(f"{live_server.url}/api/handovers/{handover_id}", timeout=10).json()["status"] == "cancelled"
     assert stored(live_server) == 1
+
+
+def test_the_edit_page_previews_the_change_without_saving_or_sending_it(
+    live_server: LiveServer,
+) -> None:
+    browser, token, key = open_form(live_server)
+    fields = form_fields(example_handover()) + [("csrf_token", token), ("idempotency_key", key)]
+    answer = browser.post(
+        f"{live_server.url}/handovers", data=fields, timeout=10, allow_redirects=False
+    )
+    handover_id = answer.headers["Location"].rsplit("/", 1)[1]
+    services = live_server.app.extensions["handover"]
+    services.tasks.wait_idle(timeout=30)
+    with services.db.transaction() as session:
+        from service.store import handovers as repo
+
+        stored_before = dict(repo.get_handover(session, handover_id).payload)  # type: ignore[union-attr]
+    emails_before = outbox_subjects(services)
+
+    edit = browser.get(f"{live_server.url}/handovers/{handover_id}/edit", timeout=10)
+    assert 'id="preview-edit"' in edit.text and "Preview the change" in edit.text
+    changed = example_handover()
+    changed["delivery_team"].append(
+        {"name": "Nia Okafor", "email": "nia@agency.example", "role": "QA"}
+    )
+    gone = changed["delivery_team"].pop(0)
+    changed["project"]["sync_cadence"] = "monthly"
+    preview = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/edit/preview",
+        data=form_fields(changed) + [("csrf_token", csrf_of(edit.text))],
+        timeout=10,
+    )
+
+    assert preview.status_code == 200
+    text = re.sub(r"\s+", " ", preview.text)
+    assert 'id="change-heading" tabindex="-1">What saving this change will do' in text
+    assert "Delivery team: added Nia Okafor &lt;nia@agency.example&gt;" in text
+    assert f"Delivery team: removed {gone['name']}" in text
+    assert re.search(r"<li>[^<]*Kickoff[^<]* keeps its time; invited: Nia Okafor; "
+                     rf"taken off the invitation: {gone['name']}\.</li>", text), text
+    assert re.search(r"<li>[^<]*Sync[^<]* planned again to run every month", text)
+    assert "Nia Okafor: that they now take part (a member of the delivery team)" in text
+    assert f"{gone['name']}: that they no longer take part (a member of the delivery team)" in text
+    assert "a summary of what changed" in text
+    assert 'value="Nia Okafor"' in text  # the form keeps the change, to save it
+    # Nothing was saved, sent or queued.
+    services.tasks.wait_idle(timeout=30)
+    with services.db.transaction() as session:
+        assert dict(repo.get_handover(session, handover_id).payload) == stored_before  # type: ignore[union-attr]
+    assert outbox_subjects(services) == emails_before
+
+    same = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/edit/preview",
+        data=form_fields(example_handover()) + [("csrf_token", csrf_of(edit.text))],
+        timeout=10,
+    )
+    assert "Nothing changes: the handover is the same as it is stored." in same.text
+
+    bad = example_handover()
+    bad["client"]["domain"] = "other.example"
+    refused = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/edit/preview",
+        data=form_fields(bad) + [("csrf_token", csrf_of(edit.text))],
+        timeout=10,
+    )
+    assert refused.status_code == 422
+    assert 'href="#client.domain">Client: email domain: Keep the email domain acme' in refused.text
+
+    forged = browser.post(
+        f"{live_server.url}/handovers/{handover_id}/edit/preview",
+        data=form_fields(changed),
+        timeout=10,
+    )
+    assert forged.status_code == 400  # no CSRF token: refused like every form

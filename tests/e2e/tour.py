@@ -1,7 +1,7 @@
 """A first-time user's tour of every page in a real browser, for axe-core and the screenshots.
 
 `tour(page, app, base_url)` drives a Playwright page through the form, its errors, its
-preview, the submitted handover filled in, its edit page, its client folder (local
+preview, the submitted handover filled in, its edit page and the preview of a change, its client folder (local
 backend), a contract review, drafts without an account, the home page, the accounts, the
 admin pages, an error page and the signed-out page, yielding each stop's name while the
 browser shows it. The accessibility test runs axe-core at each stop;
@@ -109,6 +109,13 @@ def tour(page: Any, app: Flask, base: str) -> Iterator[str]:
     page.goto(f"{handover_url}/edit")
     page.wait_for_selector("#submit")
     yield "edit"
+    page.click("button[data-add=delivery_team]")
+    page.fill("#delivery_team\\.1\\.name", "Nia Okafor")
+    page.fill("#delivery_team\\.1\\.email", "nia@agency.example")
+    page.fill("#delivery_team\\.1\\.role", "QA")
+    page.click("#preview-edit")
+    page.wait_for_selector("#preview-change")
+    yield "edit-preview"
     page.goto(f"{base}{folder}" if folder and folder.startswith("/") else str(folder))
     yield "folder"
     review = a_review(app, "SOW - Globex Corp v1.docx")

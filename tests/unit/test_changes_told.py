@@ -18,7 +18,9 @@ def test_a_pm_assigned_and_a_member_swapped_read_as_sentences() -> None:
     assert "Project Manager assigned: Pat Moss <pat@agency.example>" in lines
     assert "Delivery team: added Nia Okafor <nia@agency.example>" in lines
     assert "Delivery team: removed Dee Signer <dee@agency.example>" in lines
-    assert any(line.startswith("Contract signed on changed from") for line in lines)
+    signed = [line for line in lines if line.startswith("Contract signed on changed from")]
+    assert len(signed) == 1
+    assert signed[0].endswith(" to 1 Dec 2026")  # a date in words, never 2026-12-01
     assert [(e, p) for e, _, p in added] == [
         ("pat@agency.example", "Project Manager"),
         ("nia@agency.example", "delivery team"),

@@ -52,3 +52,20 @@ def test_flatten_inverts_nest_for_redisplay() -> None:
         "sales.0.email": "s@a.example",
         "client_contacts.0.roles": ["buyer"],
     }
+
+
+def test_rows_with_gaps_come_out_contiguous_in_number_order() -> None:
+    # A row removed in the browser without renumbering (or a hand-made form) leaves gaps.
+    form = MultiDict(
+        [
+            ("sales.10.name", "Third"),
+            ("sales.10.email", "c@x.example"),
+            ("sales.0.name", "First"),
+            ("sales.0.email", "a@x.example"),
+            ("sales.2.name", "Second"),
+            ("sales.2.email", "b@x.example"),
+        ]
+    )
+    data = nest(form)
+    assert [p["name"] for p in data["sales"]] == ["First", "Second", "Third"]
+    assert flatten(data)["sales.2.name"] == "Third"  # re-shown at the numbers errors use

@@ -60,7 +60,7 @@ BAD_INPUTS = [
     ("client name missing", "client.name", _DELETE, "client.name", "required", "Enter the client's name"),
     ("client name blank", "client.name", "   ", "client.name", "required", "Enter the client's name"),
     ("client name too long", "client.name", "x" * 201, "client.name", "too_long", "at most 200 characters"),
-    ("unknown time zone", "client.timezone", "Mars/Olympus", "client.timezone", "invalid_timezone", "America/New_York"),
+    ("unknown time zone", "client.timezone", "Mars/Olympus", "client.timezone", "invalid_timezone", "type a city, such as New York"),
     ("bad email domain", "client.domain", "not a domain", "client.domain", "invalid_domain", "acme.example"),
     (
         "bad signed date",
@@ -102,7 +102,7 @@ BAD_INPUTS = [
         "Berlin",
         "delivery_team.1.timezone",
         "invalid_timezone",
-        "time zone",
+        "Choose the person's time zone from the list, such as Europe/Berlin",
     ),
     (
         "team member unknown country",
@@ -110,7 +110,7 @@ BAD_INPUTS = [
         "XX",
         "delivery_team.0.country",
         "invalid_country",
-        "country code",
+        "Choose a country from the list, for example India",
     ),
     (
         "contact role unknown",
@@ -118,7 +118,7 @@ BAD_INPUTS = [
         ["buyer", "boss"],
         "client_contacts.0.roles.1",
         "invalid_choice",
-        "executive_sponsor",
+        "Buyer, Executive sponsor, Champion",
     ),
     (
         "contact with no role",
@@ -134,7 +134,15 @@ BAD_INPUTS = [
         ["buyer"],
         "client_contacts",
         "no_executive_sponsor",
-        "executive sponsor",
+        "Tick \u201cExecutive sponsor\u201d for at least one client contact",
+    ),
+    (
+        "signed date left blank",
+        "project.contract_signed_on",
+        "",
+        "project.contract_signed_on",
+        "invalid_date",
+        "Enter the date the contract was signed.",
     ),
     ("unknown field", "client.colour", "red", "client.colour", "unknown_field", "not a field"),
     ("answer too long", "success.roadblocks", "x" * 5001, "success.roadblocks", "too_long", "at most 5000"),
@@ -187,3 +195,75 @@ def test_a_body_that_is_not_an_object() -> None:
     with pytest.raises(InvalidHandover) as caught:
         validate_handover([])  # type: ignore[arg-type]
     assert caught.value.errors[0].field == "body"
+
+
+def test_the_rules_are_reported_with_the_field_errors_in_one_pass() -> None:
+    data = example_handover()
+    data["client_contacts"][0]["roles"] = ["buyer"]  # no executive sponsor left
+    data["client_contacts"][1]["email"] = "not-an-address"
+    data["sales"][0]["email"] = "sam@elsewhere.example"  # not of the agency
+    data["delivery_team"][1]["email"] = data["delivery_team"][0]["email"]
+    with pytest.raises(InvalidHandover) as caught:
+        validate_handover(data, allowed_domain="agency.example")
+    codes = {e.field: e.code for e in caught.value.errors}
+    assert codes == {
+        "sales.0.email": "not_agency_address",
+        "delivery_team.1.email": "duplicate",
+        "client_contacts": "no_executive_sponsor",
+        "client_contacts.1.email": "invalid_email",
+    }
+    # In the order the form shows the fields, so the summary reads top to bottom.
+    assert [e.field for e in caught.value.errors] == [
+        "sales.0.email",
+        "delivery_team.1.email",
+        "client_contacts",
+        "client_contacts.1.email",
+    ]
+
+
+def test_a_country_typed_as_its_name_is_pointed_to_the_list_and_its_code() -> None:
+    data = example_handover()
+    data["delivery_team"][0]["country"] = "India"
+    errors = errors_of(data)
+    assert errors == {
+        "delivery_team.0.country": "Enter IN, the two-letter code of India."
+    }
+
+
+def test_a_city_typed_for_a_zone_names_the_zone_to_choose() -> None:
+    data = example_handover()
+    data["client"]["timezone"] = "new york"
+    assert errors_of(data) == {
+        "client.timezone": "Choose the client's time zone from the list, such as America/New_York."
+    }
+
+
+INTERNAL_WORDS = ("executive_sponsor", "client_contacts", "IANA", "_")
+
+
+def test_no_message_names_an_internal_key() -> None:
+    data = example_handover()
+    data["client_contacts"][0]["roles"] = ["boss"]
+    data["client_contacts"][1]["roles"] = ["buyer"]
+    data["project"]["sync_cadence"] = "weekly"
+    data["client"]["timezone"] = "Mars"
+    with pytest.raises(InvalidHandover) as caught:
+        validate_handover(data)
+    messages = [e.message for e in caught.value.errors]
+    assert len(messages) == 4, messages
+    for message in messages:
+        message_words = message.replace("America/New_York", "").replace("Asia/Kolkata", "")
+        assert not any(w in message_words for w in INTERNAL_WORDS), message
+
+
+def test_the_pm_operations_assigns_gets_every_fault_in_words() -> None:
+    from service.schema import validate_person
+
+    with pytest.raises(InvalidHandover) as caught:
+        validate_person({"name": "", "email": "priya", "timezone": "Kolkata", "country": "India"})
+    assert {e.field: e.message for e in caught.value.errors} == {
+        "name": "Enter the person's name.",
+        "email": "Enter an email address such as ada@agency.example.",
+        "timezone": "Choose the person's time zone from the list, such as Asia/Kolkata.",
+        "country": "Enter IN, the two-letter code of India.",
+    }
