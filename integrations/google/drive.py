@@ -112,6 +112,28 @@ class GoogleDrive(TemplatesMixin):
         """Give each grant access to the file unless it has it already; return those added."""
         return self.share_files({file_id: grants}, notify=notify)[file_id]
 
+    def upload(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        mime_type: str,
+        parent_id: str,
+        properties: Mapping[str, str],
+    ) -> DriveFile:
+        """Upload the bytes as they are (no conversion), once per properties."""
+        found = self.find(properties)
+        if found is not None:
+            return found
+        body = {
+            "name": name,
+            "mimeType": mime_type,
+            "parents": [parent_id],
+            "appProperties": dict(properties),
+        }
+        media = MediaIoBaseUpload(io.BytesIO(data), mime_type, resumable=False)
+        return to_drive_file(self._create(body, media=media))
+
     # --- reserved ids (DriveIds) and sharing side by side (SharesFiles) -------------
 
     def new_id(self) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -279,6 +279,18 @@ def list_reviews(
     if account_key:
         query = query.where(ReviewRow.account_key == account_key)
     return list(session.scalars(query))
+
+
+def count_due(session: Session, *, pm_email: str | None, now: datetime) -> tuple[int, int]:
+    """Return how many reviews wait for a decision (the PM's, or everyone's when pm_email
+    is None) and how many of them are past their deadline: one aggregate, answered from
+    the (state, pm_email, deadline) index whatever the number of reviews."""
+    late = func.coalesce(func.sum(case((ReviewRow.deadline < now, 1), else_=0)), 0)
+    query = select(func.count(), late).where(ReviewRow.state.in_((ROUTING, OPEN)))
+    if pm_email is not None:
+        query = query.where(ReviewRow.pm_email == pm_email.strip().lower())
+    waiting, overdue = session.execute(query).one()
+    return int(waiting), int(overdue)
 
 
 def reviews_needing_work(session: Session) -> list[str]:

@@ -6,6 +6,7 @@ no account was found for to an account.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import (
@@ -22,7 +23,14 @@ from flask import (
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain import contracts as rules
-from service.domain.access import ACCOUNT_MANAGER, OPERATIONS, PROJECT_MANAGER, may_see_review
+from service.domain import review_notice as notice
+from service.domain.access import (
+    ACCOUNT_MANAGER,
+    EVERYWHERE,
+    OPERATIONS,
+    PROJECT_MANAGER,
+    may_see_review,
+)
 from service.domain.business_days import zone
 from service.store import handovers as audit
 from service.store import reviews as repo
@@ -30,7 +38,9 @@ from service.store.review_models import ReviewRow, SeenFileRow
 from service.web import services as _services
 from service.web.auth import api_auth, ensure, login_required, require
 from service.web.errors import error_response
-from service.workflows import contracts
+from service.workflows import contracts, review_decisions
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("reviews", __name__)
 api_bp = Blueprint("reviews_api", __name__)
@@ -72,6 +82,7 @@ def review_json(row: ReviewRow, *, base_url: str, agency_timezone: str) -> dict[
         ),
         "external_recipients": list(row.external_recipients or []),
         "route_error": row.route_error,
+        "uploaded_by": row.uploaded_by,
         "page_url": f"{base_url}/reviews/{row.id}",
     }
 
@@ -97,6 +108,35 @@ def _jsons(rows: list[ReviewRow], base_url: str = "") -> list[dict[str, Any]]:
     return [review_json(r, base_url=base_url, agency_timezone=tz) for r in rows]
 
 
+def _due_counts() -> tuple[int, int] | None:
+    """Return the viewer's reviews waiting for their decision and how many are overdue
+    (one count query): a PM's own, everyone's for Operations and admins; None for the
+    others, who decide none."""
+    user = getattr(g, "user", None)
+    if user is None or user.role not in (*EVERYWHERE, PROJECT_MANAGER):
+        return None
+    s = _services()
+    with s.db.transaction() as session:
+        mine = None if user.role in EVERYWHERE else user.email
+        return repo.count_due(session, pm_email=mine, now=s.clock())
+
+
+@bp.app_context_processor
+def _nav_badge() -> dict[str, Any]:
+    """Give every page the nav's count of reviews due (counted only if the page asks)."""
+    return {"review_badge": _due_counts}
+
+
+def _with_badges(rows: list[ReviewRow], reviews: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    s = _services()
+    now = s.clock()
+    for row, review in zip(rows, reviews, strict=True):
+        tz = row.pm_timezone or s.settings.agency_timezone
+        country = row.pm_country or s.settings.business_country
+        review["due_badge"] = notice.due_badge(row.state, row.deadline, now, tz, country)
+    return reviews
+
+
 # --- pages ----------------------------------------------------------------------------
 
 
@@ -109,8 +149,14 @@ def index() -> str:
     with _services().db.transaction() as session:
         rows = repo.list_reviews(session, states=[state] if state in rules.STATES else [])
         rows = _visible(rows)
+    counts = _due_counts()
     return render_template(
-        "reviews.html", reviews=_jsons(rows), labels=STATE_LABELS, state=state, user=g.user
+        "reviews.html",
+        reviews=_with_badges(rows, _jsons(rows)),
+        labels=STATE_LABELS,
+        state=state,
+        counts=notice.counts_text(*counts) if counts is not None else "",
+        user=g.user,
     )
 
 
@@ -146,8 +192,15 @@ def _page(
             (a.at.isoformat(timespec="seconds"), a.actor, a.action, a.detail)
             for a in audit.audit_trail(session, review_id, limit=50)
         ]
-    review = _jsons([row])[0]
+    review = _with_badges([row], _jsons([row]))[0]
     review["sharing_known"] = sharing_known
+    told = request.args.get("told", "")
+    confirmation = ""
+    if told and row.state in rules.DECISIONS:
+        who = review_decisions.told_of(row, _services().settings.allowed_domain)
+        confirmation = notice.confirmation(row.state, who)
+        if told == "later":
+            confirmation += " The emails could not go out yet: the service sends them shortly."
     return render_template(
         "review.html",
         r=review,
@@ -157,8 +210,27 @@ def _page(
         labels=STATE_LABELS,
         errors=errors,
         values=values,
+        confirmation=confirmation,
+        uploaded=bool(request.args.get("uploaded")),
         user=g.user,
     ), status
+
+
+def _tell(review_id: str) -> bool:
+    """Email the decision to the AM and the uploader; on failure queue it and return False."""
+    s = _services()
+    try:
+        review_decisions.tell_decision(
+            review_id, db=s.db, ctx=s.reviews, clock=s.clock,
+            allowed_domain=s.settings.allowed_domain,
+        )  # fmt: skip
+    except Exception:
+        log.exception("telling review %s's decision failed; queued", review_id)
+        s.tasks.enqueue(
+            "tell_decision", {"review_id": review_id}, key=f"tell_decision:{review_id}"
+        )
+        return False
+    return True
 
 
 @bp.post("/reviews/<review_id>/decision")
@@ -186,7 +258,10 @@ def decide(review_id: str) -> WerkzeugResponse | tuple[str, int]:
         return _page(review_id, errors={"state": str(exc)}, values=values, status=409)
     except LookupError:
         abort(404)
-    return _back(review_id)
+    told = _tell(review_id)
+    return redirect(
+        url_for("reviews.show", review_id=review_id, told="1" if told else "later"), code=303
+    )
 
 
 @bp.post("/reviews/<review_id>/account")
@@ -285,4 +360,5 @@ def api_decide(review_id: str) -> tuple[Response, int]:
         return error_response(409, str(exc), errors=[{"field": "state", "message": str(exc)}])
     except LookupError:
         abort(404)
+    _tell(review_id)
     return jsonify(_jsons([row], s.settings.public_base_url)[0]), 200

@@ -1,0 +1,109 @@
+"""Upload a contract draft from the browser into a client's Contracts folder.
+
+The file is written through the Drive port (carrying who uploaded it and the form's
+upload key, so a double submit finds the first file), then the change feed is read as
+for any draft dropped there: the review opens on that one path, keyed by the file, and a
+later sync or push notification that sees the same file opens nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from integrations.ports import UPLOAD_KEY, UPLOADED_BY, UPLOADED_BY_NAME, Drive, UploadsFiles
+from service.domain import draft_upload as rules
+from service.domain.access import EVERYWHERE, named_on
+from service.store import reviews as repo
+from service.store.db import Database
+from service.store.models import AccountRow, HandoverRow
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """What an upload made: the file, and its review once the feed has shown it."""
+
+    file_id: str
+    name: str
+    review_id: str | None
+
+
+def uploadable_accounts(db: Database, email: str, role: str) -> list[tuple[str, str]]:
+    """Return the accounts (key, client name) this person may upload a draft to: every
+    account with a Contracts folder for Operations and admins; for the others, those
+    whose running projects name them as Sales, AM or PM."""
+    me = email.strip().lower()
+    with db.transaction() as session:
+        accounts = {
+            k: n
+            for k, n in session.execute(
+                select(AccountRow.key, AccountRow.client_name).where(
+                    AccountRow.contracts_folder_id.is_not(None),
+                    AccountRow.contracts_lost_at.is_(None),
+                )
+            )
+        }
+        if role in EVERYWHERE:
+            mine = set(accounts)
+        else:
+            rows = session.execute(
+                select(HandoverRow.account_key, HandoverRow.payload).where(
+                    HandoverRow.cancelled_at.is_(None),
+                    HandoverRow.account_pending_since.is_(None),
+                )
+            )
+            mine = {
+                key
+                for key, payload in rows
+                if any(me in people for people in named_on(payload).values())
+            }
+    return sorted(
+        ((k, n) for k, n in accounts.items() if k in mine), key=lambda kv: kv[1].lower()
+    )
+
+
+def upload_draft(
+    account_key: str,
+    file_name: str,
+    data: bytes,
+    *,
+    uploader_email: str,
+    uploader_name: str,
+    upload_key: str,
+    allowed: list[tuple[str, str]],
+    db: Database,
+    drive: Drive,
+    sync: Callable[[], object],
+) -> Uploaded:
+    """Check the upload, store it in the account's Contracts folder and read the change
+    feed so that its review opens now; raise InvalidUpload naming each bad field."""
+    known = account_key in dict(allowed)
+    draft = rules.check_upload(file_name, len(data), account_known=known)
+    with db.transaction() as session:
+        account = session.get(AccountRow, account_key)
+        folder = account.contracts_folder_id if account is not None else None
+    if folder is None:
+        raise rules.InvalidUpload({"account": "this account has no Contracts folder yet"})
+    if not isinstance(drive, UploadsFiles):
+        raise rules.InvalidUpload({"file": "cannot be stored: this Drive does not take uploads"})
+    properties = {
+        UPLOAD_KEY: _fit(UPLOAD_KEY, upload_key),
+        UPLOADED_BY: _fit(UPLOADED_BY, uploader_email.strip().lower()),
+        UPLOADED_BY_NAME: _fit(UPLOADED_BY_NAME, uploader_name),
+    }
+    stored = drive.upload(
+        draft.name, data, mime_type=draft.mime_type, parent_id=folder, properties=properties
+    )
+    sync()
+    with db.transaction() as session:
+        review = repo.latest_review(session, stored.id)
+        review_id = review.id if review is not None else None
+    return Uploaded(stored.id, stored.name, review_id)
+
+
+def _fit(key: str, value: str) -> str:
+    """Return the value cut so that key and value fit Drive's 124 bytes per property."""
+    room = 124 - len(key.encode("utf-8"))
+    return value.encode("utf-8")[:room].decode("utf-8", "ignore")
