@@ -44,6 +44,9 @@ def clean_name(raw: str) -> str:
     name = _UNSAFE.sub(" ", name)
     name = re.sub(r"\s+", " ", name).strip(" .")
     stem, dot, ext = name.rpartition(".")
+    if dot:
+        name = f"{stem.rstrip(' .')}.{ext.strip()}"
+        stem = stem.rstrip(" .")
     if dot and len(name) > MAX_NAME:
         name = f"{stem[: MAX_NAME - len(ext) - 1].rstrip(' .')}.{ext}"
     return name[:MAX_NAME]

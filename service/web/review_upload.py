@@ -1,7 +1,8 @@
 """Upload a contract draft from the browser: the page and its form's POST.
 
-The POST is exempt from the app-wide CSRF check, which reads the body before the view
-can raise the size limit for it; this view checks the form's CSRF token itself, after.
+The POST takes a larger body than the app's other requests: the limit is raised for it
+before any check reads the body. It is exempt from the app-wide CSRF check, which would
+read the body first; the view checks the form's CSRF token itself.
 """
 
 from __future__ import annotations
@@ -45,6 +46,21 @@ def _form(errors: dict[str, str], account: str = "", status: int = 200) -> tuple
     ), status
 
 
+@bp.before_app_request
+def _upload_limit() -> None:
+    """Let the upload's body be as large as a draft may be (other requests keep theirs)."""
+    if request.endpoint == "review_upload.upload":
+        request.max_content_length = rules.MAX_BYTES + SLACK
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
+    """Say what was too large (the body is refused before anyone is signed in: no form)."""
+    limit = rules.MAX_BYTES // (1024 * 1024)
+    message = f"The file is larger than {limit} MB: upload a smaller draft (a PDF of it)."
+    return render_template("error.html", status=413, message=message), 413
+
+
 @bp.get("/reviews/upload")
 @login_required
 @require(*UPLOADERS)
@@ -58,19 +74,17 @@ def form() -> tuple[str, int]:
 @require(*UPLOADERS)
 def upload() -> WerkzeugResponse | tuple[str, int]:
     """Store the uploaded draft in the account's Contracts folder and open its review."""
-    request.max_content_length = rules.MAX_BYTES + SLACK
-    try:
-        fields = request.form
-        sent = request.files.get("file")
-    except RequestEntityTooLarge:
-        limit = rules.MAX_BYTES // (1024 * 1024)
-        return _form({"file": f"is larger than {limit} MB"}, status=413)
+    fields = request.form
+    sent = request.files.get("file")
     try:
         validate_csrf(fields.get("csrf_token"))
     except ValidationError:
         abort(400, "The form expired or came from elsewhere: open it again and resend.")
     account = fields.get("account_key", "")
-    data = sent.read(rules.MAX_BYTES + 1) if sent is not None else b""
+    data = b""
+    if sent is not None:
+        with sent.stream:  # a large one is a temporary file: closed now, not at exit
+            data = sent.read(rules.MAX_BYTES + 1)
     s = _services()
     sync = partial(
         contracts.sync_drive,
