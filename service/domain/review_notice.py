@@ -36,8 +36,10 @@ def due_badge(
     if deadline > now:
         return "Due today" if local_deadline.date() == local_now.date() else None
     late = business_days_between(local_deadline.date(), local_now.date(), country)
-    if late == 0:
+    if late == 0 and local_deadline.date() == local_now.date():
         return f"Overdue since {local_deadline:%H:%M} today"
+    if late == 0:  # only weekend days or holidays since
+        return f"Overdue since {local_deadline:%a %d %b}"
     return f"Overdue by {late} business day{'s' if late > 1 else ''}"
 
 
