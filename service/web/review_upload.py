@@ -29,14 +29,14 @@ UPLOADERS = (OPERATIONS, ACCOUNT_MANAGER, PROJECT_MANAGER, SALES)
 SLACK = 64 * 1024
 
 
-def _accounts() -> list[tuple[str, str]]:
-    return review_uploads.uploadable_accounts(_services().db, g.user.email, g.user.role)
+def _uploader() -> review_uploads.Uploader:
+    return review_uploads.uploader(_services().db, g.user.email, g.user.role)
 
 
 def _form(errors: dict[str, str], account: str = "", status: int = 200) -> tuple[str, int]:
     return render_template(
         "upload.html",
-        accounts=_accounts(),
+        accounts=_uploader().accounts,
         account=account or request.args.get("account", ""),
         uploaded=request.args.get("uploaded", "") if status == 200 else "",
         errors=errors,
@@ -97,15 +97,16 @@ def upload() -> WerkzeugResponse | tuple[str, int]:
         allowed_domain=s.settings.allowed_domain,
         stale=s.settings.lease,
     )
+    who = _uploader()
     try:
         made = review_uploads.upload_draft(
             account,
             (sent.filename or "") if sent is not None else "",
             data,
             uploader_email=g.user.email,
-            uploader_name="",
+            uploader_name=who.name,
             upload_key=fields.get("upload_key", "") or uuid.uuid4().hex,
-            allowed=_accounts(),
+            allowed=who.accounts,
             db=s.db,
             drive=s.drive,
             sync=sync,

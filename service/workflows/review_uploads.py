@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -30,10 +31,19 @@ class Uploaded:
     review_id: str | None
 
 
-def uploadable_accounts(db: Database, email: str, role: str) -> list[tuple[str, str]]:
-    """Return the accounts (key, client name) this person may upload a draft to: every
-    account with a Contracts folder for Operations and admins; for the others, those
-    whose running projects name them as Sales, AM or PM."""
+@dataclass(frozen=True)
+class Uploader:
+    """Who is uploading: the accounts they may upload to (key, client name), and their
+    name as the handovers give it ("" when none does)."""
+
+    accounts: list[tuple[str, str]]
+    name: str
+
+
+def uploader(db: Database, email: str, role: str) -> Uploader:
+    """Return the accounts this person may upload a draft to (every account with a
+    Contracts folder for Operations and admins; for the others, those whose running
+    projects name them as Sales, AM or PM) and their name."""
     me = email.strip().lower()
     with db.transaction() as session:
         accounts = {
@@ -45,23 +55,33 @@ def uploadable_accounts(db: Database, email: str, role: str) -> list[tuple[str, 
                 )
             )
         }
-        if role in EVERYWHERE:
-            mine = set(accounts)
-        else:
-            rows = session.execute(
-                select(HandoverRow.account_key, HandoverRow.payload).where(
-                    HandoverRow.cancelled_at.is_(None),
-                    HandoverRow.account_pending_since.is_(None),
-                )
+        rows = session.execute(
+            select(HandoverRow.account_key, HandoverRow.payload).where(
+                HandoverRow.cancelled_at.is_(None),
+                HandoverRow.account_pending_since.is_(None),
             )
-            mine = {
-                key
-                for key, payload in rows
-                if any(me in people for people in named_on(payload).values())
-            }
-    return sorted(
+        )
+        mine, name = set(), ""
+        for key, payload in rows:
+            if any(me in people for people in named_on(payload).values()):
+                mine.add(key)
+                name = name or _name_in(payload, me)
+    if role in EVERYWHERE:
+        mine = set(accounts)
+    listed = sorted(
         ((k, n) for k, n in accounts.items() if k in mine), key=lambda kv: kv[1].lower()
     )
+    return Uploader(listed, name)
+
+
+def _name_in(payload: dict[str, Any], email: str) -> str:
+    """Return the name the handover gives the person with this email, if any."""
+    people = [payload.get("account_manager"), payload.get("project_manager")]
+    people += list(payload.get("sales") or [])
+    for person in people:
+        if isinstance(person, dict) and str(person.get("email", "")).lower() == email:
+            return str(person.get("name", ""))
+    return ""
 
 
 def upload_draft(

@@ -200,7 +200,7 @@ def test_sales_uploads_a_draft_that_goes_to_the_pm_and_its_decision_comes_back(
     done = pm.post(f"/reviews/{review.id}/decision",
                    data={"csrf_token": token, "decision": "approved"})
     page = text_of(pm.get(done.headers["Location"]).get_data(as_text=True))
-    assert "Recorded: approved. The AM Ada Lane and the uploader" in page
+    assert "Recorded: approved. The AM Ada Lane and the uploader Sam Reed were told." in page
     [mail] = outbox(app, "Contract draft SOW - Acme Corp v2.docx")
     assert sorted(a.strip() for a in str(mail["To"]).split(",")) == [AM, SALES]
 
