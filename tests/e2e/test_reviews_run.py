@@ -171,7 +171,10 @@ def test_sales_uploads_a_draft_that_goes_to_the_pm_and_its_decision_comes_back(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
     sales = client_as(app, google, SALES)
-    form = sales.get("/reviews/upload").get_data(as_text=True)
+    account = sales.get("/accounts/acmecorp.example").get_data(as_text=True)
+    assert 'href="/reviews/upload?account=acmecorp.example"' in account
+    form = sales.get("/reviews/upload?account=acmecorp.example").get_data(as_text=True)
+    assert '<option value="acmecorp.example" selected>Acme Corp</option>' in form
     key = re.search(r'name="upload_key" value="(\w+)"', form).group(1)
 
     answer = upload(sales, "SOW - Acme Corp v2.docx", b"PK draft", key=key)
