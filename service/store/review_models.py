@@ -77,6 +77,7 @@ Index("ix_contract_reviews_file", ReviewRow.file_id)
 Index("ix_contract_reviews_flagged", ReviewRow.flagged_external_at)
 # The nav badge's count of a PM's open reviews, and how many are overdue (migration 0013).
 Index("ix_contract_reviews_due", ReviewRow.state, ReviewRow.pm_email, ReviewRow.deadline)
+Index("ix_contract_reviews_untold", ReviewRow.decision_told_at, ReviewRow.decided_at)
 
 
 class SeenFileRow(Base):

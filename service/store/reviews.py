@@ -293,6 +293,18 @@ def count_due(session: Session, *, pm_email: str | None, now: datetime) -> tuple
     return int(waiting), int(overdue)
 
 
+def decisions_untold(session: Session) -> list[str]:
+    """Return the decided reviews whose decision was not emailed yet (a crash or a mail
+    failure between the decision and its email), through the (told, decided) index."""
+    return list(
+        session.scalars(
+            select(ReviewRow.id).where(
+                ReviewRow.decision_told_at.is_(None), ReviewRow.decided_at >= _EPOCH
+            )
+        )
+    )
+
+
 def reviews_needing_work(session: Session) -> list[str]:
     """Return reviews whose routing or outside-share alert is not done yet."""
     routing = select(ReviewRow.id).where(ReviewRow.state == ROUTING)

@@ -57,11 +57,15 @@ def queue_route(tasks: Tasks, review_id: str) -> None:
 
 
 def requeue_reviews(*, db: Database, tasks: Tasks) -> list[str]:
-    """Queue the routing of every review not done yet (the sweep: a job lost with a crash)."""
+    """Queue the routing of every review not done yet, and the telling of every decision
+    not emailed yet (the sweep: a job lost with a crash); return the reviews routed."""
     with db.transaction() as session:
         waiting = repo.reviews_needing_work(session)
+        untold = repo.decisions_untold(session)
     for review_id in waiting:
         queue_route(tasks, review_id)
+    for review_id in untold:  # the email's key makes a second telling send nothing
+        tasks.enqueue("tell_decision", {"review_id": review_id}, key=f"tell_decision:{review_id}")
     return waiting
 
 

@@ -385,3 +385,24 @@ def test_on_google_the_uploader_is_drives_last_modifying_user_and_a_client_is_ne
     assert "The uploader is outside the agency and was not told" in page
     [mail] = sent(fake_google, "Contract draft MSA - Acme Corp.pdf")
     assert str(mail["To"]) == AM and "acme.example" not in str(mail["To"])
+
+
+def test_a_decision_whose_email_was_lost_is_told_by_the_sweep_once(app: Flask) -> None:
+    from service import jobs
+    from service.workflows import contracts
+
+    review_id = a_review(app)
+    services = app.extensions["handover"]
+    # The decision committed, then the process died before its email went out.
+    contracts.decide(review_id, "approved", "", actor=PM, actor_role="project_manager",
+                     db=services.db, clock=services.clock)
+    assert outbox(app, "Contract draft") == []
+
+    jobs.sweep(services)
+    services.tasks.wait_idle()
+    jobs.sweep(services)  # told already: nothing more
+    services.tasks.wait_idle()
+
+    [mail] = outbox(app, "Contract draft SOW - Acme Corp v1.docx")
+    assert mail["To"] == AM and "approved" in str(mail["Subject"])
+    assert reviews_of(app)[0].decision_told_at is not None

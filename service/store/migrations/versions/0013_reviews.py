@@ -1,5 +1,6 @@
-"""Reviews people can run: who uploaded each draft, when the decision was told, and an
-index for the count of open reviews due per Project Manager (the nav badge).
+"""Reviews people can run: who uploaded each draft, when the decision was told (and an
+index for the sweep's look for decisions not told yet), and an index for the count of
+open reviews due per Project Manager (the nav badge).
 
 Revision ID: 0013_reviews
 Revises: 0012
@@ -24,6 +25,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("modified_by", sa.String(254), nullable=True))
         batch.add_column(sa.Column("modified_by_name", sa.String(200), nullable=True))
         batch.add_column(sa.Column("top_folder", sa.String(200), nullable=True))
+    # Decisions made before this revision were never emailed: the sweep must not send
+    # them now, as if they were new.
+    op.execute(
+        "UPDATE contract_reviews SET decision_told_at = decided_at WHERE decided_at IS NOT NULL"
+    )
+    op.create_index(
+        "ix_contract_reviews_untold",
+        "contract_reviews",
+        ["decision_told_at", "decided_at"],
+        unique=False,
+    )
     op.create_index(
         "ix_contract_reviews_due",
         "contract_reviews",
@@ -34,6 +46,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_contract_reviews_due", table_name="contract_reviews")
+    op.drop_index("ix_contract_reviews_untold", table_name="contract_reviews")
     with op.batch_alter_table("drive_seen_files") as batch:
         batch.drop_column("top_folder")
         batch.drop_column("modified_by_name")
