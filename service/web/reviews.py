@@ -45,6 +45,20 @@ log = logging.getLogger(__name__)
 bp = Blueprint("reviews", __name__)
 api_bp = Blueprint("reviews_api", __name__)
 
+# What each line of a review's history says, in words (the audit's own keys stay there).
+HISTORY_WORDS = {
+    "review.opened": "draft arrived",
+    "review.reopened": "new revision arrived",
+    "review.routed": "sent to the Project Manager",
+    "review.assigned": "given to an account",
+    "review.approved": "approved",
+    "review.changes_requested": "asked for changes",
+    "review.shared_outside": "shared outside the agency",
+    "review.alerted": "AM and PM alerted",
+    "review.reminded": "Project Manager reminded",
+    "review.decision_told": "decision emailed",
+}
+
 STATE_LABELS = {
     rules.UNMATCHED: "needs an account",
     rules.ROUTING: "being routed",
@@ -168,7 +182,13 @@ def unmatched() -> str:
     with _services().db.transaction() as session:
         rows = repo.list_reviews(session, states=[rules.UNMATCHED])
         accounts = sorted(repo.client_names(session).items(), key=lambda kv: kv[1].lower())
-    return render_template("unmatched.html", reviews=_jsons(rows), accounts=accounts, user=g.user)
+    return render_template(
+        "unmatched.html",
+        reviews=_jsons(rows),
+        accounts=accounts,
+        tz=_services().settings.agency_timezone,
+        user=g.user,
+    )
 
 
 @bp.get("/reviews/<review_id>")
@@ -189,11 +209,17 @@ def _page(
         rounds = _jsons(repo.rounds_of(session, row.file_id))
         accounts = sorted(repo.client_names(session).items(), key=lambda kv: kv[1].lower())
         trail = [
-            (a.at.isoformat(timespec="seconds"), a.actor, a.action, a.detail)
+            (
+                a.at.isoformat(timespec="seconds"),
+                a.actor,
+                HISTORY_WORDS.get(a.action, a.action.rpartition(".")[2].replace("_", " ")),
+                a.detail,
+            )
             for a in audit.audit_trail(session, review_id, limit=50)
         ]
     review = _with_badges([row], _jsons([row]))[0]
     review["sharing_known"] = sharing_known
+    review["uploaded_by_name"] = row.uploaded_by_name or ""
     told = request.args.get("told", "")
     confirmation = ""
     if told and row.state in rules.DECISIONS:
@@ -212,6 +238,7 @@ def _page(
         values=values,
         confirmation=confirmation,
         uploaded=bool(request.args.get("uploaded")),
+        tz=row.pm_timezone or _services().settings.agency_timezone,
         user=g.user,
     ), status
 

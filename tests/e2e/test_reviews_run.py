@@ -153,6 +153,10 @@ def test_a_decision_is_confirmed_and_told_once_however_often_it_is_sent(
     page = text_of(pm.get(first.headers["Location"]).get_data(as_text=True))
     assert "Recorded: changes requested. The AM Ada Lane was told." in page
     assert "Who uploaded the draft is not known, so no uploader was told." in page
+    # Its history in words and in the reader's time, no audit keys or ISO stamps.
+    assert "sent to the Project Manager" in page and "decision emailed" in page
+    assert "review.routed" not in page and not re.search(r"\d{4}-\d\d-\d\dT\d\d", page)
+    assert "Uploaded by not known (dropped into the folder)" in page
     [mail] = outbox(app, "Contract draft SOW - Acme Corp v1.docx")
     assert mail["To"] == AM
     body = mail.get_body(preferencelist=("plain",)).get_content()
