@@ -32,7 +32,7 @@ ASK_TTL = MAX_TTL - timedelta(minutes=5)
 FILE_FIELDS = (
     "id,name,mimeType,parents,modifiedTime,version,md5Checksum,size,trashed,webViewLink,"
     "capabilities/canStartApproval,permissions(emailAddress,domain,type,role),driveId,"
-    "lastModifyingUser(emailAddress,displayName),appProperties"
+    "lastModifyingUser(emailAddress,displayName,me),appProperties"
 )
 LIST_FIELDS = (
     f"nextPageToken,newStartPageToken,changes(changeType,fileId,removed,file({FILE_FIELDS}))"
@@ -105,7 +105,7 @@ def to_change(item: Mapping[str, Any]) -> Change:
 def _modified_by(file: Mapping[str, Any]) -> dict[str, str]:
     """Return who put the file there: the uploader the service recorded, else Drive's
     lastModifyingUser ("only populated when the last modification was performed by a
-    signed-in user": may be absent)."""
+    signed-in user": may be absent), unless that is the service user (`me`)."""
     own = file.get("appProperties") or {}
     if own.get(UPLOADED_BY):
         return {
@@ -113,6 +113,8 @@ def _modified_by(file: Mapping[str, Any]) -> dict[str, str]:
             "modified_by_name": str(own.get(UPLOADED_BY_NAME, "")),
         }
     user = file.get("lastModifyingUser") or {}
+    if user.get("me"):  # the service user itself: nobody to tell
+        return {"modified_by": "", "modified_by_name": ""}
     return {
         "modified_by": str(user.get("emailAddress", "")).lower(),
         "modified_by_name": str(user.get("displayName", "")),

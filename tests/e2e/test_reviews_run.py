@@ -373,12 +373,14 @@ def test_on_google_the_uploader_is_drives_last_modifying_user_and_a_client_is_ne
     theirs = fake_google.drive.add_file(
         "MSA - Acme Corp.pdf", [folder], content=b"%PDF", modified_by="cleo@acme.example"
     )
+    own = fake_google.drive.add_file("Contract - Acme Corp.pdf", [folder], content=b"%PDF")
     services = google_app.extensions["handover"]
     run_job(services, "sync_drive", {})
     services.tasks.wait_idle()
     by_file = {r.file_id: r for r in reviews_of(google_app)}
     assert by_file[ours["id"]].uploaded_by == SALES
     assert by_file[theirs["id"]].uploaded_by == "cleo@acme.example"
+    assert by_file[own["id"]].uploaded_by is None  # the service user's own: nobody to tell
 
     pm = client_as(google_app, google, PM)
     review = by_file[theirs["id"]]
