@@ -123,9 +123,11 @@ class UploadsFiles(Protocol):
         mime_type: str,
         parent_id: str,
         properties: Mapping[str, str],
+        file_id: str | None = None,
     ) -> DriveFile:
         """Store the file under parent, once per properties: a file already carrying them
-        (an earlier attempt, a double submit) is returned as it is."""
+        (an earlier attempt, a double submit) is returned as it is. `file_id`, reserved
+        by DriveIds.new_id and stored first, makes two uploads at once make one file."""
         ...
 
 

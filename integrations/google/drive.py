@@ -120,8 +120,11 @@ class GoogleDrive(TemplatesMixin):
         mime_type: str,
         parent_id: str,
         properties: Mapping[str, str],
+        file_id: str | None = None,
     ) -> DriveFile:
-        """Upload the bytes as they are (no conversion), once per properties."""
+        """Upload the bytes as they are (no conversion), once per properties; with a
+        reserved `file_id`, a second upload at once is refused by Drive (409) and reads
+        the first one's file."""
         found = self.find(properties)
         if found is not None:
             return found
@@ -132,7 +135,12 @@ class GoogleDrive(TemplatesMixin):
             "appProperties": dict(properties),
         }
         media = MediaIoBaseUpload(io.BytesIO(data), mime_type, resumable=False)
-        return to_drive_file(self._create(body, media=media))
+        if file_id is None:
+            return to_drive_file(self._create(body, media=media))
+        try:
+            return to_drive_file(self._run(self._create_request({**body, "id": file_id}, media)))
+        except Conflict:  # made by the other attempt
+            return to_drive_file(self._get(file_id))
 
     # --- reserved ids (DriveIds) and sharing side by side (SharesFiles) -------------
 

@@ -102,8 +102,10 @@ class LocalDrive:
         mime_type: str,
         parent_id: str,
         properties: Mapping[str, str],
+        file_id: str | None = None,
     ) -> DriveFile:
-        """Write the bytes as a file in the folder, once per properties."""
+        """Write the bytes as a file in the folder, once per properties (looked up and
+        written under the index's lock: two at once make one file; no id is needed)."""
         with self._index() as index:
             found = self._find_in(index, properties)
             if found is not None:

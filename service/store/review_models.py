@@ -128,3 +128,15 @@ class DriveSyncRow(Base):
     serial: Mapped[int] = mapped_column(Integer, default=0)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DraftUploadRow(Base):
+    """A draft upload from the browser, by the form's key: the Drive id reserved for it is
+    stored before the upload, so a double submit (two requests at once) makes one file."""
+
+    __tablename__ = "draft_uploads"
+
+    upload_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    file_id: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.contracts import OPEN, ROUTING, UNMATCHED
 from service.store.models import AccountRow, HandoverRow
-from service.store.review_models import DriveSyncRow, ReviewRow, SeenFileRow
+from service.store.review_models import DraftUploadRow, DriveSyncRow, ReviewRow, SeenFileRow
 
 # A draft shared outside whose AM and PM have not been alerted yet.
 ALERT_DUE = (
@@ -303,6 +303,22 @@ def decisions_untold(session: Session) -> list[str]:
             )
         )
     )
+
+
+def claim_upload(
+    session: Session, upload_key: str, *, file_id: str | None, uploaded_by: str
+) -> DraftUploadRow:
+    """Return the upload of this key: the one stored first (a double submit), else this."""
+    try:
+        with session.begin_nested():
+            row = DraftUploadRow(upload_key=upload_key, file_id=file_id, uploaded_by=uploaded_by)
+            session.add(row)
+            session.flush()
+            return row
+    except IntegrityError:
+        found = session.get(DraftUploadRow, upload_key)
+        assert found is not None
+        return found
 
 
 def reviews_needing_work(session: Session) -> list[str]:

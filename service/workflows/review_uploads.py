@@ -1,20 +1,29 @@
 """Upload a contract draft from the browser into a client's Contracts folder.
 
 The file is written through the Drive port (carrying who uploaded it and the form's
-upload key, so a double submit finds the first file), then the change feed is read as
+upload key; on Google with a Drive id reserved and stored under that key first, so two
+submits at once make one file), then the change feed is read as
 for any draft dropped there: the review opens on that one path, keyed by the file, and a
 later sync or push notification that sees the same file opens nothing more.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from integrations.ports import UPLOAD_KEY, UPLOADED_BY, UPLOADED_BY_NAME, Drive, UploadsFiles
+from integrations.ports import (
+    UPLOAD_KEY,
+    UPLOADED_BY,
+    UPLOADED_BY_NAME,
+    Drive,
+    DriveIds,
+    UploadsFiles,
+)
 from service.domain import draft_upload as rules
 from service.domain.access import EVERYWHERE, named_on
 from service.store import reviews as repo
@@ -108,13 +117,27 @@ def upload_draft(
         raise rules.InvalidUpload({"account": "this account has no Contracts folder yet"})
     if not isinstance(drive, UploadsFiles):
         raise rules.InvalidUpload({"file": "cannot be stored: this Drive does not take uploads"})
+    # One person's key (another's form cannot name their upload) and one file's: the same
+    # form sent again with another file (back, choose, send) is another upload.
+    me = uploader_email.strip().lower()
+    who, what = (hashlib.sha256(v).hexdigest()[:16] for v in (me.encode(), data))
+    key = f"{who}:{what}:{upload_key[:64]}"
+    reserved = drive.new_id() if isinstance(drive, DriveIds) else None
+    with db.transaction() as session:
+        claimed = repo.claim_upload(session, key, file_id=reserved, uploaded_by=me)
+        file_id = claimed.file_id
     properties = {
-        UPLOAD_KEY: _fit(UPLOAD_KEY, upload_key),
-        UPLOADED_BY: _fit(UPLOADED_BY, uploader_email.strip().lower()),
+        UPLOAD_KEY: _fit(UPLOAD_KEY, key),
+        UPLOADED_BY: _fit(UPLOADED_BY, me),
         UPLOADED_BY_NAME: _fit(UPLOADED_BY_NAME, uploader_name),
     }
     stored = drive.upload(
-        draft.name, data, mime_type=draft.mime_type, parent_id=folder, properties=properties
+        draft.name,
+        data,
+        mime_type=draft.mime_type,
+        parent_id=folder,
+        properties=properties,
+        file_id=file_id,
     )
     sync()
     with db.transaction() as session:

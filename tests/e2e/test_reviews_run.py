@@ -412,3 +412,41 @@ def test_a_decision_whose_email_was_lost_is_told_by_the_sweep_once(app: Flask) -
     [mail] = outbox(app, "Contract draft SOW - Acme Corp v1.docx")
     assert mail["To"] == AM and "approved" in str(mail["Subject"])
     assert reviews_of(app)[0].decision_told_at is not None
+
+
+def test_two_submits_at_once_on_google_make_one_file_and_one_review(
+    google_app: Flask, google: FakeGoogleSignIn, fake_google: FakeGoogle
+) -> None:
+    import threading
+
+    clients = [client_as(google_app, google, PM) for _ in range(2)]
+    # Drive's search is eventually consistent: a new file shows in files.list a little
+    # later, so looking it up by its properties first cannot stop the second upload.
+    fake_google.drive.list_lag = 5.0
+    answers: list[int] = []
+    start = threading.Barrier(2)
+
+    def send(client: Any) -> None:
+        page = client.get("/reviews/upload").get_data(as_text=True)
+        fields = {"csrf_token": csrf_of(page), "account_key": "acmecorp.example",
+                  "upload_key": "same-form-twice"}
+        body, content_type = multipart(fields, "SOW - Acme Corp v3.pdf", b"%PDF v3")
+        start.wait()
+        answers.append(client.post("/reviews/upload", data=body,
+                                   content_type=content_type).status_code)
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert answers == [303, 303]
+    named = [f for f in fake_google.drive.files.values() if f["name"] == "SOW - Acme Corp v3.pdf"]
+    assert len(named) == 1
+    assert len(reviews_of(google_app)) == 1
+    google_app.extensions["handover"].tasks.wait_idle()
+    assert len(sent(fake_google, "Contract review: SOW - Acme Corp v3.pdf")) == 1
+    # The same form sent again with another file is another draft.
+    again = upload(clients[0], "SOW - Acme Corp v4.pdf", b"%PDF v4", key="same-form-twice")
+    assert again.status_code == 303 and len(reviews_of(google_app)) == 2

@@ -36,6 +36,13 @@ def upgrade() -> None:
         ["decision_told_at", "decided_at"],
         unique=False,
     )
+    op.create_table(
+        "draft_uploads",
+        sa.Column("upload_key", sa.String(100), primary_key=True),
+        sa.Column("file_id", sa.String(200), nullable=True),
+        sa.Column("uploaded_by", sa.String(254), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
     op.create_index(
         "ix_contract_reviews_due",
         "contract_reviews",
@@ -45,6 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("draft_uploads")
     op.drop_index("ix_contract_reviews_due", table_name="contract_reviews")
     op.drop_index("ix_contract_reviews_untold", table_name="contract_reviews")
     with op.batch_alter_table("drive_seen_files") as batch:
