@@ -26,7 +26,6 @@ from service.domain import contracts as rules
 from service.domain import review_notice as notice
 from service.domain.access import (
     ACCOUNT_MANAGER,
-    EVERYWHERE,
     OPERATIONS,
     PROJECT_MANAGER,
     may_see_review,
@@ -35,6 +34,7 @@ from service.domain.business_days import zone
 from service.store import handovers as audit
 from service.store import reviews as repo
 from service.store.review_models import ReviewRow, SeenFileRow
+from service.web import review_badges as badges
 from service.web import services as _services
 from service.web.auth import api_auth, ensure, login_required, require
 from service.web.errors import error_response
@@ -122,33 +122,7 @@ def _jsons(rows: list[ReviewRow], base_url: str = "") -> list[dict[str, Any]]:
     return [review_json(r, base_url=base_url, agency_timezone=tz) for r in rows]
 
 
-def _due_counts() -> tuple[int, int] | None:
-    """Return the viewer's reviews waiting for their decision and how many are overdue
-    (one count query): a PM's own, everyone's for Operations and admins; None for the
-    others, who decide none."""
-    user = getattr(g, "user", None)
-    if user is None or user.role not in (*EVERYWHERE, PROJECT_MANAGER):
-        return None
-    s = _services()
-    with s.db.transaction() as session:
-        mine = None if user.role in EVERYWHERE else user.email
-        return repo.count_due(session, pm_email=mine, now=s.clock())
-
-
-@bp.app_context_processor
-def _nav_badge() -> dict[str, Any]:
-    """Give every page the nav's count of reviews due (counted only if the page asks)."""
-    return {"review_badge": _due_counts}
-
-
-def _with_badges(rows: list[ReviewRow], reviews: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    s = _services()
-    now = s.clock()
-    for row, review in zip(rows, reviews, strict=True):
-        tz = row.pm_timezone or s.settings.agency_timezone
-        country = row.pm_country or s.settings.business_country
-        review["due_badge"] = notice.due_badge(row.state, row.deadline, now, tz, country)
-    return reviews
+bp.app_context_processor(badges.nav_badge)
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -163,10 +137,10 @@ def index() -> str:
     with _services().db.transaction() as session:
         rows = repo.list_reviews(session, states=[state] if state in rules.STATES else [])
         rows = _visible(rows)
-    counts = _due_counts()
+    counts = badges.due_counts()
     return render_template(
         "reviews.html",
-        reviews=_with_badges(rows, _jsons(rows)),
+        reviews=badges.with_badges(rows, _jsons(rows)),
         labels=STATE_LABELS,
         state=state,
         counts=notice.counts_text(*counts) if counts is not None else "",
@@ -217,7 +191,7 @@ def _page(
             )
             for a in audit.audit_trail(session, review_id, limit=50)
         ]
-    review = _with_badges([row], _jsons([row]))[0]
+    review = badges.with_badges([row], _jsons([row]))[0]
     review["sharing_known"] = sharing_known
     review["uploaded_by_name"] = row.uploaded_by_name or ""
     told = request.args.get("told", "")
