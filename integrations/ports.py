@@ -14,6 +14,11 @@ from typing import Protocol, runtime_checkable
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
 DOC_MIME = "application/vnd.google-apps.document"
+# The properties a draft uploaded through the service carries: who uploaded it (Drive's
+# lastModifyingUser is then the service user), and the upload's key (one file per key).
+UPLOADED_BY = "uploadedBy"
+UPLOADED_BY_NAME = "uploadedByName"
+UPLOAD_KEY = "uploadKey"
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,26 @@ class DriveIds(Protocol):
         properties: Mapping[str, str],
     ) -> Made:
         """Make the document from HTML with this reserved id, or write into the one made."""
+        ...
+
+
+@runtime_checkable
+class UploadsFiles(Protocol):
+    """A Drive that stores a file's bytes as they are (a contract draft from the browser)."""
+
+    def upload(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        mime_type: str,
+        parent_id: str,
+        properties: Mapping[str, str],
+        file_id: str | None = None,
+    ) -> DriveFile:
+        """Store the file under parent, once per properties: a file already carrying them
+        (an earlier attempt, a double submit) is returned as it is. `file_id`, reserved
+        by DriveIds.new_id and stored first, makes two uploads at once make one file."""
         ...
 
 
@@ -338,6 +363,13 @@ class Change:
     # is complete when Drive lists it): no settle window is needed before routing it.
     complete: bool = False
     drive_id: str = ""  # the shared drive the file is in ("" for My Drive)
+    # Who last changed the file (Drive's lastModifyingUser; a draft uploaded in the
+    # service: the person who uploaded it); "" when the feed cannot say.
+    modified_by: str = ""
+    modified_by_name: str = ""
+    # The top-level folder the file lies under (the local backend's client folders); ""
+    # when the feed does not say. A draft under a folder no account has waits for Operations.
+    top_folder: str = ""
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,10 @@ def create_app(
     app.register_blueprint(reviews.bp)
     app.register_blueprint(reviews.api_bp)
     csrf.exempt(reviews.api_bp)
+    from service.web import review_upload
+
+    app.register_blueprint(review_upload.bp)
+    csrf.exempt(review_upload.upload)  # checks its token itself, after raising the size limit
     if settings.is_local and not settings.testing:
         _watch_local_drive(services)
     if settings.task_queue == "inline" and serving and not settings.testing:

@@ -104,7 +104,7 @@ def _run_meeting_job(services: Services, job: str, payload: Mapping[str, str]) -
         meeting_follow.follow_meetings(db=db, ctx=ctx)
 
 
-REVIEW_JOBS = frozenset({"sync_drive", "route_review", "review_reminders"})
+REVIEW_JOBS = frozenset({"sync_drive", "route_review", "review_reminders", "tell_decision"})
 ACCOUNT_JOBS = frozenset({"sync_agendas", "account_reminders"})
 
 
@@ -132,6 +132,16 @@ def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) ->
             intake_folder_id=services.settings.drive_intake_folder,
             allowed_domain=services.settings.allowed_domain,
             stale=services.settings.lease,
+        )
+    elif job == "tell_decision":
+        from service.workflows import review_decisions
+
+        review_decisions.tell_decision(
+            payload["review_id"],
+            db=services.db,
+            ctx=services.reviews,
+            clock=services.clock,
+            allowed_domain=services.settings.allowed_domain,
         )
     elif job == "route_review":
         review_routing.route_review(

@@ -15,7 +15,14 @@ from integrations.google.auth import Clients
 from integrations.google.drive_sharing import all_permissions
 from integrations.google.errors import InvalidRequest, NotFound, PermissionDenied
 from integrations.google.execute import RetryPolicy, run
-from integrations.ports import Change, ChangePage, Channel, ChannelUnconfirmed
+from integrations.ports import (
+    UPLOADED_BY,
+    UPLOADED_BY_NAME,
+    Change,
+    ChangePage,
+    Channel,
+    ChannelUnconfirmed,
+)
 
 PAGE_SIZE = 1000  # the most changes.list gives in one page
 MAX_TTL = timedelta(days=7)  # Drive refuses longer-lived channels on the change feed
@@ -24,7 +31,8 @@ MAX_TTL = timedelta(days=7)  # Drive refuses longer-lived channels on the change
 ASK_TTL = MAX_TTL - timedelta(minutes=5)
 FILE_FIELDS = (
     "id,name,mimeType,parents,modifiedTime,version,md5Checksum,size,trashed,webViewLink,"
-    "capabilities/canStartApproval,permissions(emailAddress,domain,type,role),driveId"
+    "capabilities/canStartApproval,permissions(emailAddress,domain,type,role),driveId,"
+    "lastModifyingUser(emailAddress,displayName,me),appProperties"
 )
 LIST_FIELDS = (
     f"nextPageToken,newStartPageToken,changes(changeType,fileId,removed,file({FILE_FIELDS}))"
@@ -90,7 +98,27 @@ def to_change(item: Mapping[str, Any]) -> Change:
         # size; native Google files (Docs, Sheets) have neither and may still be edited.
         complete=bool(file.get("md5Checksum")) and file.get("size") is not None,
         drive_id=str(file.get("driveId") or ""),
+        **_modified_by(file),
     )
+
+
+def _modified_by(file: Mapping[str, Any]) -> dict[str, str]:
+    """Return who put the file there: the uploader the service recorded, else Drive's
+    lastModifyingUser ("only populated when the last modification was performed by a
+    signed-in user": may be absent), unless that is the service user (`me`)."""
+    own = file.get("appProperties") or {}
+    if own.get(UPLOADED_BY):
+        return {
+            "modified_by": str(own[UPLOADED_BY]).lower(),
+            "modified_by_name": str(own.get(UPLOADED_BY_NAME, "")),
+        }
+    user = file.get("lastModifyingUser") or {}
+    if user.get("me"):  # the service user itself: nobody to tell
+        return {"modified_by": "", "modified_by_name": ""}
+    return {
+        "modified_by": str(user.get("emailAddress", "")).lower(),
+        "modified_by_name": str(user.get("displayName", "")),
+    }
 
 
 class GoogleChangeFeed:

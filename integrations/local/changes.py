@@ -176,6 +176,11 @@ class LocalChangeFeed:
             version=str(last.get("v", "")),
             web_url=f"{self.drive.base_url}/files/{file_id}",
             shared_with=state.grants,
+            modified_by=state.uploaded_by,
+            modified_by_name=state.uploaded_by_name,
+            top_folder=state.top,
+            # Written whole (an atomic rename) by the service's upload: no settle window.
+            complete=bool(state.uploaded_by),
         )
 
 

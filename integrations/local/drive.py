@@ -94,6 +94,27 @@ class LocalDrive:
         with self._index() as index:
             return self._find_in(index, properties)
 
+    def upload(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        mime_type: str,
+        parent_id: str,
+        properties: Mapping[str, str],
+        file_id: str | None = None,
+    ) -> DriveFile:
+        """Write the bytes as a file in the folder, once per properties (looked up and
+        written under the index's lock: two at once make one file; no id is needed)."""
+        with self._index() as index:
+            found = self._find_in(index, properties)
+            if found is not None:
+                return found
+            parent = self._dir_of(index, parent_id)
+            path = self._unique_path(parent / safe_name(name), index, folder=False)
+            _atomic_write_bytes(path, data)
+            return self._record(index, path, mime_type, parent_id, properties)
+
     def share(self, file_id: str, grants: Sequence[Grant], *, notify: bool) -> list[Grant]:
         """Record each grant on the file unless it is there already; return those added."""
         with self._index() as index:
@@ -206,6 +227,10 @@ class LocalDrive:
 
 
 def _atomic_write(path: Path, text: str) -> None:
+    _atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from integrations.local.drive import LocalDrive
 from integrations.local.drive_index import IndexView
-from integrations.ports import DOC_MIME, FOLDER_MIME
+from integrations.ports import DOC_MIME, FOLDER_MIME, UPLOADED_BY, UPLOADED_BY_NAME
 
 # inode, size, mtime_ns, is a directory
 Stat = tuple[int, int, int, bool]
@@ -44,6 +44,9 @@ class Live:
     size: int
     mtime_ns: int
     grants: tuple[str, ...]
+    top: str = ""  # the top-level folder it lies under (a client's folder), "" at the root
+    uploaded_by: str = ""  # who uploaded it through the service, "" when dropped on disk
+    uploaded_by_name: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -243,5 +246,18 @@ class DriveScan:
             index.touch(fid)
         if not is_dir:
             grants = tuple(sorted({str(g["email"]).lower() for g in entry["grants"]}))
-            self.live[fid] = Live(rel, mime, tuple(entry["parents"]), size, mtime_ns, grants)
+            first = rel.split(os.sep, 1)[0] if os.sep in rel else ""
+            top = (self._ids.get(first) or by_path.get(first) or "") if first else ""
+            own = entry.get("properties") or {}
+            self.live[fid] = Live(
+                rel,
+                mime,
+                tuple(entry["parents"]),
+                size,
+                mtime_ns,
+                grants,
+                top=top,
+                uploaded_by=str(own.get(UPLOADED_BY, "")),
+                uploaded_by_name=str(own.get(UPLOADED_BY_NAME, "")),
+            )
         return fid

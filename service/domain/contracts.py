@@ -25,6 +25,7 @@ STATES = (UNMATCHED, ROUTING, OPEN, *DECISIONS)
 
 GOOGLE_DOC = "application/vnd.google-apps.document"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ODT = "application/vnd.oasis.opendocument.text"
 MAX_COMMENT = 5000
 # Control characters (tabs and line breaks aside) and lone surrogates: no text needs them,
 # and databases refuse some of them.
@@ -63,9 +64,9 @@ class ContractPatterns:
         ("contract", r"\bcontracts?\b|\bagreements?\b"),
     )
     mime_types: frozenset[str] = frozenset(
-        {GOOGLE_DOC, DOCX, "application/pdf", "application/msword"}
+        {GOOGLE_DOC, DOCX, ODT, "application/pdf", "application/msword"}
     )
-    extensions: frozenset[str] = frozenset({".docx", ".doc", ".pdf"})
+    extensions: frozenset[str] = frozenset({".docx", ".doc", ".pdf", ".odt"})
 
 
 DEFAULT_PATTERNS = ContractPatterns()

@@ -63,6 +63,11 @@ class ReviewRow(Base):
     flagged_external_at: Mapped[datetime | None] = mapped_column()
     external_recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
     external_alerted_at: Mapped[datetime | None] = mapped_column()
+    # Who put the draft there (Drive's lastModifyingUser, or the person who uploaded it in
+    # the service); None when nobody could say. Told of the decision if of the agency.
+    uploaded_by: Mapped[str | None] = mapped_column(String(254))
+    uploaded_by_name: Mapped[str | None] = mapped_column(String(200))
+    decision_told_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -70,6 +75,9 @@ class ReviewRow(Base):
 Index("ix_contract_reviews_state", ReviewRow.state)
 Index("ix_contract_reviews_file", ReviewRow.file_id)
 Index("ix_contract_reviews_flagged", ReviewRow.flagged_external_at)
+# The nav badge's count of a PM's open reviews, and how many are overdue (migration 0013).
+Index("ix_contract_reviews_due", ReviewRow.state, ReviewRow.pm_email, ReviewRow.deadline)
+Index("ix_contract_reviews_untold", ReviewRow.decision_told_at, ReviewRow.decided_at)
 
 
 class SeenFileRow(Base):
@@ -100,6 +108,11 @@ class SeenFileRow(Base):
     known_mime_type: Mapped[str | None] = mapped_column(String(200))
     known_parents: Mapped[list[str] | None] = mapped_column(JSON)
     evaluated_at: Mapped[datetime | None] = mapped_column()
+    modified_by: Mapped[str | None] = mapped_column(String(254))  # as the feed last said
+    modified_by_name: Mapped[str | None] = mapped_column(String(200))
+    # The top-level folder the file lies under, when the feed says (the local backend): a
+    # draft under a folder no account has is listed for Operations, as the intake's are.
+    top_folder: Mapped[str | None] = mapped_column(String(200))
 
 
 Index("ix_drive_seen_files_pending", SeenFileRow.pending)
@@ -115,3 +128,15 @@ class DriveSyncRow(Base):
     serial: Mapped[int] = mapped_column(Integer, default=0)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DraftUploadRow(Base):
+    """A draft upload from the browser, by the form's key: the Drive id reserved for it is
+    stored before the upload, so a double submit (two requests at once) makes one file."""
+
+    __tablename__ = "draft_uploads"
+
+    upload_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    file_id: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.domain.contracts import OPEN, ROUTING, UNMATCHED
 from service.store.models import AccountRow, HandoverRow
-from service.store.review_models import DriveSyncRow, ReviewRow, SeenFileRow
+from service.store.review_models import DraftUploadRow, DriveSyncRow, ReviewRow, SeenFileRow
 
 # A draft shared outside whose AM and PM have not been alerted yet.
 ALERT_DUE = (
@@ -279,6 +279,46 @@ def list_reviews(
     if account_key:
         query = query.where(ReviewRow.account_key == account_key)
     return list(session.scalars(query))
+
+
+def count_due(session: Session, *, pm_email: str | None, now: datetime) -> tuple[int, int]:
+    """Return how many reviews wait for a decision (the PM's, or everyone's when pm_email
+    is None) and how many of them are past their deadline: one aggregate, answered from
+    the (state, pm_email, deadline) index whatever the number of reviews."""
+    late = func.coalesce(func.sum(case((ReviewRow.deadline < now, 1), else_=0)), 0)
+    query = select(func.count(), late).where(ReviewRow.state.in_((ROUTING, OPEN)))
+    if pm_email is not None:
+        query = query.where(ReviewRow.pm_email == pm_email.strip().lower())
+    waiting, overdue = session.execute(query).one()
+    return int(waiting), int(overdue)
+
+
+def decisions_untold(session: Session) -> list[str]:
+    """Return the decided reviews whose decision was not emailed yet (a crash or a mail
+    failure between the decision and its email), through the (told, decided) index."""
+    return list(
+        session.scalars(
+            select(ReviewRow.id).where(
+                ReviewRow.decision_told_at.is_(None), ReviewRow.decided_at >= _EPOCH
+            )
+        )
+    )
+
+
+def claim_upload(
+    session: Session, upload_key: str, *, file_id: str | None, uploaded_by: str
+) -> DraftUploadRow:
+    """Return the upload of this key: the one stored first (a double submit), else this."""
+    try:
+        with session.begin_nested():
+            row = DraftUploadRow(upload_key=upload_key, file_id=file_id, uploaded_by=uploaded_by)
+            session.add(row)
+            session.flush()
+            return row
+    except IntegrityError:
+        found = session.get(DraftUploadRow, upload_key)
+        assert found is not None
+        return found
 
 
 def reviews_needing_work(session: Session) -> list[str]:

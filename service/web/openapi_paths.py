@@ -131,7 +131,10 @@ def more_paths(errors: dict[str, Any]) -> dict[str, Any]:
         "/api/reviews/{review_id}/decision": {
             "post": {
                 "operationId": "decideReview",
-                "summary": "The PM approves or asks for changes (with a comment)",
+                "summary": (
+                    "The PM approves or asks for changes (with a comment); the AM and the "
+                    "uploader, if of the agency, are emailed once per decision"
+                ),
                 "parameters": [_path_id("review_id")],
                 "requestBody": {
                     "required": True,

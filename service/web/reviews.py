@@ -6,6 +6,7 @@ no account was found for to an account.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import (
@@ -22,18 +23,41 @@ from flask import (
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from service.domain import contracts as rules
-from service.domain.access import ACCOUNT_MANAGER, OPERATIONS, PROJECT_MANAGER, may_see_review
+from service.domain import review_notice as notice
+from service.domain.access import (
+    ACCOUNT_MANAGER,
+    OPERATIONS,
+    PROJECT_MANAGER,
+    may_see_review,
+)
 from service.domain.business_days import zone
 from service.store import handovers as audit
 from service.store import reviews as repo
 from service.store.review_models import ReviewRow, SeenFileRow
+from service.web import review_badges as badges
 from service.web import services as _services
 from service.web.auth import api_auth, ensure, login_required, require
 from service.web.errors import error_response
-from service.workflows import contracts
+from service.workflows import contracts, review_decisions
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("reviews", __name__)
 api_bp = Blueprint("reviews_api", __name__)
+
+# What each line of a review's history says, in words (the audit's own keys stay there).
+HISTORY_WORDS = {
+    "review.opened": "draft arrived",
+    "review.reopened": "new revision arrived",
+    "review.routed": "sent to the Project Manager",
+    "review.assigned": "given to an account",
+    "review.approved": "approved",
+    "review.changes_requested": "asked for changes",
+    "review.shared_outside": "shared outside the agency",
+    "review.alerted": "AM and PM alerted",
+    "review.reminded": "Project Manager reminded",
+    "review.decision_told": "decision emailed",
+}
 
 STATE_LABELS = {
     rules.UNMATCHED: "needs an account",
@@ -72,6 +96,7 @@ def review_json(row: ReviewRow, *, base_url: str, agency_timezone: str) -> dict[
         ),
         "external_recipients": list(row.external_recipients or []),
         "route_error": row.route_error,
+        "uploaded_by": row.uploaded_by,
         "page_url": f"{base_url}/reviews/{row.id}",
     }
 
@@ -97,6 +122,9 @@ def _jsons(rows: list[ReviewRow], base_url: str = "") -> list[dict[str, Any]]:
     return [review_json(r, base_url=base_url, agency_timezone=tz) for r in rows]
 
 
+bp.app_context_processor(badges.nav_badge)
+
+
 # --- pages ----------------------------------------------------------------------------
 
 
@@ -109,8 +137,14 @@ def index() -> str:
     with _services().db.transaction() as session:
         rows = repo.list_reviews(session, states=[state] if state in rules.STATES else [])
         rows = _visible(rows)
+    counts = badges.due_counts()
     return render_template(
-        "reviews.html", reviews=_jsons(rows), labels=STATE_LABELS, state=state, user=g.user
+        "reviews.html",
+        reviews=badges.with_badges(rows, _jsons(rows)),
+        labels=STATE_LABELS,
+        state=state,
+        counts=notice.counts_text(*counts) if counts is not None else "",
+        user=g.user,
     )
 
 
@@ -122,7 +156,13 @@ def unmatched() -> str:
     with _services().db.transaction() as session:
         rows = repo.list_reviews(session, states=[rules.UNMATCHED])
         accounts = sorted(repo.client_names(session).items(), key=lambda kv: kv[1].lower())
-    return render_template("unmatched.html", reviews=_jsons(rows), accounts=accounts, user=g.user)
+    return render_template(
+        "unmatched.html",
+        reviews=_jsons(rows),
+        accounts=accounts,
+        tz=_services().settings.agency_timezone,
+        user=g.user,
+    )
 
 
 @bp.get("/reviews/<review_id>")
@@ -143,11 +183,24 @@ def _page(
         rounds = _jsons(repo.rounds_of(session, row.file_id))
         accounts = sorted(repo.client_names(session).items(), key=lambda kv: kv[1].lower())
         trail = [
-            (a.at.isoformat(timespec="seconds"), a.actor, a.action, a.detail)
+            (
+                a.at.isoformat(timespec="seconds"),
+                a.actor,
+                HISTORY_WORDS.get(a.action, a.action.rpartition(".")[2].replace("_", " ")),
+                a.detail,
+            )
             for a in audit.audit_trail(session, review_id, limit=50)
         ]
-    review = _jsons([row])[0]
+    review = badges.with_badges([row], _jsons([row]))[0]
     review["sharing_known"] = sharing_known
+    review["uploaded_by_name"] = row.uploaded_by_name or ""
+    told = request.args.get("told", "")
+    confirmation = ""
+    if told and row.state in rules.DECISIONS:
+        who = review_decisions.told_of(row, _services().settings.allowed_domain)
+        confirmation = notice.confirmation(row.state, who)
+        if told == "later":
+            confirmation += " The emails could not go out yet: the service sends them shortly."
     return render_template(
         "review.html",
         r=review,
@@ -157,8 +210,28 @@ def _page(
         labels=STATE_LABELS,
         errors=errors,
         values=values,
+        confirmation=confirmation,
+        uploaded=bool(request.args.get("uploaded")),
+        tz=row.pm_timezone or _services().settings.agency_timezone,
         user=g.user,
     ), status
+
+
+def _tell(review_id: str) -> bool:
+    """Email the decision to the AM and the uploader; on failure queue it and return False."""
+    s = _services()
+    try:
+        review_decisions.tell_decision(
+            review_id, db=s.db, ctx=s.reviews, clock=s.clock,
+            allowed_domain=s.settings.allowed_domain,
+        )  # fmt: skip
+    except Exception:
+        log.exception("telling review %s's decision failed; queued", review_id)
+        s.tasks.enqueue(
+            "tell_decision", {"review_id": review_id}, key=f"tell_decision:{review_id}"
+        )
+        return False
+    return True
 
 
 @bp.post("/reviews/<review_id>/decision")
@@ -186,7 +259,10 @@ def decide(review_id: str) -> WerkzeugResponse | tuple[str, int]:
         return _page(review_id, errors={"state": str(exc)}, values=values, status=409)
     except LookupError:
         abort(404)
-    return _back(review_id)
+    told = _tell(review_id)
+    return redirect(
+        url_for("reviews.show", review_id=review_id, told="1" if told else "later"), code=303
+    )
 
 
 @bp.post("/reviews/<review_id>/account")
@@ -285,4 +361,5 @@ def api_decide(review_id: str) -> tuple[Response, int]:
         return error_response(409, str(exc), errors=[{"field": "state", "message": str(exc)}])
     except LookupError:
         abort(404)
+    _tell(review_id)
     return jsonify(_jsons([row], s.settings.public_base_url)[0]), 200

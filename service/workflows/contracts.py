@@ -28,6 +28,7 @@ from service.workflows.review_opening import (
     fill_people,
     guard,
     mark_account_folders,
+    unknown_client,
 )
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,15 @@ def queue_route(tasks: Tasks, review_id: str) -> None:
 
 
 def requeue_reviews(*, db: Database, tasks: Tasks) -> list[str]:
-    """Queue the routing of every review not done yet (the sweep: a job lost with a crash)."""
+    """Queue the routing of every review not done yet, and the telling of every decision
+    not emailed yet (the sweep: a job lost with a crash); return the reviews routed."""
     with db.transaction() as session:
         waiting = repo.reviews_needing_work(session)
+        untold = repo.decisions_untold(session)
     for review_id in waiting:
         queue_route(tasks, review_id)
+    for review_id in untold:  # the email's key makes a second telling send nothing
+        tasks.enqueue("tell_decision", {"review_id": review_id}, key=f"tell_decision:{review_id}")
     return waiting
 
 
@@ -213,6 +218,7 @@ def _read_feed(
                 or change.file_id in seen
                 or change.file_id in folders
                 or not watched.isdisjoint(change.parents)
+                or unknown_client(change.top_folder, folders)
             ):
                 kept.append(change)
                 kept_ids.add(change.file_id)
@@ -255,6 +261,11 @@ def decide(
         newest = repo.latest_review(session, review.file_id)
         if newest is not None and newest.id != review.id:
             raise rules.WrongState("a newer revision of this draft is under review")
+        if review.decided_at is not None and (review.state, review.comment) == (
+            decision_,
+            comment_,
+        ):
+            return review  # a double submit: the decision stands as first recorded
         review.state = rules.after_decision(review.state, decision_)
         review.decided_at, review.decided_by, review.comment = clock(), actor, comment_
         audit.record(

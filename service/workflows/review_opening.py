@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -56,6 +56,7 @@ def apply_changes(
     allowed_domain: str | None,
 ) -> tuple[list[str], int]:
     watched = repo.watched_folders(session, intake)
+    known = accounts.account_folders(session).keys()
     latest = {c.file_id: c for c in changes}  # the feed may list a file twice: last wins
     seen = repo.seen_files(session, latest)
     touched: list[SeenFileRow] = []
@@ -63,7 +64,8 @@ def apply_changes(
         row = seen.get(file_id)
         gone = change.removed or change.trashed
         parents = [] if gone else sorted(change.parents)
-        if row is None and not set(parents) & watched.keys():
+        outside = unknown_client(change.top_folder, known)
+        if row is None and not outside and not set(parents) & watched.keys():
             continue  # never in a watched folder: not ours
         if row is None:
             row = SeenFileRow(file_id=file_id, changed_at=now, pending=True)
@@ -72,6 +74,9 @@ def apply_changes(
         touched.append(row)
     session.flush()
     pending = repo.pending_files(session)
+    for row in pending + touched:  # a client folder no account has is watched as the intake
+        if not row.removed and unknown_client(row.top_folder, known):
+            watched.update((p, None) for p in row.parents or [] if p not in watched)
     # One query for every file's newest review, not two per file: a bulk move of drafts
     # into a Contracts folder is thousands of files.
     reviews = repo.latest_reviews(session, [r.file_id for r in pending + touched])
@@ -122,6 +127,16 @@ def _record_sighting(
     if change.sharing_known:
         row.shared_with = sorted(change.shared_with)
     row.modified_time = change.modified_time
+    row.modified_by = change.modified_by or row.modified_by
+    row.modified_by_name = change.modified_by_name or row.modified_by_name
+    row.top_folder = change.top_folder or None
+
+
+def unknown_client(top_folder: str | None, known: Collection[str]) -> bool:
+    """Return whether the file lies under a top-level folder no account has (the local
+    backend tells: a client folder a person made by hand, for a client the service does
+    not know yet)."""
+    return bool(top_folder) and top_folder not in known
 
 
 def _evaluate(
@@ -190,6 +205,8 @@ def _open(
         account_key=account_key,
         state=rules.ROUTING if account_key else rules.UNMATCHED,
         can_start_approval=seen.can_start_approval,
+        uploaded_by=seen.modified_by or None,
+        uploaded_by_name=seen.modified_by_name or None,
         arrived_at=now,
         external_recipients=[],
         comment="",

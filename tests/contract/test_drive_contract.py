@@ -142,3 +142,32 @@ class TestDrive:
         assert drive.share(doc.id, grants, notify=True) == []
         more = [Grant("pat@agency.example", "writer"), Grant("Ada@Agency.example", "writer")]
         assert drive.share(doc.id, more, notify=False) == [more[0]]
+
+
+class TestUploads:
+    """Every Drive adapter stores an uploaded draft's bytes as they are, once per key."""
+
+    def test_upload_twice_keeps_one_file_with_the_bytes(
+        self, subject: Subject, request: pytest.FixtureRequest
+    ) -> None:
+        from integrations.ports import UploadsFiles
+
+        drive = subject.drive
+        assert isinstance(drive, UploadsFiles)
+        folder = drive.ensure_folder("Contracts", parent_id=None, properties=PROPS)
+        key = {"uploadKey": "k-1", "uploadedBy": "sam@agency.example"}
+
+        first = drive.upload("SOW - Acme.pdf", b"%PDF-1.7 sow", mime_type="application/pdf",
+                             parent_id=folder.id, properties=key)
+        second = drive.upload("SOW - Acme.pdf", b"%PDF-1.7 sow", mime_type="application/pdf",
+                              parent_id=folder.id, properties=key)
+
+        assert first.id == second.id and first.parents == (folder.id,)
+        assert first.name == "SOW - Acme.pdf" and first.mime_type == "application/pdf"
+        if request.node.callspec.params["subject"] == "google":
+            assert request.getfixturevalue("fake_google").drive.content[first.id] == (
+                b"%PDF-1.7 sow"
+            )
+        else:
+            path = drive.path_of(first.id)  # type: ignore[attr-defined]
+            assert path.read_bytes() == b"%PDF-1.7 sow" and path.parent.name == "Contracts"

@@ -35,6 +35,7 @@ PAGES = {
     "/reviews",
     "/reviews/<review_id>",
     "/reviews/unmatched",
+    "/reviews/upload",  # the form to upload a contract draft (its POST is refused: 401/403)
     "/operations/pm-needed",
     "/admin/audit",
     "/admin/people",

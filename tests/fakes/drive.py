@@ -120,8 +120,12 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
         content: bytes = b"",
         text: str | None = None,
         properties: dict[str, str] | None = None,
+        modified_by: str | None = None,
     ) -> dict[str, Any]:
-        """Add a file as a user upload would (records a change); return its resource."""
+        """Add a file as a user upload would (records a change); return its resource.
+
+        `modified_by`: the person who uploaded it (Drive's lastModifyingUser), the
+        service user when not given."""
         with self.lock:
             stamp = created_time if isinstance(created_time, str | None) else rfc3339(created_time)
             file = self._create(
@@ -134,6 +138,8 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
                 content=None if mime_type.startswith(APPS_PREFIX) else content,
                 text=text if text is not None else ("\n" if mime_type == DOC else None),
             )
+            if modified_by is not None:
+                file["lastModifyingUser"] = self._user(modified_by)
             return file
 
     def add_shared_drive(self, name: str, members: Iterable[tuple[str, str]] = ()) -> str:
@@ -277,15 +283,10 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
             "version": "1",
             "webViewLink": link,
             "iconLink": f"https://drive-thirdparty.googleusercontent.com/16/type/{mime}",
-            "owners": [
-                {
-                    "kind": "drive#user",
-                    "displayName": self.user_email.split("@")[0],
-                    "emailAddress": self.user_email,
-                    "me": True,
-                    "permissionId": permission_id(self.user_email),
-                }
-            ],
+            "owners": [self._user(self.user_email)],
+            # "The last user to modify the file. This field is only populated when the last
+            # modification was performed by a signed-in user." (Drive v3 File reference)
+            "lastModifyingUser": self._user(self.user_email),
             "ownedByMe": True,
             "shared": False,
             "capabilities": {
@@ -387,6 +388,16 @@ class DriveState(FilesMixin, SharingMixin, ChangesMixin, ApprovalsMixin, State):
 
     def _alias(self, folder_id: str) -> str:
         return self.root_id if folder_id == "root" else folder_id
+
+    def _user(self, email: str) -> dict[str, Any]:
+        """A drive#user resource as Drive shows a person."""
+        return {
+            "kind": "drive#user",
+            "displayName": email.split("@")[0],
+            "emailAddress": email,
+            "me": email == self.user_email,
+            "permissionId": permission_id(email),
+        }
 
     def _owner_permission(self) -> dict[str, Any]:
         return {
