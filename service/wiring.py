@@ -140,7 +140,7 @@ def build_workspace(settings: Settings) -> Workspace:
         from integrations.local.changes import LocalChangeFeed
 
         root = settings.workspace_dir
-        mail = LocalMail(root / "outbox")
+        mail = LocalMail(root / "outbox", sender_name=settings.mail_from_name)
         calendar = LocalCalendar(
             root / "calendar",
             mail=mail,

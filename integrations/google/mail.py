@@ -15,7 +15,7 @@ import base64
 import hashlib
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formatdate
+from email.utils import formataddr, formatdate
 from typing import Any
 
 from integrations.google.auth import Clients
@@ -69,10 +69,18 @@ def build_mime(
 class GoogleMail:
     """Sends each message once per key through `users.messages.send`."""
 
-    def __init__(self, clients: Clients, *, policy: RetryPolicy, sender: str | None = None) -> None:
+    def __init__(
+        self,
+        clients: Clients,
+        *,
+        policy: RetryPolicy,
+        sender: str | None = None,
+        sender_name: str = "",
+    ) -> None:
         self._clients = clients
         self._policy = policy
         self._sender = sender
+        self._sender_name = sender_name
         self._sender_domain: str | None = None
 
     def send(self, email: Email) -> str:
@@ -87,7 +95,7 @@ class GoogleMail:
         domain = self._domain()
         mid = message_id(email.key, domain)
         raw = base64.urlsafe_b64encode(
-            build_mime(email, sender=self._sender, domain=domain).as_bytes(policy=SMTP)
+            build_mime(email, sender=self._from(), domain=domain).as_bytes(policy=SMTP)
         ).decode("ascii")
         request = self._messages().send(userId="me", body={"raw": raw})
         # Gmail's send is not idempotent: before each retry, look whether the lost attempt
@@ -112,17 +120,27 @@ class GoogleMail:
         found = self.sent_id(mid)
         return {"id": found} if found is not None else None
 
+    def _from(self) -> str | None:
+        """Return the From header: the display name on the service user's own address (Gmail
+        keeps a name on the sender's own address); None leaves it to Gmail."""
+        if not self._sender_name:
+            return self._sender
+        return formataddr((self._sender_name, self._address()))
+
     def _domain(self) -> str:
         """Return the service user's mail domain (from GOOGLE_IMPERSONATE, else asked once)."""
         if self._sender_domain is None:
-            address = self._sender
-            if not address:
-                users = self._clients.collection("gmail", "v1", "users")
-                address = str(
-                    run(users.getProfile(userId="me"), policy=self._policy)["emailAddress"]
-                )
-            self._sender_domain = address.rpartition("@")[2].lower()
+            self._sender_domain = self._address().rpartition("@")[2].lower()
         return self._sender_domain
+
+    def _address(self) -> str:
+        """Return the service user's address (GOOGLE_IMPERSONATE, else asked once)."""
+        if not self._sender:
+            users = self._clients.collection("gmail", "v1", "users")
+            self._sender = str(
+                run(users.getProfile(userId="me"), policy=self._policy)["emailAddress"]
+            )
+        return self._sender
 
     def _messages(self) -> Any:
         return self._clients.collection("gmail", "v1", "users.messages")

@@ -27,7 +27,12 @@ def google_workspace(settings: Any, clients: Clients) -> tuple[GoogleDrive, Goog
     policy = _policy(settings)
     return (
         GoogleDrive(clients, policy=policy),
-        GoogleMail(clients, policy=policy, sender=settings.google_impersonate),
+        GoogleMail(
+            clients,
+            policy=policy,
+            sender=settings.google_impersonate,
+            sender_name=settings.mail_from_name,
+        ),
     )
 
 
