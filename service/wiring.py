@@ -147,7 +147,7 @@ def build_workspace(settings: Settings) -> Workspace:
             base_url=settings.public_base_url,
             feed_secret=feed_secret(settings),
         )
-        local_drive = LocalDrive(root / "drive", base_url=settings.public_base_url)
+        local_drive = LocalDrive(root / "drive")
         feed = LocalChangeFeed(local_drive, root / "changes.jsonl")
         return Workspace(local_drive, mail, calendar, lambda: None, feed, None, _chat(settings))
     # Imported only when Google is asked for: the local backend needs none of it.

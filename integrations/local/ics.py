@@ -48,6 +48,7 @@ def fingerprint(event: CalendarEvent, organizer: str) -> str:
         "attendees": sorted([a.email.lower(), a.name, a.optional] for a in _unique(event)),
         "recurrence": list(event.recurrence),
         "properties": sorted(event.properties.items()),
+        "link": event.link,
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -86,7 +87,8 @@ def build_vevent(
         vevent.add(_x_name(key), value)
     vevent.add("STATUS", "CONFIRMED")
     vevent.add("TRANSP", "OPAQUE")
-    vevent.add("URL", url)
+    if url:  # only an internal meeting links a page of ours
+        vevent.add("URL", url)
     vevent.add(FINGERPRINT, fingerprint(event, organizer))
     return vevent
 

@@ -18,7 +18,8 @@ from integrations.ports import (
     DriveIds,
 )
 from service.domain.model import Handover, account_key
-from service.domain.planning_model import SYNC_KINDS, MeetingKind
+from service.domain.planning_model import CLIENT_KINDS, SYNC_KINDS, MeetingKind
+from service.links import absolute
 from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import ArtifactRow, HandoverRow
@@ -101,7 +102,7 @@ def _stored_plan(
         planned = repo.artifact(session, handover_id, "planned_ids")
         if plan is None:
             raise StepFailed("the meetings are not planned yet: run plan_meetings first")
-        url = brief.url if brief else ""
+        url = absolute(brief.url, ctx.public_base_url) if brief else ""
         reserved = planned.data.get("brief") if planned is not None else None
         if not url and reserved and isinstance(ctx.drive, DriveIds):
             # The brief is being written beside: its address is known from its reserved id.
@@ -121,12 +122,16 @@ def _event(
     calendar: str = "",
 ) -> CalendarEvent:
     kind = meeting["kind"]
+    # A client receives no link of ours (the handover page, the brief in the agency's
+    # drive): their invitations carry the agenda and the client's own proposal only.
+    internal = kind not in {k.value for k in CLIENT_KINDS}
+    page = f"{ctx.public_base_url}/handovers/{handover_id}" if internal else ""
     description = ctx.renderer.invitation(
         kind,
         meeting=meeting,
-        brief_url=brief_url,
+        brief_url=brief_url if internal else "",
         proposal_url=h.project.proposal_url,
-        status_url=f"{ctx.public_base_url}/handovers/{handover_id}",
+        status_url=page,
         record=kind in meetings.RECORDED_KINDS,
     )
     attendees = {a["email"].lower(): Attendee(a["email"], a["name"]) for a in meeting["attendees"]}
@@ -145,6 +150,7 @@ def _event(
         properties={"handoverId": handover_id, "meetingKind": kind},
         organizer=_organizer(organiser, h) if organiser else None,
         calendar=calendar,
+        link=page,
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from integrations.ports import DriveIds, Email, FreshMail, Grant, SharesFiles, TemplateDrive
 from service.domain.model import Handover, account_key
+from service.links import absolute
 from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import AccountRow
@@ -173,7 +174,9 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
         told = repo.artifact(session, handover_id, "notified")
         if brief is None:
             raise StepFailed("the brief is missing: run the project_brief step first")
-        brief_url, contracts_url = brief.url, contracts.url if contracts else ""
+        base = ctx.public_base_url
+        brief_url = absolute(brief.url, base)
+        contracts_url = absolute(contracts.url, base) if contracts else ""
         already = set(told.data.get("emails", [])) if told else set()
         tried = list(told.data.get("tried", [])) if told else []
     recipients = tuple(p.email for p in h.internal_people() if p.email not in already)
