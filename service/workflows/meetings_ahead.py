@@ -30,6 +30,7 @@ _lock = threading.Lock()
 _pools: dict[str, ThreadPoolExecutor] = {}
 _running: dict[str, Future[None]] = {}
 _planned: set[str] = set()  # handovers whose plan the helper stored in this process
+_planning: dict[str, threading.Event] = {}  # set once the helper's planning is over
 
 
 def _pool(name: str, workers: int) -> ThreadPoolExecutor:
@@ -60,7 +61,17 @@ def start(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None
     with _lock:
         if handover_id in _running:
             return
+        _planning[handover_id] = threading.Event()
         _running[handover_id] = pool.submit(work)
+
+
+def planned(handover_id: str, timeout: float = 120.0) -> None:
+    """Wait until the planning begun beside the kickoff of this handover is over, if any
+    (the sends may go on): the team's email lists that plan, never one of its own."""
+    with _lock:
+        event = _planning.get(handover_id)
+    if event is not None:
+        event.wait(timeout)
 
 
 def wait(handover_id: str) -> bool:
@@ -68,6 +79,7 @@ def wait(handover_id: str) -> bool:
     True when they planned the meetings (from the handover as this run read it)."""
     with _lock:
         future = _running.pop(handover_id, None)
+        _planning.pop(handover_id, None)
     if future is None:
         return False
     future.result()
@@ -81,9 +93,15 @@ def _plan_and_send(handover_id: str, h: Handover, ctx: StepContext, db: Database
     """Plan, then send every meeting (propose the client's) side by side."""
     from service.workflows.meeting_steps import plan_meetings, send_one, send_sync
 
-    plan_meetings(handover_id, h, ctx, db)
-    with _lock:
-        _planned.add(handover_id)
+    try:
+        plan_meetings(handover_id, h, ctx, db)
+        with _lock:
+            _planned.add(handover_id)
+    finally:
+        with _lock:
+            event = _planning.get(handover_id)
+        if event is not None:
+            event.set()
     sends: list[Callable[[], None]] = [
         _bind(send_one, handover_id, h, ctx, db, kind.value) for kind in ONE_OFF_KINDS
     ]

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from integrations.ports import DriveIds, Email, FreshMail, Grant, SharesFiles, TemplateDrive
+from service.domain.email_words import greeting, meeting_lines
 from service.domain.model import Handover, account_key
 from service.links import absolute
 from service.store import handovers as repo
@@ -22,7 +23,11 @@ from service.workflows import drive_steps, meetings_ahead
 from service.workflows.brief_template import template_brief
 from service.workflows.context import StepContext, StepFailed
 from service.workflows.contracts import ensure_cursor
-from service.workflows.meeting_steps import MEETING_STEP_FUNCTIONS, MEETING_STEPS
+from service.workflows.meeting_steps import (
+    MEETING_STEP_FUNCTIONS,
+    MEETING_STEPS,
+    planned_for_email,
+)
 from service.workflows.public_errors import public_error
 
 log = logging.getLogger(__name__)
@@ -167,7 +172,8 @@ def share_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
 
 
 def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
-    """Email the brief and what happens next to every internal person not told yet."""
+    """Email the brief and what happens next to every internal person not told yet: one
+    email each, greeting them by name and listing their meetings in their own zone."""
     with db.transaction() as session:
         brief = repo.artifact(session, handover_id, "brief")
         contracts = repo.artifact(session, handover_id, "contracts_folder")
@@ -179,36 +185,42 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
         contracts_url = absolute(contracts.url, base) if contracts else ""
         already = set(told.data.get("emails", [])) if told else set()
         tried = list(told.data.get("tried", [])) if told else []
-    recipients = tuple(p.email for p in h.internal_people() if p.email not in already)
-    if not recipients:
+    people = [p for p in h.internal_people() if p.email not in already]
+    if not people:
         return
+    planned = planned_for_email(handover_id, h, ctx, db)
     pm = h.project_manager
-    message = ctx.renderer.email(
-        "handover_started",
-        client=h.client.name,
-        project=h.project.name,
-        am=f"{h.account_manager.name} <{h.account_manager.email}>",
-        pm=f"{pm.name} <{pm.email}>" if pm else "",
-        pm_changed=False,
-        brief_url=brief_url,
-        contracts_url=contracts_url,
-        status_url=f"{ctx.public_base_url}/handovers/{handover_id}",
-    )
-    # The same people are never told twice, even when a crash repeats the step.
-    key = f"handover:{handover_id}:started:{','.join(sorted(recipients))}"
-    email = Email(key, recipients, message.subject, message.text, message.html)
-    if isinstance(ctx.mail, FreshMail) and key not in tried:
-        # Recorded before the send: a repeat of this step looks for the message first.
-        tried.append(key)
+    for person in people:
+        zone_name = person.timezone or ctx.settings.agency_timezone
+        message = ctx.renderer.email(
+            "handover_started",
+            greeting=greeting([person.name]),
+            client=h.client.name,
+            project=h.project.name,
+            am=f"{h.account_manager.name} <{h.account_manager.email}>",
+            pm=f"{pm.name} <{pm.email}>" if pm else "",
+            pm_changed=False,
+            meetings=meeting_lines(planned, person.email, zone_name) if planned else [],
+            brief_url=brief_url,
+            contracts_url=contracts_url,
+            status_url=f"{base}/handovers/{handover_id}",
+        )
+        # Each person is told once, even when a crash repeats the step.
+        key = f"handover:{handover_id}:started:{person.email.lower()}"
+        email = Email(key, (person.email,), message.subject, message.text, message.html)
+        if isinstance(ctx.mail, FreshMail) and key not in tried:
+            # Recorded before the send: a repeat of this step looks for the message first.
+            tried.append(key)
+            with db.transaction() as session:
+                data = {"emails": sorted(already), "tried": tried}
+                repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
+            ctx.mail.send_fresh(email)
+        else:
+            ctx.mail.send(email)
+        already.add(person.email)
         with db.transaction() as session:
             data = {"emails": sorted(already), "tried": tried}
             repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
-        ctx.mail.send_fresh(email)
-    else:
-        ctx.mail.send(email)
-    with db.transaction() as session:
-        data = {"emails": sorted(already | set(recipients)), "tried": tried}
-        repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
 
 
 def _template_mode(ctx: StepContext) -> bool:
