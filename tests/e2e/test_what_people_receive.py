@@ -212,3 +212,22 @@ def test_a_link_an_earlier_version_stored_whole_is_shown_on_todays_base(
         assert data["artifacts"]["brief"]["url"] == f"{BASE_B}/files/{brief_id}"
     finally:
         close_app(moved)
+
+
+def test_the_organiser_is_asked_by_name_with_the_times_at_their_own_wall_time(
+    app: Flask,
+) -> None:
+    handover_id = kickoff(app)
+    plan = plan_of(app, handover_id)
+    asks = {
+        str(m["To"]): m for m in outbox(app) if str(m["Subject"]).strip().startswith("Please confirm")
+    }
+    pat = text_of(asks["pat@agency.example"])  # the PM organises the client kickoff
+    assert pat.startswith("Hi Pat,\n")
+    start = datetime.fromisoformat(plan["client_kickoff"]["start"])
+    assert f"Proposed: {when_words(start, 'Europe/London')}" in pat  # Pat's zone
+    ada = text_of(asks["ada@agency.example"])  # the AM the Executive Sponsor Sync
+    assert ada.startswith("Hi Ada,\n")
+    start = datetime.fromisoformat(plan["executive_sponsor_sync"]["start"])
+    assert f"Proposed: {when_words(start, 'America/New_York')}" in ada  # the agency's
+    assert not ISO.search(re.sub(r"https?://\S+", "", pat + ada))
