@@ -25,9 +25,10 @@ def meeting_name(kind: str) -> str:
 
 
 def first_name(name: str) -> str:
-    """Return the name a person is greeted by: the first word of their name ("" if none)."""
+    """Return the name a person is greeted by: the first word of their name ("" if none,
+    or if all that is known of them is their address)."""
     words = name.split()
-    return words[0] if words else ""
+    return words[0] if words and "@" not in words[0] else ""
 
 
 def greeting(names: Iterable[str]) -> str:

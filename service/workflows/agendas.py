@@ -23,6 +23,7 @@ from integrations.ports import DescribesOccurrences, Email
 from service.domain import account_rhythm as rules
 from service.domain.business_days import add_business_days, localize, zone
 from service.domain.contracts import OPEN
+from service.domain.email_words import greeting
 from service.domain.planning_model import MeetingKind
 from service.domain.recurrence import occurrences
 from service.links import absolute
@@ -361,6 +362,7 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
         rendered = ctx.renderer.email(
             "sync_agenda", meeting=TITLES[kind], client=client, when=when,
             document_url=document_url,
+            greeting=greeting(map(people.name, sorted(people.ams | people.pms))),
             items=_for_people(items), account_url=ctx.url(key),
         )  # fmt: skip
         ctx.mail.send(

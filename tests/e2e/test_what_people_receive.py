@@ -190,6 +190,12 @@ def test_every_link_follows_the_service_to_another_address(tmp_path: Path, app: 
         assert text.startswith("Hi Noor,\n")
         assert f"{BASE_B}/files/{data['artifacts']['brief']['id']}" in text
         assert f"{BASE_B}/handovers/{handover_id}" in text and BASE_A not in text
+        # The change is told by name too: the new person their part, the AM and PM what.
+        [added] = [m for m in outbox(moved) if str(m["Subject"]).startswith("You are now on")]
+        assert text_of(added).startswith("Hi Noor,\n")
+        assert f"{BASE_B}/handovers/{handover_id}" in text_of(added)
+        [summary] = [m for m in outbox(moved) if str(m["Subject"]).startswith("Handover changed")]
+        assert text_of(summary).startswith("Hi Ada and Pat,\n")
     finally:
         close_app(moved)
 
