@@ -10,7 +10,9 @@ side by side; in template mode the brief is made by `brief_template`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from integrations.ports import DriveIds, Email, FreshMail, Grant, SharesFiles, TemplateDrive
 from service.domain.email_words import greeting, meeting_lines
@@ -190,6 +192,7 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
         return
     planned = planned_for_email(handover_id, h, ctx, db)
     pm = h.project_manager
+    emails = []
     for person in people:
         zone_name = person.timezone or ctx.settings.agency_timezone
         message = ctx.renderer.email(
@@ -207,20 +210,65 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
         )
         # Each person is told once, even when a crash repeats the step.
         key = f"handover:{handover_id}:started:{person.email.lower()}"
-        email = Email(key, (person.email,), message.subject, message.text, message.html)
-        if isinstance(ctx.mail, FreshMail) and key not in tried:
-            # Recorded before the send: a repeat of this step looks for the message first.
-            tried.append(key)
-            with db.transaction() as session:
-                data = {"emails": sorted(already), "tried": tried}
-                repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
-            ctx.mail.send_fresh(email)
-        else:
-            ctx.mail.send(email)
-        already.add(person.email)
+        emails.append(Email(key, (person.email,), message.subject, message.text, message.html))
+    fresh = [e.key for e in emails if e.key not in tried] if isinstance(ctx.mail, FreshMail) else []
+    if fresh:
+        # Recorded before the sends: a repeat of this step looks for each message first.
+        tried += fresh
         with db.transaction() as session:
             data = {"emails": sorted(already), "tried": tried}
             repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
+    sent, failure = side_by_side(
+        [_sender(ctx, e, e.key in fresh) for e in emails], [e.to[0] for e in emails]
+    )
+    with db.transaction() as session:
+        data = {"emails": sorted(already | set(sent)), "tried": tried}
+        repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
+    if failure is not None:
+        raise failure
+
+
+def _sender(ctx: StepContext, email: Email, fresh: bool) -> Callable[[], None]:
+    mail = ctx.mail
+
+    def send() -> None:
+        if fresh and isinstance(mail, FreshMail):
+            mail.send_fresh(email)
+        else:
+            mail.send(email)
+
+    return send
+
+
+_senders: ThreadPoolExecutor | None = None
+_senders_lock = threading.Lock()
+
+
+def side_by_side(
+    sends: list[Callable[[], None]], names: list[str]
+) -> tuple[list[str], Exception | None]:
+    """Run the sends side by side (one email a person: the team is told in one round trip);
+    return the names of those that went out and the first failure, if any."""
+    global _senders
+    if len(sends) == 1:
+        try:
+            sends[0]()
+        except Exception as exc:  # noqa: BLE001 - handed back to the step, which raises it
+            return [], exc
+        return list(names), None
+    with _senders_lock:
+        if _senders is None:
+            # Kept for the process: each thread makes its API clients once (per thread).
+            _senders = ThreadPoolExecutor(max_workers=8, thread_name_prefix="team-email")
+        futures = [_senders.submit(send) for send in sends]
+    done, failure = [], None
+    for name, future in zip(names, futures, strict=True):
+        try:
+            future.result()
+            done.append(name)
+        except Exception as exc:  # noqa: BLE001 - the first is raised once all have ended
+            failure = failure or exc
+    return done, failure
 
 
 def _template_mode(ctx: StepContext) -> bool:
