@@ -199,7 +199,7 @@ class LocalCalendar:
         method = "CANCEL" if kind == "cancel" else "REQUEST"
         uid = str(vevent["UID"]).removesuffix("@handover")
         people = ics.attendees(vevent)
-        text, html = _bodies(vevent, _LEADS[kind], ics.organizer_email(vevent))
+        text, html = _bodies(vevent, _LEADS[kind], ics.organizer_words(vevent))
         return Email(
             key=f"calendar:{uid}:{vevent.sequence}{key_suffix}",
             to=tuple(a.email for a in people),

@@ -200,6 +200,15 @@ def organizer_email(vevent: Event) -> str:
     return _email(address) if address is not None else ""
 
 
+def organizer_words(vevent: Event) -> str:
+    """Return the organizer as people read them: "Pat Moss <pat@agency.example>"."""
+    address = vevent.get("ORGANIZER")
+    if address is None:
+        return ""
+    name = str(address.params.get("CN", "")).strip()
+    return f"{name} <{_email(address)}>" if name else _email(address)
+
+
 def describe_when(vevent: Event) -> str:
     """Return the time of the (first) meeting in its own zone, for people."""
     start, end = vevent.start, vevent.end

@@ -204,6 +204,7 @@ def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
             pm=f"{pm.name} <{pm.email}>" if pm else "",
             pm_changed=False,
             meetings=meeting_lines(planned, person.email, zone_name) if planned else [],
+            is_pm=pm is not None and pm.email.lower() == person.email.lower(),
             brief_url=brief_url,
             contracts_url=contracts_url,
             status_url=f"{base}/handovers/{handover_id}",

@@ -110,6 +110,9 @@ def test_each_person_is_greeted_by_name_with_their_meetings_in_their_own_zone(
         emails["pat@agency.example"]
     )
     assert "(Berlin time)" in text_of(emails["dev1@agency.example"])
+    # The PM is told the kickoff waits for them; the others that it waits for the PM.
+    assert "You confirm the client kickoff's time first" in text_of(emails["pat@agency.example"])
+    assert "proposed to the PM first" in text_of(emails["sam@agency.example"])
 
 
 def parseable_from(message: EmailMessage) -> tuple[str, str]:
@@ -152,6 +155,8 @@ def test_a_clients_invitations_carry_no_link_of_ours(app: Flask) -> None:
         assert text.count("Agenda") == 1, text  # the agenda once
         title = str(message["Subject"]).removeprefix("Invitation: ")
         assert text.count(title) == 1, text  # the title once
+    kickoff_text = text_of(next(m for m in to_client if "Client kickoff" in str(m["Subject"])))
+    assert "Organizer: Pat Moss <pat@agency.example>" in kickoff_text  # the PM, by name
     # The team's own meetings may link the handover page.
     [internal] = [
         m for m in outbox(app) if str(m["Subject"]).startswith("Invitation: Internal kickoff")
