@@ -242,3 +242,35 @@ def test_the_organiser_is_asked_by_name_with_the_times_at_their_own_wall_time(
     start = datetime.fromisoformat(plan["executive_sponsor_sync"]["start"])
     assert f"Proposed: {when_words(start, 'America/New_York')}" in ada  # the agency's
     assert not ISO.search(re.sub(r"https?://\S+", "", pat + ada))
+
+
+def test_the_plan_the_email_listed_is_kept_by_the_plan_step_once(app: Flask) -> None:
+    from datetime import timedelta
+
+    from service.workflows.kickoff import load_handover
+    from service.workflows.meeting_steps import plan_step, planned_for_email
+
+    handover_id = kickoff(app)
+    services = app.extensions["handover"]
+    with services.db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
+        assert row is not None
+        h = load_handover(dict(row.payload))
+        stored = repo.artifact(session, handover_id, "plan")
+        assert stored is not None
+        stored.data = {**stored.data, "for": "an earlier form of the handover"}
+    ctx = services.steps
+    listed = planned_for_email(handover_id, h, ctx, services.db)  # planned again: not its plan
+    assert listed is not None
+    first = plan_of(app, handover_id)
+    services.clock.now += timedelta(days=3)  # a later plan would say so in planned_at
+    plan_step(handover_id, h, ctx, services.db)
+    with services.db.transaction() as session:
+        kept = repo.artifact(session, handover_id, "plan")
+        assert kept is not None and "for_email" not in kept.data
+        planned_at = kept.data["planned_at"]
+    assert plan_of(app, handover_id) == first and planned_at == START.isoformat()
+    plan_step(handover_id, h, ctx, services.db)  # kept once: a later run plans again
+    with services.db.transaction() as session:
+        again = repo.artifact(session, handover_id, "plan")
+        assert again is not None and again.data["planned_at"] != planned_at
