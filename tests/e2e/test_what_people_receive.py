@@ -274,3 +274,35 @@ def test_the_plan_the_email_listed_is_kept_by_the_plan_step_once(app: Flask) -> 
     with services.db.transaction() as session:
         again = repo.artifact(session, handover_id, "plan")
         assert again is not None and again.data["planned_at"] != planned_at
+
+
+def test_on_google_a_clients_events_carry_the_agenda_and_no_link_of_ours(
+    tmp_path: Path, database_url: str, fake_google: Any
+) -> None:
+    from tests.conftest import app_on_the_fake
+
+    with app_on_the_fake(
+        tmp_path, database_url, fake_google, google_impersonate="handover@agency.example"
+    ) as google_app:
+        services = google_app.extensions["handover"]
+        services.clock = Clock(START)
+        handover_id = kickoff(google_app)
+        confirm_client_meetings(services, handover_id)
+        services.tasks.wait_idle()
+        events = {
+            e["extendedProperties"]["private"]["meetingKind"]: e
+            for e in fake_google.calendar.events.values()
+            if (e.get("extendedProperties") or {}).get("private", {}).get("meetingKind")
+        }
+    for kind in ("client_kickoff", "executive_sponsor_sync"):
+        said = str(events[kind].get("description", "")) + str(events[kind].get("source", ""))
+        assert "/handovers/" not in said and "docs.google.com" not in said, said
+        assert said.count("Agenda") == 1 and "1. " in said
+    assert events["client_kickoff"]["summary"] == (
+        "Client kickoff: Acme Corp, Acme Corp Commerce Platform"
+    )
+    assert "Proposal: https://docs.example/proposals/acmecorp" in events["client_kickoff"][
+        "description"
+    ]
+    # The team's meetings link the handover page (on the service's own address).
+    assert f"/handovers/{handover_id}" in events["internal_kickoff"]["description"]
