@@ -288,6 +288,9 @@ class CalendarEvent:
     organizer: Attendee | None = None
     # The calendar that already holds this event ("" : none yet); it stays there.
     calendar: str = ""
+    # A whole link of ours the invitation carries (the handover page of an internal
+    # meeting); "" for an invitation a client receives: nothing internal reaches them.
+    link: str = ""
 
 
 @dataclass(frozen=True)

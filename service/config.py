@@ -144,6 +144,23 @@ def _signin(env: Mapping[str, str]) -> str | None:
     return client_id
 
 
+def _base_url(env: Mapping[str, str]) -> str:
+    """Return PUBLIC_BASE_URL, else this machine's address on PORT (8080 when unset), so a
+    service started on another port links to itself."""
+    if "PUBLIC_BASE_URL" in env:
+        return env["PUBLIC_BASE_URL"].rstrip("/")
+    port = _whole("PORT", env.get("PORT", "8080"), 1, 65535)
+    return f"http://127.0.0.1:{port}"
+
+
+def _sender_name(value: str) -> str:
+    """Return MAIL_FROM_NAME, the name people see an email come from (one line)."""
+    name = " ".join(value.split())
+    if not name or len(name) > 100:
+        raise SettingsError(f"MAIL_FROM_NAME must be a name of 1 to 100 characters, got {value!r}")
+    return name
+
+
 def _https(name: str, value: str | None) -> str | None:
     if value and not value.startswith("https://"):
         raise SettingsError(f"{name} must be an https:// URL")
@@ -175,6 +192,8 @@ class Settings:
     google_auth: str = "adc"
     google_impersonate: str | None = None
     public_base_url: str = "http://127.0.0.1:8080"
+    # The name every email comes from ("Acme Agency Handover <service@agency.com>").
+    mail_from_name: str = "Agency Handover"
     api_tokens: Mapping[str, str] = field(default_factory=dict)
     allowed_domain: str | None = None
     roles: Mapping[str, str] = field(default_factory=dict)
@@ -242,7 +261,7 @@ class Settings:
                 "ALLOWED_DOMAIN is set or on App Engine"
             )
         dev_login = _dev_login(env, backend, on_app_engine)
-        public_base_url = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+        public_base_url = _base_url(env)
         if (
             backend == "google"
             and not env.get("GOOGLE_API_ENDPOINT")
@@ -262,6 +281,7 @@ class Settings:
             google_auth=auth,
             google_impersonate=env.get("GOOGLE_IMPERSONATE"),
             public_base_url=public_base_url,
+            mail_from_name=_sender_name(env.get("MAIL_FROM_NAME", "Agency Handover")),
             api_tokens=_tokens(env.get("API_TOKENS", "")),
             allowed_domain=env.get("ALLOWED_DOMAIN"),
             roles=_roles(env.get("ROLES", "")),

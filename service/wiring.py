@@ -143,14 +143,14 @@ def build_workspace(settings: Settings, db: Database) -> Workspace:
         from integrations.local.changes import LocalChangeFeed
 
         root = settings.workspace_dir
-        mail = LocalMail(root / "outbox")
+        mail = LocalMail(root / "outbox", sender_name=settings.mail_from_name)
         calendar = LocalCalendar(
             root / "calendar",
             mail=mail,
             base_url=settings.public_base_url,
             feed_secret=feed_secret(settings),
         )
-        local_drive = LocalDrive(root / "drive", base_url=settings.public_base_url)
+        local_drive = LocalDrive(root / "drive")
         feed = LocalChangeFeed(local_drive, root / "changes.jsonl")
         return Workspace(local_drive, mail, calendar, lambda: None, feed, None, _chat(settings))
     # Imported only when Google is asked for: the local backend needs none of it.

@@ -203,6 +203,24 @@ def outbox_subjects(services: Any, prefix: str = "") -> list[str]:
     return sorted(s for s in subjects if s.startswith(prefix))
 
 
+# The example handover's agency people: each gets the team's email once.
+EXAMPLE_TEAM = sorted(["ada@agency.example", "pat@agency.example", "sam@agency.example",
+                       "dev1@agency.example", "dee@agency.example"])  # fmt: skip
+
+
+def told(services: Any, prefix: str = "Handover:") -> list[str]:
+    """Return the recipients of the outbox's messages whose subject starts with prefix, one
+    entry a message (the team's email goes to one person each)."""
+    from email import message_from_bytes, policy
+
+    found = []
+    for path in services.mail.messages():
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if " ".join(str(message["Subject"]).split()).startswith(prefix):
+            found += [str(a.addr_spec) for a in message["To"].addresses]
+    return sorted(found)
+
+
 def confirm_client_meetings(services: Any, handover_id: str) -> list[str]:
     """Confirm the handover's proposed client meetings as Operations would; run the sends.
 

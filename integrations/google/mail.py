@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formatdate
+from email.utils import formataddr, formatdate
 from typing import Any
 
 from integrations.google.auth import Clients
@@ -85,11 +85,13 @@ class GoogleMail:
         policy: RetryPolicy,
         ledger: MailLedger,
         sender: str | None = None,
+        sender_name: str = "",
     ) -> None:
         self._clients = clients
         self._policy = policy
         self._ledger = ledger
         self._sender = sender
+        self._sender_name = sender_name
 
     def send(self, email: Email) -> str:
         """Send the message once per key; return its Gmail message id.
@@ -114,7 +116,7 @@ class GoogleMail:
     def _create(self, key: str, email: Email) -> StoredDraft:
         """Make the key's draft and record it; the first draft recorded for a key wins."""
         raw = base64.urlsafe_b64encode(
-            build_mime(email, sender=self._sender).as_bytes(policy=SMTP)
+            build_mime(email, sender=self._from()).as_bytes(policy=SMTP)
         ).decode("ascii")
         request = self._drafts().create(userId="me", body={"message": {"raw": raw}})
         # A lost answer would leave a draft behind: before a retry, look for it.
@@ -179,3 +181,19 @@ class GoogleMail:
 
     def _drafts(self) -> Any:
         return self._clients.collection("gmail", "v1", "users.drafts")
+
+    def _from(self) -> str | None:
+        """Return the From header: the display name on the service user's own address (Gmail
+        keeps a name on the sender's own address); None leaves it to Gmail."""
+        if not self._sender_name:
+            return self._sender
+        return formataddr((self._sender_name, self._address()))
+
+    def _address(self) -> str:
+        """Return the service user's address (GOOGLE_IMPERSONATE, else asked once)."""
+        if not self._sender:
+            users = self._clients.collection("gmail", "v1", "users")
+            self._sender = str(
+                run(users.getProfile(userId="me"), policy=self._policy)["emailAddress"]
+            )
+        return self._sender

@@ -31,7 +31,13 @@ def google_workspace(
     policy = _policy(settings)
     return (
         GoogleDrive(clients, policy=policy),
-        GoogleMail(clients, policy=policy, ledger=ledger, sender=settings.google_impersonate),
+        GoogleMail(
+            clients,
+            policy=policy,
+            ledger=ledger,
+            sender=settings.google_impersonate,
+            sender_name=settings.mail_from_name,
+        ),
     )
 
 

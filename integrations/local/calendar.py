@@ -81,7 +81,7 @@ class LocalCalendar:
         ics.check_event_id(event.id)
         if event.end <= event.start:
             raise ValueError(f"event {event.id} ends before it starts")
-        url = self._page_url(event)
+        url = self._page_path(event)
         # The person the handbook names sends it (the ORGANIZER); else the service.
         organizer = event.organizer.email if event.organizer else self.organizer_email
         name = (event.organizer.name if event.organizer else "") or "Handover service"
@@ -103,7 +103,7 @@ class LocalCalendar:
                 organizer_name=name,
                 sequence=sequence,
                 stamp=_now(),
-                url=url,
+                url=event.link,
             )
             data = ics.invitation(vevent, "REQUEST")
             self._register(a.email for a in ics.attendees(vevent))
@@ -188,15 +188,18 @@ class LocalCalendar:
 
     # --- internals ------------------------------------------------------------------
 
-    def _page_url(self, event: CalendarEvent) -> str:
+    @staticmethod
+    def _page_path(event: CalendarEvent) -> str:
+        """Return where the meeting shows on our site (the handover page), as a path: the
+        stored link is made whole with today's base when shown (service/links.py)."""
         handover = event.properties.get("handoverId")
-        return f"{self.base_url}/handovers/{handover}" if handover else f"{self.base_url}/"
+        return f"/handovers/{handover}" if handover else "/"
 
     def _email(self, vevent: Event, data: bytes, kind: str, *, key_suffix: str = "") -> Email:
         method = "CANCEL" if kind == "cancel" else "REQUEST"
         uid = str(vevent["UID"]).removesuffix("@handover")
         people = ics.attendees(vevent)
-        text, html = _bodies(vevent, _LEADS[kind], ics.organizer_email(vevent))
+        text, html = _bodies(vevent, _LEADS[kind], ics.organizer_words(vevent))
         return Email(
             key=f"calendar:{uid}:{vevent.sequence}{key_suffix}",
             to=tuple(a.email for a in people),
@@ -266,7 +269,8 @@ def _bodies(vevent: Event, lead: str, organizer: str) -> tuple[str, str]:
     summary = str(vevent["SUMMARY"])
     when = ics.describe_when(vevent)
     repeats = ics.describe_repeats(vevent)
-    agenda = str(vevent.get("DESCRIPTION", "")).strip() or "(no agenda)"
+    # The description says who comes and the agenda under its own heading: shown once.
+    agenda = str(vevent.get("DESCRIPTION", "")).strip()
     people = [
         (f"{a.name} <{a.email}>" if a.name else a.email) + (" (optional)" if a.optional else "")
         for a in ics.attendees(vevent)
@@ -274,16 +278,17 @@ def _bodies(vevent: Event, lead: str, organizer: str) -> tuple[str, str]:
     facts = [("When", when)] + ([("Repeats", repeats)] if repeats else [])
     facts.append(("Organizer", organizer))
     text = "\n".join(
-        [lead, "", summary, "", *(f"{k}: {v}" for k, v in facts), "", "Agenda", agenda, "",
-         "Attendees", *(f"- {p}" for p in people), "",
+        [lead, "", summary, "", *(f"{k}: {v}" for k, v in facts), "",
+         *([agenda, ""] if agenda else []), "Attendees", *(f"- {p}" for p in people), "",
          "The invitation is attached (invite.ics): open it to answer and to add it to your "
          "calendar."]
     )  # fmt: skip
     html = "".join(
         [f"<p>{escape(lead)}</p><h2>{escape(summary)}</h2><table>",
          *(f"<tr><th align=left>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts),
-         "</table><h3>Agenda</h3>",
-         f"<p style='white-space:pre-wrap'>{escape(agenda)}</p><h3>Attendees</h3><ul>",
+         "</table>",
+         f"<p style='white-space:pre-wrap'>{escape(agenda)}</p>" if agenda else "",
+         "<h3>Attendees</h3><ul>",
          *(f"<li>{escape(p)}</li>" for p in people),
          "</ul><p>The invitation is attached (invite.ics).</p>"]
     )  # fmt: skip

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from integrations.local.drive import LocalDrive
+from integrations.local.drive import LocalDrive, file_path
 from integrations.local.drive_scan import DriveScan, Live
 from integrations.local.journal import read_appended
 from integrations.ports import Change, ChangePage, Channel
@@ -174,7 +174,7 @@ class LocalChangeFeed:
             parents=state.parents,
             modified_time=datetime.fromtimestamp(state.mtime_ns / 1e9, UTC),
             version=str(last.get("v", "")),
-            web_url=f"{self.drive.base_url}/files/{file_id}",
+            web_url=file_path(file_id),
             shared_with=state.grants,
             modified_by=state.uploaded_by,
             modified_by_name=state.uploaded_by_name,

@@ -41,13 +41,18 @@ def safe_name(name: str) -> str:
     return cut or "untitled"
 
 
+def file_path(file_id: str) -> str:
+    """Return the address of a local file on the service's own site: a path, made whole with
+    today's base when shown (service/links.py), never stored with the base of the day."""
+    return f"/files/{file_id}"
+
+
 class LocalDrive:
     """Folders and HTML documents under a directory; ids and properties in an index."""
 
-    def __init__(self, root: Path, *, base_url: str = "http://127.0.0.1:8080") -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.base_url = base_url.rstrip("/")
         self.index = DriveIndex(self.root)
         log.warning("LocalDrive in use: files are written under %s, not to Google Drive", self.root)
 
@@ -212,7 +217,7 @@ class LocalDrive:
         return DriveFile(
             id=file_id,
             name=Path(entry["path"]).name,
-            url=f"{self.base_url}/files/{file_id}",
+            url=file_path(file_id),
             mime_type=entry["mime_type"],
             parents=tuple(entry["parents"]),
             properties=dict(entry["properties"]),

@@ -48,6 +48,7 @@ def fingerprint(event: CalendarEvent, organizer: str) -> str:
         "attendees": sorted([a.email.lower(), a.name, a.optional] for a in _unique(event)),
         "recurrence": list(event.recurrence),
         "properties": sorted(event.properties.items()),
+        "link": event.link,
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -86,7 +87,8 @@ def build_vevent(
         vevent.add(_x_name(key), value)
     vevent.add("STATUS", "CONFIRMED")
     vevent.add("TRANSP", "OPAQUE")
-    vevent.add("URL", url)
+    if url:  # only an internal meeting links a page of ours
+        vevent.add("URL", url)
     vevent.add(FINGERPRINT, fingerprint(event, organizer))
     return vevent
 
@@ -196,6 +198,15 @@ def organizer_email(vevent: Event) -> str:
     """Return the organizer's lower-cased email, or an empty string."""
     address = vevent.get("ORGANIZER")
     return _email(address) if address is not None else ""
+
+
+def organizer_words(vevent: Event) -> str:
+    """Return the organizer as people read them: "Pat Moss <pat@agency.example>"."""
+    address = vevent.get("ORGANIZER")
+    if address is None:
+        return ""
+    name = str(address.params.get("CN", "")).strip()
+    return f"{name} <{_email(address)}>" if name else _email(address)
 
 
 def describe_when(vevent: Event) -> str:

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 from email.message import EmailMessage, Message
-from email.utils import formatdate
+from email.utils import formataddr, formatdate
 from pathlib import Path
 
 from integrations.ports import Email
@@ -59,10 +59,12 @@ def build_mime(email: Email, *, sender: str) -> EmailMessage:
 class LocalMail:
     """Writes each message once to `outbox/<key hash>.eml`."""
 
-    def __init__(self, outbox: Path, *, sender: str = "handover@agency.local") -> None:
+    def __init__(
+        self, outbox: Path, *, sender: str = "handover@agency.local", sender_name: str = ""
+    ) -> None:
         self.outbox = outbox
         self.outbox.mkdir(parents=True, exist_ok=True)
-        self.sender = sender
+        self.sender = formataddr((sender_name, sender)) if sender_name else sender
         log.warning("LocalMail in use: emails go to %s, not to anyone's inbox", self.outbox)
 
     def send(self, email: Email) -> str:

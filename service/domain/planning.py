@@ -87,9 +87,9 @@ __all__ = [
 ]
 
 _TITLES = {
-    MeetingKind.SALES_HANDOVER: "Sales handover: {project} ({client})",
-    MeetingKind.INTERNAL_KICKOFF: "Internal kickoff: {project} ({client})",
-    MeetingKind.CLIENT_KICKOFF: "Kickoff: {project} ({client})",
+    MeetingKind.SALES_HANDOVER: "Sales handover: {client}, {project}",
+    MeetingKind.INTERNAL_KICKOFF: "Internal kickoff: {client}, {project}",
+    MeetingKind.CLIENT_KICKOFF: "Client kickoff: {client}, {project}",
     MeetingKind.INTERNAL_ACCOUNT_SYNC: "Internal Account Sync: {client}",
     MeetingKind.EXECUTIVE_SPONSOR_SYNC: "Executive Sponsor Sync: {client}",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.links import absolute
 from service.store.models import HandoverRow
 from service.workflows.kickoff import handover_status
 from service.workflows.meeting_states import meetings_json
@@ -12,10 +13,16 @@ FOLDER_KINDS = ("folder", "contracts_folder")
 
 
 def handover_json(row: HandoverRow, *, base_url: str) -> dict[str, Any]:
-    """Return the handover as the HTTP contract describes it."""
+    """Return the handover as the HTTP contract describes it; stored links of ours on
+    `base_url` (today's; "" on our own pages keeps them paths)."""
     artifacts = {a.kind: a for a in row.artifacts}
     events = [
-        {"kind": a.kind.removeprefix("event:"), "id": a.external_id, "url": a.url, **a.data}
+        {
+            "kind": a.kind.removeprefix("event:"),
+            "id": a.external_id,
+            "url": absolute(a.url, base_url),
+            **a.data,
+        }
         for a in sorted(row.artifacts, key=lambda a: a.id)
         if a.kind.startswith("event:")
     ]
@@ -46,7 +53,10 @@ def handover_json(row: HandoverRow, *, base_url: str) -> dict[str, Any]:
             for s in row.steps
         ],
         "artifacts": {
-            kind: {"id": artifacts[kind].external_id, "url": artifacts[kind].url}
+            kind: {
+                "id": artifacts[kind].external_id,
+                "url": absolute(artifacts[kind].url, base_url),
+            }
             for kind in (*FOLDER_KINDS, "brief")
             if kind in artifacts
         },

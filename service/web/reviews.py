@@ -31,6 +31,7 @@ from service.domain.access import (
     may_see_review,
 )
 from service.domain.business_days import zone
+from service.links import absolute
 from service.store import handovers as audit
 from service.store import reviews as repo
 from service.store.review_models import ReviewRow, SeenFileRow
@@ -74,7 +75,12 @@ def review_json(row: ReviewRow, *, base_url: str, agency_timezone: str) -> dict[
     tz = row.pm_timezone or agency_timezone
     return {
         "id": row.id,
-        "file": {"id": row.file_id, "name": row.name, "url": row.web_url, "kind": row.kind},
+        "file": {
+            "id": row.file_id,
+            "name": row.name,
+            "url": absolute(row.web_url, base_url),
+            "kind": row.kind,
+        },
         "revision": row.revision,
         "state": row.state,
         "account": row.account_key,

@@ -17,6 +17,7 @@ from typing import Any
 
 from integrations.ports import Email
 from service.domain import account_rhythm as rules
+from service.domain.email_words import greeting
 from service.store import account_items as repo
 from service.store import handovers as handover_repo
 from service.store.account_models import AccountItemRow
@@ -61,7 +62,7 @@ def send_notices(item_id: str, *, ctx: RhythmContext) -> int:
             continue
         rendered = ctx.renderer.email(
             template, item=view, client=client_name, account_url=ctx.url(key),
-            raised_by=_who(people, row.raised_by),
+            raised_by=_who(people, row.raised_by), greeting=greeting(map(people.name, to)),
         )  # fmt: skip
         ctx.mail.send(
             Email(
@@ -132,7 +133,7 @@ def _remind(item_id: str, key: str, *, ctx: RhythmContext) -> int:
     people = people_of(ctx, key)
     rendered = ctx.renderer.email(
         "task_reminder", item=view, client=client_name, account_url=ctx.url(key),
-        overdue=which == "overdue", owner=people.name(owner),
+        overdue=which == "overdue", greeting=greeting([people.name(owner)]),
     )  # fmt: skip
     ctx.mail.send(
         Email(

@@ -8,6 +8,7 @@ from typing import Any
 from service.domain import account_rhythm as rules
 from service.domain.business_days import zone
 from service.domain.contracts import OPEN, format_deadline
+from service.links import absolute
 from service.store import account_items as repo
 from service.store import handovers as handover_repo
 from service.workflows.account_items import RhythmContext, item_json, people_of
@@ -49,10 +50,13 @@ def account_json(ctx: RhythmContext, key: str) -> dict[str, Any]:
         }
         for sync in syncs:
             found = made.get((sync["kind"], sync["original_start"]))
-            sync["agenda_url"] = found.document_url if found and found.document_url else None
+            sync["agenda_url"] = (
+                absolute(found.document_url, base) if found and found.document_url else None
+            )
         agendas = [
             {"meeting": a.meeting_kind, "sync_starts_at": a.starts_at.isoformat(),
-             "document_url": a.document_url or None, "emailed": a.emailed_at is not None}
+             "document_url": absolute(a.document_url, base) or None,
+             "emailed": a.emailed_at is not None}
             for a in made.values()
         ]  # fmt: skip
         template = repo.template(session, key)

@@ -23,8 +23,10 @@ from integrations.ports import DescribesOccurrences, Email
 from service.domain import account_rhythm as rules
 from service.domain.business_days import add_business_days, localize, zone
 from service.domain.contracts import OPEN
+from service.domain.email_words import greeting
 from service.domain.planning_model import MeetingKind
 from service.domain.recurrence import occurrences
+from service.links import absolute
 from service.store import account_items as repo
 from service.store import handovers as handover_repo
 from service.workflows.account_items import RhythmContext, item_json, people_of
@@ -229,7 +231,8 @@ def agenda_json(ctx: RhythmContext, key: str, kind: str = INTERNAL) -> dict[str,
     if occurrence is not None:
         with ctx.db.transaction() as session:
             row = repo.agenda(session, key, kind, occurrence.original)
-            document_url = row.document_url if row and row.document_url else None
+            if row and row.document_url:
+                document_url = absolute(row.document_url, ctx.settings.public_base_url)
     return {
         "meeting": kind,
         "sync_starts_at": occurrence.start.isoformat() if occurrence else None,
@@ -290,6 +293,19 @@ def make_agenda(key: str, occurrence: SyncOccurrence, *, ctx: RhythmContext) -> 
             repo.release_agenda(session, agenda_id)
 
 
+def _describe(ctx: RhythmContext, occurrence: SyncOccurrence, description: str) -> None:
+    """Put the text on top of the occurrence's description in the calendar."""
+    assert isinstance(ctx.calendar, DescribesOccurrences)
+    if occurrence.moved:
+        ctx.calendar.describe_occurrence(
+            occurrence.moved_id, None, description, calendar=occurrence.calendar
+        )
+    else:
+        ctx.calendar.describe_occurrence(
+            occurrence.series_id, occurrence.original, description, calendar=occurrence.calendar
+        )
+
+
 def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmContext) -> bool:
     kind, stamp = occurrence.kind, f"{occurrence.original:%Y%m%dT%H%M%SZ}"
     with ctx.db.transaction() as session:
@@ -329,26 +345,24 @@ def _make(key: str, occurrence: SyncOccurrence, agenda_id: int, *, ctx: RhythmCo
                 session, actor="cron", action="agenda.updated", subject=key, meeting=kind,
                 sync=occurrence.start.isoformat(), document=doc.id,
             )  # fmt: skip
+    document_url = absolute(doc.url, ctx.settings.public_base_url)
+    # The client's executive sponsor receives the Executive Sponsor Sync: its invitation
+    # keeps the agenda it had and gets no link of ours (the document is in the agency's
+    # drive, the account page is internal).
     if described is None and isinstance(ctx.calendar, DescribesOccurrences):
-        description = (
-            f"Agenda for this sync: {doc.url}\n\nThe account, its opportunities, escalations "
-            f"and tasks: {ctx.url(key)}\n"
-        )
-        if occurrence.moved:
-            ctx.calendar.describe_occurrence(
-                occurrence.moved_id, None, description, calendar=occurrence.calendar
-            )
-        else:
-            ctx.calendar.describe_occurrence(
-                occurrence.series_id, occurrence.original, description,
-                calendar=occurrence.calendar,
-            )
+        if kind != EXECUTIVE:
+            _describe(ctx, occurrence, (
+                f"Agenda for this sync: {document_url}\n\nThe account, its opportunities, "
+                f"escalations and tasks: {ctx.url(key)}\n"
+            ))  # fmt: skip
         with ctx.db.transaction() as session:
             repo.ensure_agenda(session, key, kind, occurrence.original, occurrence.start)
             _stamp(session, agenda_id, "described_at", ctx.clock())
     if emailed is None:
         rendered = ctx.renderer.email(
-            "sync_agenda", meeting=TITLES[kind], client=client, when=when, document_url=doc.url,
+            "sync_agenda", meeting=TITLES[kind], client=client, when=when,
+            document_url=document_url,
+            greeting=greeting(map(people.name, sorted(people.ams | people.pms))),
             items=_for_people(items), account_url=ctx.url(key),
         )  # fmt: skip
         ctx.mail.send(

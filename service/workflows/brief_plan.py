@@ -12,17 +12,13 @@ happens next; the `plan_meetings` step still plans and reports its own failure.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from service.domain.model import Handover
 from service.store import handovers as repo
 from service.store.db import Database
-from service.workflows import meetings_ahead
 from service.workflows.context import StepContext
-from service.workflows.meeting_steps import plan_meetings
-
-log = logging.getLogger(__name__)
+from service.workflows.meeting_steps import planned_for_email
 
 
 def stored_plan(db: Database, handover_id: str) -> dict[str, Any] | None:
@@ -35,17 +31,8 @@ def stored_plan(db: Database, handover_id: str) -> dict[str, Any] | None:
 def plan_for_brief(
     handover_id: str, h: Handover, ctx: StepContext, db: Database
 ) -> dict[str, Any] | None:
-    """Return the plan whose dates the brief shows, planning the meetings first if they may."""
-    if h.project_manager is None or ctx.calendar is None:
-        return None  # the PM comes first: the brief says the meetings wait for one
-    if not meetings_ahead.wait_planned(handover_id):
-        try:
-            plan_meetings(handover_id, h, ctx, db)
-        except Exception:
-            log.warning(
-                "planning the meetings for the brief failed; the brief says they are being "
-                "planned and the plan_meetings step plans them",
-                exc_info=True,
-                extra={"handover_id": handover_id},
-            )
+    """Return the plan whose dates the brief shows, planning the meetings first if they may
+    (the same plan the team's email lists and the `plan_meetings` step keeps)."""
+    if planned_for_email(handover_id, h, ctx, db) is None:
+        return None  # no PM yet, no calendar, or the planning failed: the brief says so
     return stored_plan(db, handover_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from integrations.ports import Email
 from service.domain.changes import PART_MEANING, describe_changes
+from service.domain.email_words import greeting
 from service.store.db import Database
 from service.store.models import HandoverRow
 from service.workflows.context import StepContext
@@ -27,14 +28,16 @@ def tell_changes(
     lines, added, removed = describe_changes(was, after)
     page_url = f"{ctx.public_base_url}/handovers/{handover_id}"
     told: list[str] = []
-    leads = [
-        str(p["email"]).lower()
+    named = [
+        p
         for p in (after.get("account_manager"), after.get("project_manager"))
         if isinstance(p, dict) and p.get("email")
     ]
+    leads = [str(p["email"]).lower() for p in named]
     if lines and leads:
         message = ctx.renderer.email(
             "handover_changed",
+            greeting=greeting(str(p.get("name") or "") for p in named),
             actor=actor,
             client=client,
             project=project,
@@ -49,7 +52,7 @@ def tell_changes(
         for address, name, part in people:
             message = ctx.renderer.email(
                 template,
-                person=name,
+                greeting=greeting([name]),
                 client=client,
                 project=project,
                 part=part if part != "delivery team" else "a member of the delivery team",

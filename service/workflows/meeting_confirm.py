@@ -155,6 +155,7 @@ def send_meeting(handover_id: str, kind: str, *, db: Database, ctx: StepContext)
 
 def remind_organisers(*, db: Database, ctx: StepContext) -> list[tuple[str, str]]:
     """Remind each organiser of a proposal unconfirmed for one business day, once."""
+    from service.domain.email_words import greeting
     from service.workflows.meeting_notice import when_text
 
     now = ctx.clock()
@@ -179,19 +180,20 @@ def remind_organisers(*, db: Database, ctx: StepContext) -> list[tuple[str, str]
             )
             if now >= deadline:
                 due.append((handover_id, artifact_kind, dict(data), row.client_name,
-                            row.project_name))  # fmt: skip
+                            row.project_name, person))  # fmt: skip
     sent = []
-    for handover_id, artifact_kind, data, client, project in due:
+    for handover_id, artifact_kind, data, client, project, person in due:
         kind = artifact_kind.removeprefix("meeting:")
+        # At the organiser's own wall time (the agency's when their zone is not known).
+        zone_name = str(person.get("timezone") or ctx.settings.agency_timezone)
         message = ctx.renderer.email(
             "meeting_reminder",
+            greeting=greeting([str(person.get("name") or "")]),
             meeting=kind.replace("_", " "),
             client=client,
             project=project,
-            proposed_on=when_text(data["proposed_at"], str(data["timezone"])),
-            slots=[
-                when_text(s["start"], str(data["timezone"])) for s in meeting_states.offered(data)
-            ],
+            proposed_on=when_text(data["proposed_at"], zone_name),
+            slots=[when_text(s["start"], zone_name) for s in meeting_states.offered(data)],
             page_url=f"{ctx.public_base_url}/handovers/{handover_id}",
         )
         key = f"meeting:{handover_id}:{kind}:reminder:{data['proposed_at']}"

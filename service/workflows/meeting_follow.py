@@ -59,6 +59,7 @@ def follow_meetings(*, db: Database, ctx: StepContext) -> list[str]:
 
 def follow_one(handover_id: str, *, calendar: ReadsEvents, db: Database, ctx: StepContext) -> bool:
     """Follow one handover's internal meetings; True when its kickoff moved or was flagged."""
+    from service.domain.email_words import greeting
     from service.workflows.kickoff import load_handover
     from service.workflows.meeting_notice import tell_organiser, when_text
 
@@ -140,17 +141,25 @@ def follow_one(handover_id: str, *, calendar: ReadsEvents, db: Database, ctx: St
     if state.get("flag") == flag:
         return moved
     meeting_states.put(db, handover_id, KICKOFF, {**state, "flag": flag})
+    organiser = str(state["organiser"])
+    # The organiser reads both times at their own wall time (the agency's when not known).
+    person = next((p for p in h.internal_people() if p.email.lower() == organiser.lower()), None)
+    theirs = (person.timezone if person else None) or ctx.settings.agency_timezone
     message = ctx.renderer.email(
         "kickoff_out_of_order",
+        greeting=greeting([person.name] if person else []),
         client=h.client.name,
         project=h.project.name,
-        kickoff=when_text(str(state["start"]), zone_name),
+        kickoff=when_text(str(state["start"]), theirs),
         internal=f"the {which.replace('_', ' ')}",
-        internal_when=internal_when,
+        internal_when=(
+            when_text(found.start.isoformat(), theirs)
+            if found is not None and not found.cancelled
+            else internal_when
+        ),
         page_url=f"{ctx.public_base_url}/handovers/{handover_id}",
     )
     key = f"meeting:{handover_id}:{KICKOFF}:flag:{which}:{internal_when}"
-    organiser = str(state["organiser"])
     ctx.mail.send(Email(key, (organiser,), message.subject, message.text, message.html))
     return True
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.ports import Email
-from service.domain.business_days import zone
+from service.domain.email_words import greeting, when_words
 from service.domain.model import Handover
 from service.store.db import Database
 from service.workflows import meeting_states
@@ -24,9 +24,12 @@ def tell_organiser(
 ) -> None:
     """Email the organiser of a proposed meeting once per proposed time: confirm or pick."""
     organiser = str(proposal["organiser"])
-    zone_name = str(proposal["timezone"])
+    # The organiser reads the times at their own wall time (the agency's when none given).
+    person = next((p for p in h.internal_people() if p.email.lower() == organiser.lower()), None)
+    zone_name = (person.timezone if person else None) or ctx.settings.agency_timezone
     message = ctx.renderer.email(
         "meeting_proposed",
+        greeting=greeting([person.name] if person else []),
         meeting=kind.replace("_", " "),
         client=h.client.name,
         project=h.project.name,
@@ -44,6 +47,6 @@ def tell_organiser(
 
 
 def when_text(start: str, zone_name: str) -> str:
-    """Return a start time as people read it, in the meeting's zone."""
-    moment = datetime.fromisoformat(start).astimezone(zone(zone_name))
-    return f"{moment:%A %d %B %Y, %H:%M} ({zone_name})"
+    """Return a start time as people read it, at the zone's wall time, the zone named:
+    "Monday 7 December 2026, 10:00 (New York time)"."""
+    return when_words(datetime.fromisoformat(start), zone_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -18,13 +19,16 @@ from integrations.ports import (
     DriveIds,
 )
 from service.domain.model import Handover, account_key
-from service.domain.planning_model import SYNC_KINDS, MeetingKind
+from service.domain.planning_model import CLIENT_KINDS, SYNC_KINDS, MeetingKind
+from service.links import absolute
 from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import ArtifactRow, HandoverRow
 from service.workflows import meeting_states, meetings
 from service.workflows.context import StepContext, StepFailed
 from service.workflows.meeting_notice import tell_organiser
+
+log = logging.getLogger(__name__)
 
 MEETING_STEPS: tuple[str, ...] = (
     "plan_meetings",
@@ -52,15 +56,57 @@ def _account_plans(db: Database, handover_id: str, key: str) -> list[dict[str, A
 
 
 def plan_step(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
-    """Plan the meetings, unless the work begun beside the kickoff did (waited for here)."""
+    """Plan the meetings, unless the work begun beside the kickoff did (waited for here),
+    or the team's email planned them just before, from this same handover (it listed
+    their times: the invitations keep them)."""
     from service.workflows import meetings_ahead
 
     if meetings_ahead.wait(handover_id):
         return  # planned beside the kickoff, from this same handover: nothing to redo
+    with db.transaction() as session:
+        stored = repo.artifact(session, handover_id, "plan")
+        if stored is not None and stored.data.get("for_email") == plan_digest(h):
+            stored.data = {k: v for k, v in stored.data.items() if k != "for_email"}
+            return
     plan_meetings(handover_id, h, ctx, db)
 
 
-def plan_meetings(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
+def plan_digest(h: Handover) -> str:
+    """Return a digest of the handover as planned: a plan made from it is still its plan."""
+    return hashlib.sha256(repr(h).encode("utf-8")).hexdigest()[:32]
+
+
+def planned_for_email(
+    handover_id: str, h: Handover, ctx: StepContext, db: Database
+) -> list[dict[str, Any]] | None:
+    """Return the planned meetings the team's email lists, planning them first when the
+    stored plan is not of this handover as it is (the plan step then keeps this plan);
+    None when they wait (no PM yet, no calendar) or cannot be planned now (the plan step
+    says why)."""
+    from service.workflows import meetings_ahead
+
+    if h.project_manager is None or ctx.calendar is None:
+        return None
+    meetings_ahead.planned(handover_id)  # planned beside the kickoff: that plan is the one
+    digest = plan_digest(h)
+    with db.transaction() as session:
+        stored = repo.artifact(session, handover_id, "plan")
+        data = dict(stored.data) if stored is not None else None
+    if data is None or data.get("for") != digest:
+        try:
+            plan_meetings(handover_id, h, ctx, db, for_email=True)
+        except Exception:  # the plan step plans again and reports the failure
+            log.warning("the meetings could not be planned for the team's email", exc_info=True)
+            return None
+        with db.transaction() as session:
+            stored = repo.artifact(session, handover_id, "plan")
+            data = dict(stored.data) if stored is not None else None
+    return list(data["meetings"]) if data else None
+
+
+def plan_meetings(
+    handover_id: str, h: Handover, ctx: StepContext, db: Database, *, for_email: bool = False
+) -> None:
     """Plan the five meetings (keeping times already sent) and store the plan."""
     if ctx.calendar is None:
         raise StepFailed("no calendar is configured")
@@ -88,6 +134,9 @@ def plan_meetings(handover_id: str, h: Handover, ctx: StepContext, db: Database)
         sent=sent,
     )
     data = {**meetings.plan_json(plan), "cadence": cadence, "planned_at": now.isoformat()}
+    data["for"] = plan_digest(h)
+    if for_email:
+        data["for_email"] = data["for"]
     with db.transaction() as session:
         repo.put_artifact(session, handover_id, "plan", external_id="plan", data=data)
 
@@ -101,7 +150,7 @@ def _stored_plan(
         planned = repo.artifact(session, handover_id, "planned_ids")
         if plan is None:
             raise StepFailed("the meetings are not planned yet: run plan_meetings first")
-        url = brief.url if brief else ""
+        url = absolute(brief.url, ctx.public_base_url) if brief else ""
         reserved = planned.data.get("brief") if planned is not None else None
         if not url and reserved and isinstance(ctx.drive, DriveIds):
             # The brief is being written beside: its address is known from its reserved id.
@@ -121,12 +170,16 @@ def _event(
     calendar: str = "",
 ) -> CalendarEvent:
     kind = meeting["kind"]
+    # A client receives no link of ours (the handover page, the brief in the agency's
+    # drive): their invitations carry the agenda and the client's own proposal only.
+    internal = kind not in {k.value for k in CLIENT_KINDS}
+    page = f"{ctx.public_base_url}/handovers/{handover_id}" if internal else ""
     description = ctx.renderer.invitation(
         kind,
         meeting=meeting,
-        brief_url=brief_url,
+        brief_url=brief_url if internal else "",
         proposal_url=h.project.proposal_url,
-        status_url=f"{ctx.public_base_url}/handovers/{handover_id}",
+        status_url=page,
         record=kind in meetings.RECORDED_KINDS,
     )
     attendees = {a["email"].lower(): Attendee(a["email"], a["name"]) for a in meeting["attendees"]}
@@ -145,6 +198,7 @@ def _event(
         properties={"handoverId": handover_id, "meetingKind": kind},
         organizer=_organizer(organiser, h) if organiser else None,
         calendar=calendar,
+        link=page,
     )
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from integrations.ports import ApprovalRequest, Approvals, Chat, Drive, Email, Grant, Mail
 from service.domain import contracts as rules
 from service.domain.business_days import review_deadline
+from service.domain.email_words import deadline_words, greeting
+from service.links import absolute
 from service.rendering import Renderer
 from service.store import handovers as audit
 from service.store import reviews as repo
@@ -173,6 +175,13 @@ def _row(session: Any, review_id: str) -> ReviewRow:
     return row
 
 
+def _review_by(review: ReviewRow, ctx: ReviewContext) -> str:
+    """Return the deadline as the PM reads it, in their zone ("" while none is set)."""
+    if review.deadline is None:
+        return ""
+    return deadline_words(review.deadline, _zone_of(review, ctx)[0])
+
+
 def _deadline_text(review: ReviewRow, ctx: ReviewContext) -> str:
     if review.deadline is None:
         return "not set yet"
@@ -186,11 +195,13 @@ def _email(review: ReviewRow, template: str, what: str, ctx: ReviewContext) -> E
         client=review.client_name or "an unknown client",
         project=review.project_name,
         file_name=review.name,
-        file_url=review.web_url,
+        file_url=absolute(review.web_url, ctx.public_base_url),
         kind=review.kind.replace("_", " ").upper()
         if review.kind in {"msa", "sow"}
         else review.kind.replace("_", " "),
         deadline=_deadline_text(review, ctx),
+        review_by=_review_by(review, ctx),
+        greeting=greeting([review.pm_name or ""] if what != "shared_outside" else []),
         review_url=f"{ctx.public_base_url}/reviews/{review.id}",
         approval=bool(review.approval_id),
         recipients=", ".join(review.external_recipients or []),

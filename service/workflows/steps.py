@@ -10,10 +10,14 @@ side by side; in template mode the brief is made by `brief_template`.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from integrations.ports import DriveIds, Email, Grant, SharesFiles, TemplateDrive
+from service.domain.email_words import greeting, meeting_lines
 from service.domain.model import Handover, account_key
+from service.links import absolute
 from service.store import handovers as repo
 from service.store.db import Database
 from service.store.models import AccountRow
@@ -22,7 +26,11 @@ from service.workflows.brief_plan import plan_for_brief
 from service.workflows.brief_template import template_brief
 from service.workflows.context import StepContext, StepFailed
 from service.workflows.contracts import ensure_cursor
-from service.workflows.meeting_steps import MEETING_STEP_FUNCTIONS, MEETING_STEPS
+from service.workflows.meeting_steps import (
+    MEETING_STEP_FUNCTIONS,
+    MEETING_STEPS,
+    planned_for_email,
+)
 from service.workflows.public_errors import public_error
 
 log = logging.getLogger(__name__)
@@ -178,37 +186,89 @@ def share_brief(handover_id: str, h: Handover, ctx: StepContext, db: Database) -
 
 
 def notify_team(handover_id: str, h: Handover, ctx: StepContext, db: Database) -> None:
-    """Email the brief and what happens next to every internal person not told yet."""
+    """Email the brief and what happens next to every internal person not told yet: one
+    email each, greeting them by name and listing their meetings in their own zone."""
     with db.transaction() as session:
         brief = repo.artifact(session, handover_id, "brief")
         contracts = repo.artifact(session, handover_id, "contracts_folder")
         told = repo.artifact(session, handover_id, "notified")
         if brief is None:
             raise StepFailed("the brief is missing: run the project_brief step first")
-        brief_url, contracts_url = brief.url, contracts.url if contracts else ""
+        base = ctx.public_base_url
+        brief_url = absolute(brief.url, base)
+        contracts_url = absolute(contracts.url, base) if contracts else ""
         already = set(told.data.get("emails", [])) if told else set()
-    recipients = tuple(p.email for p in h.internal_people() if p.email not in already)
-    if not recipients:
+    people = [p for p in h.internal_people() if p.email not in already]
+    if not people:
         return
+    planned = planned_for_email(handover_id, h, ctx, db)
     pm = h.project_manager
-    message = ctx.renderer.email(
-        "handover_started",
-        client=h.client.name,
-        project=h.project.name,
-        am=f"{h.account_manager.name} <{h.account_manager.email}>",
-        pm=f"{pm.name} <{pm.email}>" if pm else "",
-        pm_changed=False,
-        brief_url=brief_url,
-        contracts_url=contracts_url,
-        status_url=f"{ctx.public_base_url}/handovers/{handover_id}",
-    )
-    # The same people are never told twice, even when a crash repeats the step.
-    key = f"handover:{handover_id}:started:{','.join(sorted(recipients))}"
-    email = Email(key, recipients, message.subject, message.text, message.html)
-    ctx.mail.send(email)
+    emails = []
+    for person in people:
+        zone_name = person.timezone or ctx.settings.agency_timezone
+        message = ctx.renderer.email(
+            "handover_started",
+            greeting=greeting([person.name]),
+            client=h.client.name,
+            project=h.project.name,
+            am=f"{h.account_manager.name} <{h.account_manager.email}>",
+            pm=f"{pm.name} <{pm.email}>" if pm else "",
+            pm_changed=False,
+            meetings=meeting_lines(planned, person.email, zone_name) if planned else [],
+            is_pm=pm is not None and pm.email.lower() == person.email.lower(),
+            brief_url=brief_url,
+            contracts_url=contracts_url,
+            status_url=f"{base}/handovers/{handover_id}",
+        )
+        # Each person is told once, even when a crash repeats the step.
+        key = f"handover:{handover_id}:started:{person.email.lower()}"
+        emails.append(Email(key, (person.email,), message.subject, message.text, message.html))
+    sent, failure = side_by_side([_sender(ctx, e) for e in emails], [e.to[0] for e in emails])
     with db.transaction() as session:
-        data = {"emails": sorted(already | set(recipients))}
+        data = {"emails": sorted(already | set(sent))}
         repo.put_artifact(session, handover_id, "notified", external_id="-", data=data)
+    if failure is not None:
+        raise failure
+
+
+def _sender(ctx: StepContext, email: Email) -> Callable[[], None]:
+    mail = ctx.mail
+
+    def send() -> None:
+        mail.send(email)  # once per key, even when a crash repeats the step
+
+    return send
+
+
+_senders: ThreadPoolExecutor | None = None
+_senders_lock = threading.Lock()
+
+
+def side_by_side(
+    sends: list[Callable[[], None]], names: list[str]
+) -> tuple[list[str], Exception | None]:
+    """Run the sends side by side (one email a person: the team is told in one round trip);
+    return the names of those that went out and the first failure, if any."""
+    global _senders
+    if len(sends) == 1:
+        try:
+            sends[0]()
+        except Exception as exc:  # noqa: BLE001 - handed back to the step, which raises it
+            return [], exc
+        return list(names), None
+    with _senders_lock:
+        if _senders is None:
+            # Kept for the process: each thread makes its API clients once (per thread).
+            _senders = ThreadPoolExecutor(max_workers=8, thread_name_prefix="team-email")
+        futures = [_senders.submit(send) for send in sends]
+    done, failure = [], None
+    for name, future in zip(names, futures, strict=True):
+        try:
+            future.result()
+            done.append(name)
+        except Exception as exc:  # noqa: BLE001 - the first is raised once all have ended
+            failure = failure or exc
+    return done, failure
 
 
 def _template_mode(ctx: StepContext) -> bool:

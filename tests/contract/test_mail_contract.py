@@ -110,3 +110,37 @@ class TestMail:
         plain = Email(key="plain", to=("a@agency.example",), subject="Hi", text="Hello")
         assert subject.mail.send(plain) == subject.mail.send(plain)
         assert subject.sent() == 1
+
+
+@pytest.mark.parametrize("backend", ["local", "google"])
+def test_every_message_comes_from_the_display_name_on_the_service_address(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    from email import message_from_bytes
+    from email.policy import default
+    from email.utils import parseaddr
+
+    name = "Acme Agency Handover"
+    if backend == "local":
+        from integrations.local.mail import LocalMail
+
+        outbox = tmp_path / "outbox"
+        LocalMail(outbox, sender="handover@agency.local", sender_name=name).send(email())
+        raw = next(outbox.glob("*.eml")).read_bytes()
+        address = "handover@agency.local"
+    else:
+        from integrations.google.auth import Clients
+        from integrations.google.execute import RetryPolicy
+        from integrations.google.mail import GoogleMail
+
+        fake = request.getfixturevalue("fake_google")
+        clients = Clients(credentials=None, endpoint=fake.url)
+        policy = RetryPolicy(base=0.01, cap=0.05, deadline=10.0)
+        try:
+            GoogleMail(clients, policy=policy, sender_name=name).send(email())
+        finally:
+            clients.close()
+        raw = fake.gmail.sent[0]["raw"]
+        address = fake.gmail.user_email  # asked of Gmail (getProfile): the service user's own
+    sent = message_from_bytes(raw, policy=default)
+    assert parseaddr(str(sent["From"])) == (name, address)

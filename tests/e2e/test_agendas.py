@@ -111,11 +111,15 @@ def test_the_agenda_is_made_one_business_day_before_on_the_local_backend(
     assert [o.decoded("RECURRENCE-ID").astimezone(UTC) for o in overrides] == [
         occurrence.original
     ]
-    assert row.document_url in str(overrides[0]["DESCRIPTION"])
+    # Stored as a path of ours; the calendar, the email and the API carry it whole.
+    whole = services.settings.public_base_url + row.document_url
+    assert row.document_url == f"/files/{row.document_id}"
+    assert f"Agenda for this sync: {whole}" in str(overrides[0]["DESCRIPTION"])
+    assert whole in mail.get_body(("plain",)).get_content()
     master = next(e for e in cal.events if "RECURRENCE-ID" not in e)
     assert row.document_url not in str(master.get("DESCRIPTION", ""))
     agenda = pm.get(f"/api/accounts/{ACCOUNT}/agenda").get_json()
-    assert agenda["document_url"] == row.document_url
+    assert agenda["document_url"] == whole
     assert agenda["sync_starts_at"] == occurrence.start.isoformat()
 
 
@@ -237,5 +241,16 @@ def test_the_executive_agenda_carries_what_the_am_marked_and_the_project_status(
     [mail] = local_subjects(local_app, "Agenda: Executive Sponsor Sync with Acme Corp")
     assert {a.strip() for a in str(mail["To"]).split(",")} == {AM, PM}
     shown = client.get(f"{url}/agenda?meeting=executive_sponsor_sync").get_json()
-    assert shown["document_url"] == row.document_url
+    assert shown["document_url"] == services.settings.public_base_url + row.document_url
+    # The client's executive sponsor receives this series: no link of ours is put on it
+    # (the agenda is in the agency's drive, the account page is internal).
+    [series] = [
+        VCalendar.from_ical(p.read_bytes())
+        for p in services.calendar.events_dir.glob("*.ics")
+        if b"executive_sponsor_sync" in p.read_bytes()
+    ]
+    said = " ".join(str(e.get("DESCRIPTION", "")) + str(e.get("URL", "")) for e in series.events)
+    assert "Executive Sponsor Sync" in " ".join(str(e["SUMMARY"]) for e in series.events)
+    assert row.document_url not in said and "/accounts/" not in said
+    assert "/handovers/" not in said and "/files/" not in said
     assert handover_id

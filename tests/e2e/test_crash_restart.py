@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from service.demo import example_handover
-from tests.conftest import free_port, wait_until
+from tests.conftest import EXAMPLE_TEAM, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "serve-token-0123456789abcdef"  # noqa: S105 - a test value
@@ -108,11 +108,15 @@ def test_nothing_is_left_behind_by_a_crash_sigkilled_serve_finishes_after_restar
     briefs = [p.name for p in (drive / "Acme Corp").iterdir() if p.suffix == ".html"]
     assert briefs == ["Project Brief - Acme Corp Commerce Platform.html"]
     outbox = tmp_path / "workspace" / "outbox"
-    subjects = [
-        line for p in outbox.glob("*.eml") for line in p.read_text(errors="replace").splitlines()
-        if line.startswith("Subject: ")
-    ]
-    assert subjects.count("Subject: Handover: Acme Corp - Acme Corp Commerce Platform") == 1
+    told = sorted(
+        "".join(lines).removeprefix("To: ")
+        for lines in (
+            [line for line in p.read_text(errors="replace").splitlines() if line.startswith("To: ")]
+            for p in outbox.glob("*.eml")
+            if "Subject: Handover: Acme Corp - Acme Corp Commerce Platform" in p.read_text(errors="replace")
+        )
+    )
+    assert told == EXAMPLE_TEAM  # each person's email once, across the crash
 
 
 def test_calendar_feed_tokens_are_kept_out_of_access_logs(tmp_path: Path) -> None:

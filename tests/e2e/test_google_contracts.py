@@ -269,7 +269,7 @@ def test_an_upload_is_routed_to_the_pm_once_with_a_business_day_to_review(
     [mail] = agency.mails()
     assert (mail["to"], mail["cc"]) == (PM, AM)
     assert mail["subject"].startswith("Contract review: SOW - Acme v1.docx (Acme Corp)")
-    assert "Mon 30 Nov 2026, 16:00 (Europe/London)" in mail["text"]
+    assert "Please review by Monday 30 November, 16:00 (London time)" in mail["text"]
     assert f"{agency.server.url}/reviews/{review.id}" in mail["text"]
     assert draft["webViewLink"] in mail["text"]
 

@@ -111,7 +111,13 @@ def test_a_draft_dropped_into_contracts_is_routed_to_the_pm_once(reviews: Any) -
     assert mail["To"] == PM and mail["Cc"] == AM
     text = body(mail)
     assert "SOW - Acme Corp v1.docx" in text and "Acme Corp" in text
-    assert "Mon 30 Nov 2026, 16:00 (Europe/London)" in text
+    assert text.startswith("Hi Pat,\n")  # the PM, by first name
+    # The deadline in the PM's zone, and what happens after it, in so many words.
+    assert (
+        "Please review by Monday 30 November, 16:00 (London time); "
+        "it may go to the client after that." in text
+    )
+    assert "please review by Monday 30 November, 16:00 (London time)" in str(mail["Subject"])
     assert f"/reviews/{review.id}" in text and f"/files/{review.file_id}" in text
     [notice] = reviews.chat.messages()
     assert notice["key"] == f"review:{review.id}:requested"
@@ -316,8 +322,9 @@ def test_the_pm_is_reminded_once_before_the_deadline(reviews: Any) -> None:
     run_job(reviews, "review_reminders", {})
     run_job(reviews, "review_reminders", {})
 
-    [reminder] = mails(reviews, "Reminder: contract review")
+    [reminder] = mails(reviews, "Reminder: please review")
     assert reminder["To"] == PM
+    assert "Please review by Monday 30 November, 16:00 (London time)" in body(reminder)
     [review] = all_reviews(reviews)
     assert review.reminded_at is not None
 

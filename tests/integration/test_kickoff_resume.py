@@ -11,7 +11,7 @@ from integrations.ports import DriveFile
 from service.demo import example_handover
 from service.store import handovers as repo
 from service.workflows import kickoff
-from tests.conftest import Clock, outbox_subjects
+from tests.conftest import EXAMPLE_TEAM, Clock, told
 
 
 class ProcessDied(BaseException):
@@ -86,7 +86,7 @@ def test_a_crash_after_the_brief_was_written_is_resumed_by_the_sweep_without_a_s
     assert steps["project_brief"] == ("done", 2)
     briefs = list(services.settings.workspace_dir.rglob("Project Brief*"))
     assert len(briefs) == 1
-    assert len(outbox_subjects(services, "Handover:")) == 1
+    assert told(services) == EXAMPLE_TEAM  # each person once
 
 
 def test_a_failed_step_shows_its_error_and_a_retry_completes_it(services: Any, client: Any) -> None:
@@ -117,7 +117,7 @@ def test_a_failed_step_shows_its_error_and_a_retry_completes_it(services: Any, c
     services.tasks.wait_idle()
     assert client.get(f"/api/handovers/{result.handover_id}").get_json()["status"] == "done"
     assert len(list(services.settings.workspace_dir.rglob("Project Brief*"))) == 1
-    assert len(outbox_subjects(services, "Handover:")) == 1
+    assert told(services) == EXAMPLE_TEAM  # each person once
 
 
 def test_two_workers_never_run_the_same_step(services: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -88,7 +89,8 @@ def test_fortnightly_series_expands_across_dst_with_its_exdate(
 def test_invitation_file_carries_the_rfc5545_properties(cal: LocalCalendar, tmp_path: Path) -> None:
     ref = cal.upsert_event(sync_event())
     assert ref.id == "h0spon0001" and ref.meet_url == ""
-    assert ref.url == "http://127.0.0.1:8080/handovers/h0"
+    # Stored as a path of ours: shown on today's base (service/links.py).
+    assert ref.url == "/handovers/h0"
     parsed = stored(tmp_path, "h0spon0001")
     assert parsed["METHOD"] == "REQUEST" and parsed["PRODID"]
     (event,) = parsed.events
@@ -108,6 +110,17 @@ def test_invitation_file_carries_the_rfc5545_properties(cal: LocalCalendar, tmp_
     assert event["RRULE"]["FREQ"] == ["WEEKLY"] and event["RRULE"]["INTERVAL"] == [2]
     assert event["X-HANDOVER-HANDOVER-ID"] == "h0"
     assert event["X-HANDOVER-MEETING-KIND"] == "executive_sponsor_sync"
+    # A client's invitation carries no link of ours (the event was given none).
+    assert "URL" not in event
+
+
+def test_an_internal_meeting_links_the_page_it_was_given(
+    cal: LocalCalendar, tmp_path: Path
+) -> None:
+    page = "http://127.0.0.1:8093/handovers/h0"
+    cal.upsert_event(replace(kickoff_event(), link=page))
+    (event,) = stored(tmp_path, "h0kick0001").events
+    assert str(event["URL"]) == page
 
 
 def test_unchanged_upsert_sends_one_email_and_keeps_sequence(

@@ -111,7 +111,10 @@ def test_attendees_organisers_zones_and_titles_per_kind() -> None:
     assert (sales.organiser, internal.organiser, sync.organiser) == (SAM, SAM, ADA)
     assert internal.timezone == "Europe/Berlin" and internal.start.tzinfo == BERLIN
     assert [m.timezone for m in (sales, client, sync, executive)] == ["America/New_York"] * 4
-    assert sales.title == "Sales handover: Platform (Acme)"
+    assert sales.title == "Sales handover: Acme, Platform"
+    assert internal.title == "Internal kickoff: Acme, Platform"
+    # The kind says it is for the client; client and project once each, no repeat.
+    assert client.title == "Client kickoff: Acme, Platform"
     assert executive.title == "Executive Sponsor Sync: Acme"
     assert [m.duration for m in plan.meetings] == [
         timedelta(minutes=m) for m in (60, 60, 60, 30, 45)

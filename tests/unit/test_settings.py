@@ -56,3 +56,31 @@ def test_the_google_backend_needs_an_https_public_base_url() -> None:
     )
     assert fake.public_base_url == "http://127.0.0.1:8080"
     assert Settings.from_env({}).public_base_url == "http://127.0.0.1:8080"  # local backend
+
+
+def test_the_public_base_url_defaults_to_this_machine_on_port() -> None:
+    # bin/serve passes PORT to gunicorn; the links the service writes follow it.
+    assert Settings.from_env({}).public_base_url == "http://127.0.0.1:8080"
+    assert Settings.from_env({"PORT": "8093"}).public_base_url == "http://127.0.0.1:8093"
+    assert Settings.from_env({"PORT": "8093", "PUBLIC_BASE_URL": ""}).public_base_url == (
+        "http://127.0.0.1:8093"
+    )
+
+
+def test_a_public_base_url_given_wins_over_port() -> None:
+    settings = Settings.from_env({"PORT": "8093", "PUBLIC_BASE_URL": "https://handover.example/"})
+    assert settings.public_base_url == "https://handover.example"
+
+
+@pytest.mark.parametrize("value", ["eighty", "0", "70000", "-1"])
+def test_a_bad_port_is_refused_naming_the_variable(value: str) -> None:
+    with pytest.raises(SettingsError, match="PORT must be a whole number from 1 to 65535"):
+        Settings.from_env({"PORT": value})
+
+
+def test_emails_come_from_a_display_name_read_from_mail_from_name() -> None:
+    assert Settings.from_env({}).mail_from_name == "Agency Handover"
+    named = Settings.from_env({"MAIL_FROM_NAME": "  Acme Agency\n Handover "})
+    assert named.mail_from_name == "Acme Agency Handover"
+    with pytest.raises(SettingsError, match="MAIL_FROM_NAME must be a name of 1 to 100"):
+        Settings.from_env({"MAIL_FROM_NAME": "x" * 101})
