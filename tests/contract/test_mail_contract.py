@@ -35,16 +35,22 @@ def local_mail(tmp_path: Path) -> Subject:
     )
 
 
-def google_mail(fake: Any, tmp_path: Path) -> Subject:
-    from integrations.google.auth import Clients
-    from integrations.google.execute import RetryPolicy
-    from integrations.google.mail import GoogleMail
+def _ledger(tmp_path: Path) -> tuple[Any, Any]:
+    """Return a migrated SQLite engine and the Gmail adapter's ledger on it."""
     from service.store.db import Database, make_engine, migrate
     from service.store.mail_drafts import DatabaseMailLedger
 
     engine = make_engine(f"sqlite:///{tmp_path / 'handover.db'}")
     migrate(engine)
-    ledger = DatabaseMailLedger(Database(engine))
+    return engine, DatabaseMailLedger(Database(engine))
+
+
+def google_mail(fake: Any, tmp_path: Path) -> Subject:
+    from integrations.google.auth import Clients
+    from integrations.google.execute import RetryPolicy
+    from integrations.google.mail import GoogleMail
+
+    engine, ledger = _ledger(tmp_path)
     clients = Clients(credentials=None, endpoint=fake.url)
     policy = RetryPolicy(base=0.01, cap=0.05, deadline=10.0)
 
@@ -136,10 +142,12 @@ def test_every_message_comes_from_the_display_name_on_the_service_address(
         fake = request.getfixturevalue("fake_google")
         clients = Clients(credentials=None, endpoint=fake.url)
         policy = RetryPolicy(base=0.01, cap=0.05, deadline=10.0)
+        engine, ledger = _ledger(tmp_path)
         try:
-            GoogleMail(clients, policy=policy, sender_name=name).send(email())
+            GoogleMail(clients, policy=policy, ledger=ledger, sender_name=name).send(email())
         finally:
             clients.close()
+            engine.dispose()
         raw = fake.gmail.sent[0]["raw"]
         address = fake.gmail.user_email  # asked of Gmail (getProfile): the service user's own
     sent = message_from_bytes(raw, policy=default)
