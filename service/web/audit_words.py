@@ -89,9 +89,9 @@ def _phrase(
     if kind == "handover":
         return _handover(what, d, s, names)
     if kind == "step":
-        step = words.step(str(d.get("step", ""))).lower()
+        step = words.step(str(d.get("step", "")))
         if what == "done":
-            return fmt("did “{}” for {}").format(step, s)
+            return fmt("finished “{}” for {}").format(step, s)
         if what == "failed":
             return fmt("could not “{}” for {}: {}").format(step, s, d.get("error", ""))
         if what == "postponed":
@@ -128,7 +128,7 @@ def _handover(
 ) -> Markup | None:
     fmt = Markup
     if what == "submitted":
-        return fmt("submitted the handover {}").format(s)
+        return fmt("submitted {}").format(s)
     if what == "pm_assigned":
         if d.get("pm"):
             return fmt("assigned {} as Project Manager of {}").format(

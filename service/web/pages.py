@@ -410,4 +410,6 @@ def pm_needed() -> str:
 
     s = _services()
     waiting = waiting_for_pm(s.db, s.clock())
-    return render_template("pm_needed.html", waiting=waiting, user=g.user)
+    return render_template(
+        "pm_needed.html", waiting=waiting, user=g.user, zone=s.settings.agency_timezone
+    )

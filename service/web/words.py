@@ -142,4 +142,6 @@ def person(email: str | None, known: Mapping[str, str]) -> str:
     """Return a person's name when known, else their address."""
     if not email:
         return "nobody"
+    if email.startswith("token:"):
+        return "An integration (through the API)"
     return known.get(email.lower(), email)

@@ -32,6 +32,7 @@ PAGES = {
     "/handovers/new",
     "/handovers/<handover_id>",
     "/handovers/<handover_id>/edit",
+    "/handovers/<handover_id>/live",  # the handover page's changing sections, same rules
     "/reviews",
     "/reviews/<review_id>",
     "/reviews/unmatched",

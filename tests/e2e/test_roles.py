@@ -139,7 +139,10 @@ def test_the_audit_page_is_for_admins(app: Flask, google: FakeGoogleSignIn) -> N
 
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "handover.submitted" in text and SALES in text and "step.done" in text
+    # In sentences, with the people's names and a link to the handover (no action keys).
+    assert f'Sam Reed submitted <a href="/handovers/{handover_id}">Acme Corp: Acme' in text
+    assert "The service finished “Write the Project Brief” for <a" in text
+    assert "handover.submitted" not in text and "step.done" not in text
     assert admin.get("/api/audit?limit=0").status_code == 400
     assert admin.get("/api/audit?limit=0").get_json()["errors"][0]["field"] == "limit"
     assert client_as(app, google, "ola@agency.example").get("/admin/audit").status_code == 403
