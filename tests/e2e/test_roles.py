@@ -85,6 +85,8 @@ def test_operations_assigns_the_pm(app: Flask, google: FakeGoogleSignIn) -> None
     app.extensions["handover"].tasks.wait_idle()
     pia = client_as(app, google, "pia@agency.example")
     assert pia.get(f"/handovers/{handover_id}").status_code == 200  # now her account
+    history = pia.get(f"/handovers/{handover_id}").get_data(as_text=True)
+    assert "ola@agency.example assigned Pia Quill as Project Manager of the handover" in history
 
 
 def test_the_pm_decides_the_review_of_their_account_and_the_am_sees_it(
