@@ -165,10 +165,14 @@ def attention(
 
 
 def history(
-    trail: Sequence[Mapping[str, Any]], names: Mapping[str, str], zone: str
+    trail: Sequence[Mapping[str, Any]],
+    names: Mapping[str, str],
+    zone: str,
+    *,
+    subject: str = "the handover",
 ) -> list[tuple[Markup, Markup]]:
-    """Return the handover's audit lines as (when, sentence), the handover named as such."""
-    this = Subject("the handover", "", names)
+    """Return a page's own audit lines as (when, sentence), its subject named `subject`."""
+    this = Subject(subject, "", names)
 
     def time(value: str) -> Markup:
         return local_time(value, zone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -107,6 +108,24 @@ def index() -> str:
         filters=filters,
         statuses=[(k, words.status(k)) for k in STATUS_CHOICES],
     )
+
+
+@bp.app_template_filter("status_words")
+def status_words(key: str) -> str:
+    """Return a handover's status in words: "Setting up"."""
+    return words.status(key)
+
+
+@bp.app_template_filter("date_words")
+def date_words(value: object) -> str:
+    """Return a calendar day ("2026-12-10") as people write it: "Thu 10 Dec 2026"."""
+    if not value:
+        return ""
+    try:
+        day = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{day:%a %d %b %Y}"
 
 
 @bp.app_template_filter("role_words")
