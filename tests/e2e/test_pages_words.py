@@ -22,6 +22,7 @@ from tests.e2e.signin_support import (  # noqa: F401 - fixtures
     client_as,
     google_fixture,
     kickoff,
+    page_client_as,
 )
 from tests.fakes.oidc import FakeGoogleSignIn
 
@@ -46,6 +47,12 @@ def test_the_pages_show_no_iso_time_internal_key_or_hex_id(
     handover_id = kickoff(app)
     waiting = without_pm(app)
     a_review(app)
+    pm = page_client_as(app, google, "pat@agency.example")
+    am = page_client_as(app, google, "ada@agency.example")
+    task = {"title": "Send SOW", "owner_email": "pat@agency.example", "due_on": "2027-01-15"}
+    assert pm.post(f"/api/accounts/{ACCOUNT}/tasks", json=task).status_code == 201
+    opportunity = am.post(f"/api/accounts/{ACCOUNT}/opportunities", json={"summary": "SEO"})
+    assert opportunity.status_code == 201
     admin = client_as(app, google, "boss@agency.example")
     pages = [
         "/",
@@ -67,6 +74,10 @@ def test_the_pages_show_no_iso_time_internal_key_or_hex_id(
         text = visible_text(answer.get_data(as_text=True))
         found[url] = leaks(text)
     assert found == {url: [] for url in pages}
+    account = visible_text(admin.get(f"/accounts/{ACCOUNT}").get_data(as_text=True))
+    assert "Fri 15 Jan 2027" in account and "Ada Lane logged an opportunity on the account" in (
+        account
+    )
 
 
 def attention_items(html: str) -> dict[str, str]:
