@@ -236,3 +236,33 @@ def test_the_home_page_keeps_its_filters_on_the_next_page(
     assert [r.split(" | ")[0] for r in home_rows(ops, "?q=acme&attention=1")] == ["Acme Two"]
     second = home_rows(ops, "?" + older.group(1).replace("&amp;", "&"))
     assert [r.split(" | ")[0] for r in second] == ["Acme Corp"]
+
+
+def test_the_navigation_marks_the_current_page_on_every_page(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    handover_id = kickoff(app)
+    admin = client_as(app, google, "boss@agency.example")
+    expected = {
+        "/": "Handovers",
+        "/?q=acme": "Handovers",
+        f"/handovers/{handover_id}": "Handovers",
+        f"/handovers/{handover_id}/edit": "Handovers",
+        "/handovers/new": "New handover",
+        "/reviews": "Contract reviews",
+        "/reviews/unmatched": "Contract reviews",
+        "/accounts": "Accounts",
+        f"/accounts/{ACCOUNT}": "Accounts",
+        "/operations/pm-needed": "Waiting for a PM",
+        "/admin/audit": "Audit",
+        "/admin/people": "People",
+    }
+    marked = {}
+    for url in expected:
+        nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', admin.get(url).get_data(as_text=True),
+                        re.S)  # fmt: skip
+        assert nav is not None, url
+        marked[url] = re.findall(r'<a href="[^"]+" aria-current="page">([^<]+)</a>', nav.group(1))
+    assert marked == {url: [name] for url, name in expected.items()}
+    # The header names the role in words.
+    assert "boss@agency.example · Admin" in admin.get("/").get_data(as_text=True)
