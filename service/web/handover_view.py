@@ -251,6 +251,21 @@ class Filters:
     def any(self) -> bool:
         return bool(self.q or self.status or self.mine or self.attention)
 
+    def needs_parts(self) -> bool:
+        """Return True when the filters need a handover's steps and meetings to decide."""
+        return bool(self.status or self.attention)
+
+    def may_keep(
+        self, client: str, project: str, payload: Mapping[str, Any], submitted_by: str,
+        *, viewer: str,
+    ) -> bool:
+        """Return False when the stored row alone shows the handover fails the search or
+        "mine" (cheap: before its steps and meetings are read)."""
+        pm = (payload.get("project_manager") or {}).get("name", "")
+        line = {"client": client, "project": project, "pm": pm, "status": "", "flags": [1],
+                "people": {*words.names(payload), submitted_by.lower()}}
+        return Filters(self.q, "", self.mine, False).keep(line, viewer)
+
     def keep(self, line: Mapping[str, Any], viewer: str) -> bool:
         """Return True when a home page line passes every filter."""
         q = self.q.casefold()

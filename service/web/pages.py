@@ -25,6 +25,7 @@ from service.domain.access import ADMIN, EVERYONE, OPERATIONS, SALES, may_see_ha
 from service.domain.model import Person
 from service.schema import InvalidHandover, validate_handover, validate_person
 from service.store import handovers as repo
+from service.store.handover_parts import load_parts
 from service.web import guards, words
 from service.web import handover_view as view
 from service.web import services as _services
@@ -85,10 +86,20 @@ def index() -> str:
         read = 0
         while len(items) < PAGE_SIZE and read < PAGE_READ:
             rows = repo.handovers_before(session, before, min(200, PAGE_READ - read))
+            seen = [
+                r
+                for r in rows
+                if may_see_handover(user.email, user.role, r.payload, r.submitted_by)
+                and filters.may_keep(r.client_name, r.project_name, r.payload, r.submitted_by,
+                                     viewer=user.email)
+            ]  # fmt: skip
+            load_parts(session, seen[: PAGE_SIZE - len(items)] if not filters.needs_parts()
+                       else seen)  # fmt: skip
+            kept = {r.id for r in seen}
             for r in rows:
                 read += 1
                 before = r.id
-                if may_see_handover(user.email, user.role, r.payload, r.submitted_by):
+                if r.id in kept:
                     line = view.summary(handover_json(r, base_url=""), r.payload, now=now)
                     if filters.keep(line, user.email):
                         items.append(line)
