@@ -29,6 +29,13 @@ class HasFeeds(Protocol):
     def feed_url(self, email: str) -> str: ...
 
 
+@runtime_checkable
+class HasEventFiles(Protocol):
+    """A calendar whose events are .ics files people may download (the local backend)."""
+
+    def event_file(self, event_id: str) -> bytes | None: ...
+
+
 @dataclass(frozen=True)
 class Attention:
     """One thing that needs someone: what, who acts, and where (a link on this page)."""
@@ -72,6 +79,9 @@ def meetings(
             links.append(("Open in Google Calendar", str(event["url"])))
         if event and event.get("meet_url"):
             links.append(("Join on Google Meet", str(event["meet_url"])))
+        if event and feeds is not None:
+            links.append(("Download the invitation", f"/handovers/{h['id']}/meetings/"
+                          f"{m['kind']}.ics"))  # fmt: skip
         if event and feeds is not None and viewer.lower() in _attendees(event, m, names):
             links.append(("Add your calendar feed", feeds.feed_url(viewer)))
         out.append(

@@ -254,6 +254,29 @@ def live(handover_id: str) -> Response:
     return answer
 
 
+@bp.get("/handovers/<handover_id>/meetings/<kind>.ics")
+@login_required
+@require(*EVERYONE)
+def meeting_file(handover_id: str, kind: str) -> Response:
+    """Return a sent meeting's invitation as an .ics file (local backend; Google's events
+    have their own page)."""
+    s = _services()
+    if kind not in words.MEETING or not isinstance(s.calendar, view.HasEventFiles):
+        abort(404)
+    with s.db.transaction() as session:
+        guards.mine(repo.get_handover(session, handover_id))
+        event = repo.artifact(session, handover_id, f"event:{kind}")
+        event_id = event.external_id if event is not None else None
+    data = s.calendar.event_file(event_id) if event_id else None
+    if data is None:
+        abort(404)
+    answer = Response(data, content_type="text/calendar; charset=utf-8")
+    answer.headers["Content-Disposition"] = f'attachment; filename="{kind}.ics"'
+    answer.headers["Cache-Control"] = "private, no-store"
+    answer.headers["X-Content-Type-Options"] = "nosniff"
+    return answer
+
+
 def _handover_page(handover_id: str, *, trail: bool = True) -> dict[str, Any]:
     """Read the handover (404/403 as its page) and return what its templates show."""
     s = _services()

@@ -59,7 +59,7 @@ def test_on_google_each_meeting_links_its_calendar_event_and_meet(
         ], kind
 
 
-def test_on_the_local_backend_each_meeting_links_the_readers_own_feed(
+def test_on_the_local_backend_each_meeting_links_its_invitation_and_the_readers_own_feed(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
     handover_id = kickoff(app)
@@ -67,12 +67,29 @@ def test_on_the_local_backend_each_meeting_links_the_readers_own_feed(
     links = meeting_links(pm.get(f"/handovers/{handover_id}").get_data(as_text=True))
     sent = [kind for kind, found in links.items() if found]
     assert sent == ["sales_handover", "internal_kickoff", "internal_account_sync"]
-    [(text, feed)] = {pair for kind in sent for pair in links[kind]}
-    assert text == "Add your calendar feed"
+    feeds = set()
+    for kind in sent:
+        [(download, file_url), (add, feed)] = links[kind]
+        assert (download, add) == ("Download the invitation", "Add your calendar feed")
+        assert file_url == f"/handovers/{handover_id}/meetings/{kind}.ics"
+        feeds.add(feed)
+    [feed] = feeds  # one feed: the reader's own, whatever the meeting
     answer = app.test_client().get(feed.removeprefix("http://localhost"))
     assert answer.status_code == 200 and answer.mimetype == "text/calendar"
     assert b"Sales handover: Acme Corp Commerce Platform" in answer.data
-    # Someone not invited to a meeting gets no feed link for it.
+    invitation = pm.get(f"/handovers/{handover_id}/meetings/sales_handover.ics")
+    assert invitation.status_code == 200 and invitation.mimetype == "text/calendar"
+    assert b"BEGIN:VEVENT" in invitation.data and b"Sales handover: Acme Corp" in invitation.data
+    assert "attachment" in invitation.headers["Content-Disposition"]
+    # A proposed meeting has no invitation yet; an unknown meeting is no file either.
+    assert pm.get(f"/handovers/{handover_id}/meetings/client_kickoff.ics").status_code == 404
+    assert pm.get(f"/handovers/{handover_id}/meetings/..%2Fx.ics").status_code == 404
+    # Someone not invited gets the invitations, not a feed link for them.
     ops = client_as(app, google, "ola@agency.example")
-    assert all(not v for v in meeting_links(
-        ops.get(f"/handovers/{handover_id}").get_data(as_text=True)).values())  # fmt: skip
+    for kind, found in meeting_links(
+        ops.get(f"/handovers/{handover_id}").get_data(as_text=True)
+    ).items():
+        assert [text for text, _ in found] == (["Download the invitation"] if kind in sent else [])
+    # Who may not see the handover may not download its invitations.
+    stranger = client_as(app, google, "pia@agency.example")
+    assert stranger.get(f"/handovers/{handover_id}/meetings/sales_handover.ics").status_code == 403
