@@ -383,7 +383,7 @@ def update_handover(
         row.client_name, row.project_name = handover.client.name, handover.project.name
         repo.reset_steps(session, handover_id, STEP_NAMES[1:], now=clock())
         changed = sorted(k for k in row.payload if row.payload.get(k) != before.get(k))
-        pm_now = _pm_email(row.payload) if pm_changed else None
+        pm_now = _pm_email(row.payload) if _pm_email(row.payload) != _pm_email(before) else None
         repo.record(
             session, actor=actor, action=action, subject=handover_id, changed=changed,
             **({"pm": pm_now} if pm_now else {}),
