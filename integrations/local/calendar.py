@@ -147,6 +147,12 @@ class LocalCalendar:
         start, end = vevent.decoded("DTSTART"), vevent.decoded("DTEND")
         return EventState(event_id, start, end, cancelled=ics.status(vevent) == "CANCELLED")
 
+    def event_file(self, event_id: str) -> bytes | None:
+        """Return the event's .ics file as stored (the series and its moved occurrences)."""
+        ics.check_event_id(event_id)
+        path = self._path(event_id)
+        return path.read_bytes() if path.exists() else None
+
     def cancel_event(self, event_id: str, *, calendar: str = "") -> None:
         """Mark the event cancelled and mail its attendees; a missing one is fine."""
         ics.check_event_id(event_id)

@@ -17,6 +17,7 @@ from service.store import account_items as accounts_repo
 from service.web import services as _services
 from service.web.auth import api_auth, login_required, require
 from service.web.errors import error_response
+from service.web.handover_view import history
 from service.web.health_chart import chart
 from service.workflows import account_items as use_cases
 from service.workflows.account_view import account_json
@@ -238,13 +239,23 @@ def _page(account_id: str, errors: dict[str, str] | None = None, form: str = "",
     _may_see(account_id)
     view = _guarded(lambda: account_json(_ctx(), account_id))
     can = {action: rules.may(action, who) for action in rules.ACTIONS}
+    names = {p["email"]: p["name"] for group in view["people"].values() for p in group}
+    zone = _services().settings.agency_timezone
     return render_template(
-        "account.html", a=view, can=can, errors=errors or {}, form=form,
+        "account.html", a=view, can=can, errors=errors or {}, form=form, names=names,
+        zone=zone, account_history=_history(view["history"], names, zone),
         values=request.form if errors else {}, words=rules.STATE_WORDS,
         steps=rules.OPPORTUNITY_STEPS, severities=rules.SEVERITIES,
         questions=rules.HEALTH_QUESTIONS, chart=chart(view["health"]),
         agenda=agenda_json(_ctx(), account_id), user=g.user,
     ), status  # fmt: skip
+
+
+def _history(lines: list[dict[str, Any]], names: dict[str, str], zone: str) -> list[Any]:
+    """Return the account's audit lines as (when, sentence), the account named as such."""
+    trail = [{"at": h["at"], "actor": h["by"], "action": h["action"], "detail": {}}
+             for h in lines]  # fmt: skip
+    return history(trail, names, zone, subject="the account")
 
 
 @bp.get("/accounts")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import date
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -24,8 +26,11 @@ from service.domain.model import Person
 from service.schema import InvalidHandover, validate_handover, validate_person
 from service.schema_errors import field_anchor, field_name
 from service.store import handovers as repo
-from service.web import guards
+from service.store.handover_parts import load_parts
+from service.web import guards, words
+from service.web import handover_view as view
 from service.web import services as _services
+from service.web.audit import audit_json
 from service.web.auth import login_required, require
 from service.web.formdata import LIST_FIELDS, flatten, nest
 from service.web.pickers import country_options, zone_options
@@ -63,34 +68,94 @@ PAGE_SIZE = 50  # handovers shown on one page of the list
 PAGE_READ = 1000  # rows read at most for one page (those the person may not see are skipped)
 
 
+STATUS_CHOICES = ("running", "failed", "done", "pending", "cancelled")
+
+
 @bp.get("/")
 @login_required
 @require(*EVERYONE)
 def index() -> str:
-    """List the handovers the person may see, newest first, a page at a time (`before`)."""
+    """List the handovers the person may see, newest first, a page at a time (`before`);
+    `q` searches client, project and PM, `status`, `mine` and `attention` filter. At most
+    PAGE_READ rows are read for one page, whatever the filters: the rest is on the next."""
     user = g.user
     before = request.args.get("before", "").strip() or None
     if before is not None and not re.fullmatch(r"[0-9a-f]{32}", before):
         abort(400)
+    status = request.args.get("status", "")
+    if status and status not in STATUS_CHOICES:
+        abort(400)
+    filters = view.Filters(
+        q=request.args.get("q", "").strip()[:200],
+        status=status,
+        mine=request.args.get("mine") == "1",
+        attention=request.args.get("attention") == "1",
+    )
+    s = _services()
+    now = s.clock().isoformat()
     items: list[dict[str, object]] = []
     older: str | None = None
-    with _services().db.transaction() as session:
+    with s.db.transaction() as session:
         read = 0
         while len(items) < PAGE_SIZE and read < PAGE_READ:
             rows = repo.handovers_before(session, before, min(200, PAGE_READ - read))
+            seen = [
+                r
+                for r in rows
+                if may_see_handover(user.email, user.role, r.payload, r.submitted_by)
+                and filters.may_keep(r.client_name, r.project_name, r.payload, r.submitted_by,
+                                     viewer=user.email)
+            ]  # fmt: skip
+            load_parts(session, seen[: PAGE_SIZE - len(items)] if not filters.needs_parts()
+                       else seen)  # fmt: skip
+            kept = {r.id for r in seen}
             for r in rows:
                 read += 1
                 before = r.id
-                if may_see_handover(user.email, user.role, r.payload, r.submitted_by):
-                    items.append(handover_json(r, base_url=""))
-                    if len(items) == PAGE_SIZE:
-                        break
+                if r.id in kept:
+                    line = view.summary(handover_json(r, base_url=""), r.payload, now=now)
+                    if filters.keep(line, user.email):
+                        items.append(line)
+                        if len(items) == PAGE_SIZE:
+                            break
             if not rows:
                 before = None
                 break
         if before is not None and repo.handovers_before(session, before, 1):
             older = before
-    return render_template("index.html", handovers=items, user=g.user, older=older)
+    return render_template(
+        "index.html",
+        handovers=items,
+        user=g.user,
+        older=older,
+        older_args={**filters.args(), "before": older} if older else None,
+        filters=filters,
+        statuses=[(k, words.status(k)) for k in STATUS_CHOICES],
+    )
+
+
+@bp.app_template_filter("status_words")
+def status_words(key: str) -> str:
+    """Return a handover's status in words: "Setting up"."""
+    return words.status(key)
+
+
+@bp.app_template_filter("date_words")
+def date_words(value: object) -> str:
+    """Return a calendar day ("2026-12-10") as people write it: "Thu 10 Dec 2026"."""
+    if not value:
+        return ""
+    try:
+        day = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{day:%a %d %b %Y}"
+
+
+@bp.app_template_filter("role_words")
+def role_words(key: str) -> str:
+    """Return a role's name for the header: "Project Manager"."""
+    return words.role(key)
 
 
 @bp.get("/handovers/new")
@@ -204,28 +269,74 @@ def preview() -> tuple[str, int]:
 @login_required
 @require(*EVERYONE)
 def show(handover_id: str) -> str:
-    """Show one handover's steps and artifacts; the page refreshes them by itself."""
+    """Show one handover: what needs attention, steps, meetings, links and history."""
+    return render_template("handover.html", **_handover_page(handover_id), pm_errors={})
+
+
+@bp.get("/handovers/<handover_id>/live")
+@login_required
+@require(*EVERYONE)
+def live(handover_id: str) -> Response:
+    """Return the page's changing sections, rendered, for the page to swap in (one row read)."""
+    html = render_template("_handover_live.html", **_handover_page(handover_id))
+    answer = Response(html, content_type="text/html; charset=utf-8")
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
+
+
+@bp.get("/handovers/<handover_id>/meetings/<kind>.ics")
+@login_required
+@require(*EVERYONE)
+def meeting_file(handover_id: str, kind: str) -> Response:
+    """Return a sent meeting's invitation as an .ics file (local backend; Google's events
+    have their own page)."""
+    s = _services()
+    if kind not in words.MEETING or not isinstance(s.calendar, view.HasEventFiles):
+        abort(404)
+    with s.db.transaction() as session:
+        guards.mine(repo.get_handover(session, handover_id))
+        event = repo.artifact(session, handover_id, f"event:{kind}")
+        event_id = event.external_id if event is not None else None
+    data = s.calendar.event_file(event_id) if event_id else None
+    if data is None:
+        abort(404)
+    answer = Response(data, content_type="text/calendar; charset=utf-8")
+    answer.headers["Content-Disposition"] = f'attachment; filename="{kind}.ics"'
+    answer.headers["Cache-Control"] = "private, no-store"
+    answer.headers["X-Content-Type-Options"] = "nosniff"
+    return answer
+
+
+def _handover_page(handover_id: str, *, trail: bool = True) -> dict[str, Any]:
+    """Read the handover (404/403 as its page) and return what its templates show."""
     s = _services()
     with s.db.transaction() as session:
         row = guards.mine(repo.get_handover(session, handover_id))
         data = handover_json(row, base_url="")
         payload, can = dict(row.payload), guards.permissions(row)
-        trail = [
-            (a.at.isoformat(timespec="seconds"), a.actor, a.action, a.detail)
-            for a in repo.audit_trail(session, handover_id, limit=50)
-        ]
-    plan = data.get("plan")
-    return render_template(
-        "handover.html",
-        plan=plan,
-        tl=layout(plan["meetings"], s.settings.agency_timezone) if plan else None,
-        h=data,
-        payload=payload,
-        trail=trail,
-        user=g.user,
-        can=can,
-        pm_errors={},
-    )
+        lines = [audit_json(a) for a in repo.audit_trail(session, handover_id, limit=50)] if (
+            trail) else []
+    zone = s.settings.agency_timezone
+    names = words.names(payload)
+    feeds = s.calendar if isinstance(s.calendar, view.HasFeeds) else None
+    meetings_ = view.meetings(data, names, viewer=g.user.email, feeds=feeds)
+    plan = view.plan_in_words(data.get("plan"))
+    return {
+        "h": data,
+        "payload": payload,
+        "can": can,
+        "user": g.user,
+        "plan": plan,
+        "tl": layout(plan["meetings"], zone) if plan else None,
+        "status_words": words.status(data["status"]),
+        "steps": view.steps(data),
+        "meetings": meetings_,
+        "attention": view.attention(data, meetings_, data.get("plan"), can, viewer=g.user.email),
+        "history": view.history(lines, names, zone),
+        "submitted_by": words.person(data["submitted_by"], names),
+        "finished": view.finished(data),
+        "zone": zone,
+    }
 
 
 @bp.post("/handovers/<handover_id>/project-manager")
@@ -275,24 +386,8 @@ def assign_pm(handover_id: str) -> WerkzeugResponse | tuple[str, int]:
 
 def _pm_errors(handover_id: str, errors: dict[str, str]) -> tuple[str, int]:
     """Show the handover's page again with what is wrong with the PM given."""
-    with _services().db.transaction() as session:
-        row = repo.get_handover(session, handover_id)
-        if row is None:
-            abort(404)
-        data, payload = handover_json(row, base_url=""), dict(row.payload)
-        can = guards.permissions(row)
-    page = render_template(
-        "handover.html",
-        h=data,
-        payload=payload,
-        trail=[],
-        user=g.user,
-        can=can,
-        pm_errors=errors,
-        plan=None,
-        tl=None,
-    )
-    return page, 422
+    context = _handover_page(handover_id, trail=False)
+    return render_template("handover.html", **context, pm_errors=errors), 422
 
 
 @bp.post("/handovers/<handover_id>/confirm-account")
@@ -431,4 +526,6 @@ def pm_needed() -> str:
 
     s = _services()
     waiting = waiting_for_pm(s.db, s.clock())
-    return render_template("pm_needed.html", waiting=waiting, user=g.user)
+    return render_template(
+        "pm_needed.html", waiting=waiting, user=g.user, zone=s.settings.agency_timezone
+    )

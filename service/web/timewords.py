@@ -9,7 +9,7 @@ viewer's zone (the browser's) and keeps the meeting's own time beside it when th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
@@ -34,16 +34,22 @@ def repeats(meeting: Mapping[str, Any]) -> str:
 
 def local_time(value: str, timezone: str, end: str | None = None) -> Markup:
     """Return a <time> element: the meeting's wall time in its zone, for the script to localise."""
-    start = datetime.fromisoformat(value).astimezone(zone(timezone))
+    start = _aware(value).astimezone(zone(timezone))
     text = f"{start:%a %d %b %Y, %H:%M}"
     end_attr = Markup("")
     if end:
-        finish = datetime.fromisoformat(end).astimezone(zone(timezone))
+        finish = _aware(end).astimezone(zone(timezone))
         text += f"-{finish:%H:%M}"
         end_attr = Markup(' data-end="{}"').format(finish.isoformat())
     return Markup('<time datetime="{}" data-zone="{}"{}>{} {}</time>').format(
         start.isoformat(), timezone, end_attr, text, zone_words(timezone)
     )
+
+
+def _aware(value: str) -> datetime:
+    """Return the instant; one stored without an offset (the database's) is UTC."""
+    at = datetime.fromisoformat(value)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def day_words(value: str, timezone: str) -> str:

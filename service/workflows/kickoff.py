@@ -371,7 +371,11 @@ def update_handover(
         row.client_name, row.project_name = handover.client.name, handover.project.name
         repo.reset_steps(session, handover_id, STEP_NAMES[1:], now=clock())
         changed = sorted(k for k in row.payload if row.payload.get(k) != before.get(k))
-        repo.record(session, actor=actor, action=action, subject=handover_id, changed=changed)
+        pm_now = _pm_email(row.payload) if _pm_email(row.payload) != _pm_email(before) else None
+        repo.record(
+            session, actor=actor, action=action, subject=handover_id, changed=changed,
+            **({"pm": pm_now} if pm_now else {}),
+        )  # fmt: skip
         newly_waiting = handover.project_manager is None and row.pm_needed_since is None
         if handover.project_manager is None:
             row.pm_needed_since = row.pm_needed_since or clock()

@@ -32,6 +32,8 @@ PAGES = {
     "/handovers/new",
     "/handovers/<handover_id>",
     "/handovers/<handover_id>/edit",
+    "/handovers/<handover_id>/live",  # the handover page's changing sections, same rules
+    "/handovers/<handover_id>/meetings/<kind>.ics",  # a sent meeting's invitation (local)
     "/reviews",
     "/reviews/<review_id>",
     "/reviews/unmatched",
@@ -63,7 +65,7 @@ def routes(app: Flask) -> list[tuple[str, str]]:
 
 def url_of(rule: str) -> str:
     for name in ("handover_id", "review_id", "file_id", "token", "job", "path:email",
-                 "account_id", "item_id", "collection", "action"):  # fmt: skip
+                 "account_id", "item_id", "collection", "action", "kind"):  # fmt: skip
         rule = rule.replace(f"<{name}>", "sweep" if name == "job" else "x1")
     return rule
 

@@ -85,6 +85,8 @@ def test_operations_assigns_the_pm(app: Flask, google: FakeGoogleSignIn) -> None
     app.extensions["handover"].tasks.wait_idle()
     pia = client_as(app, google, "pia@agency.example")
     assert pia.get(f"/handovers/{handover_id}").status_code == 200  # now her account
+    history = pia.get(f"/handovers/{handover_id}").get_data(as_text=True)
+    assert "ola@agency.example assigned Pia Quill as Project Manager of the handover" in history
 
 
 def test_the_pm_decides_the_review_of_their_account_and_the_am_sees_it(
@@ -139,7 +141,10 @@ def test_the_audit_page_is_for_admins(app: Flask, google: FakeGoogleSignIn) -> N
 
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "handover.submitted" in text and SALES in text and "step.done" in text
+    # In sentences, with the people's names and a link to the handover (no action keys).
+    assert f'Sam Reed submitted <a href="/handovers/{handover_id}">Acme Corp: Acme' in text
+    assert "The service finished “Write the Project Brief” for <a" in text
+    assert "handover.submitted" not in text and "step.done" not in text
     assert admin.get("/api/audit?limit=0").status_code == 400
     assert admin.get("/api/audit?limit=0").get_json()["errors"][0]["field"] == "limit"
     assert client_as(app, google, "ola@agency.example").get("/admin/audit").status_code == 403

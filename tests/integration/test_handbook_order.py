@@ -456,7 +456,7 @@ def test_the_page_offers_the_times_and_confirms_the_one_picked(
         m for m in view(app, handover_id)["meetings"] if m["kind"] == "client_kickoff"
     )
     page = client.get(f"/handovers/{handover_id}").get_data(as_text=True)
-    assert "proposed: waiting for its organiser" in page and "Confirm and send" in page
+    assert "Proposed: waiting for Pat Moss to confirm" in page and "Confirm and send" in page
     for slot in kickoff_meeting["alternatives"]:
         assert f'value="{slot["start"]}"' in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
