@@ -96,6 +96,15 @@ _TITLES = {
 BusyLists = dict[str, list[tuple[datetime, datetime]]]
 
 
+def meeting_title(kind: MeetingKind, client: str, project: str) -> str:
+    """Return an invitation's title, saying nothing twice: "Client kickoff: Acme Corp,
+    Website relaunch", but "Client kickoff: Acme Corp Commerce Platform" when the project's
+    name already names the client."""
+    if client.casefold() in project.casefold():
+        return _TITLES[kind].replace("{client}, ", "").format(client=client, project=project)
+    return _TITLES[kind].format(client=client, project=project)
+
+
 def organiser(kind: str, request: PlanRequest) -> Participant:
     """Return who organises a meeting kind, as the handbook names them: Sales (the first
     named) arranges the two internal handover meetings, the PM the client kickoff, the AM
@@ -159,7 +168,7 @@ def _meeting(
 ) -> PlannedMeeting:
     """Return a planned meeting of a kind from its series, without checks yet."""
     tzinfo = zone(spec.timezone)
-    title = _TITLES[kind].format(project=request.project_name, client=request.client_name)
+    title = meeting_title(kind, request.client_name, request.project_name)
     return PlannedMeeting(
         kind=kind,
         title=title,

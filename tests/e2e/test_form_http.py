@@ -334,7 +334,7 @@ def test_the_edit_page_previews_the_change_without_saving_or_sending_it(
     assert 'id="change-heading" tabindex="-1">What saving this change will do' in text
     assert "Delivery team: added Nia Okafor &lt;nia@agency.example&gt;" in text
     assert f"Delivery team: removed {gone['name']}" in text
-    assert re.search(r"<li>[^<]*Kickoff[^<]* keeps its time; invited: Nia Okafor; "
+    assert re.search(r"<li>[^<]*[Kk]ickoff[^<]* keeps its time; invited: Nia Okafor; "
                      rf"taken off the invitation: {gone['name']}\.</li>", text), text
     assert re.search(r"<li>[^<]*Sync[^<]* planned again to run every month", text)
     assert "Nia Okafor: that they now take part (a member of the delivery team)" in text

@@ -57,7 +57,7 @@ def test_a_page_sends_the_browser_to_sign_in_and_back(
     assert answer.status_code == 302 and answer.headers["Location"] == "/reviews"
     page = client.get("/reviews")
     assert page.status_code == 200
-    assert "ola@agency.example · operations" in page.get_data(as_text=True)
+    assert "ola@agency.example · Operations" in page.get_data(as_text=True)
     [request] = google.token_requests
     assert request["code"] == [code] and request["grant_type"] == ["authorization_code"]
     assert request["redirect_uri"] == ["http://localhost/auth/callback"]
@@ -67,9 +67,9 @@ def test_people_get_their_configured_role_and_others_of_the_domain_sales(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
     for email, role in [
-        ("pat@agency.example", "project_manager"),
-        ("boss@agency.example", "admin"),
-        (SALES, "sales"),
+        ("pat@agency.example", "Project Manager"),
+        ("boss@agency.example", "Admin"),
+        (SALES, "Sales"),
     ]:
         page = client_as(app, google, email).get("/").get_data(as_text=True)
         assert f"{email} · {role}" in page

@@ -129,7 +129,7 @@ def test_the_invitations_went_out_at_the_times_the_email_listed(app: Flask) -> N
     assert f"Sales handover: {when_words(start, 'America/New_York', end)}" in listed
     [invitation] = [
         m for m in outbox(app)
-        if str(m["Subject"]) == "Invitation: Sales handover: Acme Corp, Acme Corp Commerce Platform"
+        if str(m["Subject"]) == "Invitation: Sales handover: Acme Corp Commerce Platform"
     ]  # fmt: skip
     # The invitation says the time in the meeting's own zone, by its IANA name.
     in_its_zone = when_words(start, sales["timezone"], end).rsplit(" (", 1)[0]
@@ -144,7 +144,7 @@ def test_a_clients_invitations_carry_no_link_of_ours(app: Flask) -> None:
     to_client = [m for m in outbox(app) if CLIENT in str(m["To"])]
     subjects = sorted(str(m["Subject"]) for m in to_client)
     assert subjects == [
-        "Invitation: Client kickoff: Acme Corp, Acme Corp Commerce Platform",
+        "Invitation: Client kickoff: Acme Corp Commerce Platform",
         "Invitation: Executive Sponsor Sync: Acme Corp",
     ]
     for message in to_client:
@@ -299,7 +299,7 @@ def test_on_google_a_clients_events_carry_the_agenda_and_no_link_of_ours(
         assert "/handovers/" not in said and "docs.google.com" not in said, said
         assert said.count("Agenda") == 1 and "1. " in said
     assert events["client_kickoff"]["summary"] == (
-        "Client kickoff: Acme Corp, Acme Corp Commerce Platform"
+        "Client kickoff: Acme Corp Commerce Platform"
     )
     assert "Proposal: https://docs.example/proposals/acmecorp" in events["client_kickoff"][
         "description"

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from service import create_app
 from service.demo import example_handover
+from service.schema import validate_handover
 from service.store import job_queue
 from service.store.models import AuditRow, StepRow
 from service.store.review_models import ReviewRow
@@ -110,10 +111,12 @@ def assert_everything_done_once(services: Any, ids: list[str]) -> None:
 
     mails = sent_mails(services)
     assert set(Counter(m.key for m in mails).values()) == {1}, "an email key went out twice"
-    # The handover's own email, its two internal meetings, and the two client meetings
-    # proposed to their organisers (nothing reaches the client before they confirm), once each.
+    # The handover's own email to each internal person, its two internal meetings, and the
+    # two client meetings proposed to their organisers (nothing reaches the client before
+    # they confirm), once each.
+    people = len(validate_handover(example_handover("Client 00"))[1].internal_people())
     expected = [
-        "Handover",
+        *["Handover"] * people,
         "Invitation",
         "Invitation",
         "Please confirm the client kickoff",

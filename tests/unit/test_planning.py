@@ -540,3 +540,18 @@ def test_request_from_handover_uses_defaults_and_the_signing_day() -> None:
     )
     assert later.earliest == datetime(2026, 12, 1, tzinfo=UTC)
     assert verify(plan_meetings(request), request) == []
+
+
+def test_a_title_names_the_client_once_when_the_project_already_does() -> None:
+    from service.domain.planning import meeting_title
+
+    kickoff = MeetingKind.CLIENT_KICKOFF
+    assert meeting_title(kickoff, "Acme Corp", "Website relaunch") == (
+        "Client kickoff: Acme Corp, Website relaunch"
+    )
+    assert meeting_title(kickoff, "Acme Corp", "Acme Corp Commerce Platform") == (
+        "Client kickoff: Acme Corp Commerce Platform"
+    )
+    assert meeting_title(MeetingKind.INTERNAL_ACCOUNT_SYNC, "Acme Corp", "Acme Corp site") == (
+        "Internal Account Sync: Acme Corp"
+    )
