@@ -215,6 +215,8 @@ def describe_when(vevent: Event) -> str:
     if not (isinstance(start, datetime) and isinstance(end, datetime)):
         return f"{start} to {end}"  # all-day: the service never writes these, a person might
     zone = getattr(start.tzinfo, "key", None) or start.tzname() or "UTC"
+    if "/" in zone:  # "America/New_York" -> "New York time", as people say it
+        zone = zone.rsplit("/", 1)[-1].replace("_", " ") + " time"
     day = f"{start:%A} {start.day} {start:%B %Y}"
     if end.date() == start.date():
         return f"{day}, {start:%H:%M}–{end:%H:%M} ({zone})"

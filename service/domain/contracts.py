@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from service.domain.business_days import zone
+from service.domain.recurrence_words import zone_words
 
 UNMATCHED = "unmatched"  # no account found: Operations picks one
 ROUTING = "routing"  # account known; the PM is being given access and told
@@ -247,6 +248,7 @@ def reminder_due(
 
 
 def format_deadline(deadline: datetime, tz: str) -> str:
-    """Return the deadline as a person reads it, in their zone: `Mon 30 Nov 2026, 16:00 ...`."""
+    """Return the deadline as a person reads it, in their zone, the zone named in words:
+    `Mon 30 Nov 2026, 16:00 (London time)`."""
     local = deadline.astimezone(zone(tz))
-    return f"{local:%a %d %b %Y, %H:%M} ({tz})"
+    return f"{local:%a %d %b %Y, %H:%M} ({zone_words(tz)})"

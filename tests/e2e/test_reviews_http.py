@@ -51,7 +51,7 @@ def test_the_api_lists_reviews_and_records_a_decision(live_server: LiveServer) -
     [review] = listed
     assert review["id"] == review_id and review["state"] == "open"
     assert review["project_manager"]["email"] == "pat@agency.example"
-    assert review["deadline"] and "(Europe/London)" in review["deadline_text"]
+    assert review["deadline"] and "(London time)" in review["deadline_text"]
     assert review["file"]["kind"] == "sow"
     only_open = requests.get(f"{live_server.url}/api/reviews?state=approved", timeout=10).json()
     assert only_open["reviews"] == []
