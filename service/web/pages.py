@@ -336,6 +336,9 @@ def _handover_page(handover_id: str, *, trail: bool = True) -> dict[str, Any]:
         "submitted_by": words.person(data["submitted_by"], names),
         "finished": view.finished(data),
         "zone": zone,
+        # The PM form picks the zone and the country by name, as the handover form does.
+        "pm_zones": zone_options(s.clock().date()) if can.get("assign") else (),
+        "pm_countries": country_options() if can.get("assign") else (),
     }
 
 

@@ -89,6 +89,39 @@ def test_operations_assigns_the_pm(app: Flask, google: FakeGoogleSignIn) -> None
     assert "ola@agency.example assigned Pia Quill as Project Manager of the handover" in history
 
 
+def test_operations_picks_the_pms_zone_and_country_by_name(
+    app: Flask, google: FakeGoogleSignIn
+) -> None:
+    handover_id = kickoff(app)
+    ops = client_as(app, google, "ola@agency.example")
+    page = ops.get(f"/handovers/{handover_id}").get_data(as_text=True)
+    assert '<option value="Asia/Kolkata" label="Kolkata (India, UTC+5:30)">' in page
+    assert '<option value="IN">India</option>' in page
+
+    answer = ops.post(
+        f"/handovers/{handover_id}/project-manager",
+        data={"csrf_token": csrf_of(page), "name": "Pia Quill", "email": "pia@agency.example",
+              "timezone": "Kolkata", "country": "IN"},
+    )  # fmt: skip
+    assert answer.status_code == 422  # a city is not a zone: the message names the zone
+    text = answer.get_data(as_text=True)
+    assert 'aria-invalid="true" aria-describedby="pm-tz-error"' in text
+    assert "Asia/Kolkata" in text.split('id="pm-tz-error">', 1)[1].split("</p>", 1)[0]
+    answer = ops.post(
+        f"/handovers/{handover_id}/project-manager",
+        data={"csrf_token": csrf_of(page), "name": "Pia Quill", "email": "pia@agency.example",
+              "timezone": "Asia/Kolkata", "country": "IN"},
+    )  # fmt: skip
+    assert answer.status_code == 303
+    pm = app.extensions["handover"].db
+    with pm.transaction() as session:
+        from service.store import handovers as repo
+
+        payload = repo.get_handover(session, handover_id).payload
+    assert payload["project_manager"]["timezone"] == "Asia/Kolkata"
+    assert payload["project_manager"]["country"] == "IN"
+
+
 def test_the_pm_decides_the_review_of_their_account_and_the_am_sees_it(
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
