@@ -22,7 +22,10 @@ from tests.conftest import LiveServer, close_app, free_port, make_settings
 from tests.e2e.tour import CHROMIUM, FLAGS, ROOT, WIDTHS, axe_violations, impact_counts, tour
 
 MAX_HEIGHT = 2000  # px: the top of a long page says what it is; keeps each file small
-PICTURES = ("form", "preview", "handover", "reviews", "review", "home", "account")
+PICTURES = (
+    "form", "form-errors", "preview", "handover", "edit-preview", "reviews", "review",
+    "review-decided", "home", "account", "audit",
+)  # fmt: skip
 
 
 def _picture(page: Any, stop: str, path: Path) -> None:

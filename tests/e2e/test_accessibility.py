@@ -56,7 +56,7 @@ def test_every_page_has_no_serious_axe_violation_and_fits_the_screen(
                 table = page.inner_text("#plan")
                 assert "RRULE" not in table and "Every 2 weeks on " in table
                 assert "your time" in table and "New York time" in table
-    assert len(visited) == 17, visited
+    assert len(visited) == 18, visited
     assert found == {}
     assert too_wide == {}
 

@@ -2,7 +2,7 @@
 
 `tour(page, app, base_url)` drives a Playwright page through the form, its errors, its
 preview, the submitted handover filled in, its edit page and the preview of a change, its client folder (local
-backend), a contract review, drafts without an account, the home page, the accounts, the
+backend), a contract review and its decision, drafts without an account, the home page, the accounts, the
 admin pages, an error page and the signed-out page, yielding each stop's name while the
 browser shows it. The accessibility test runs axe-core at each stop;
 `python -m tests.e2e.screenshots` takes a picture at each stop.
@@ -123,6 +123,10 @@ def tour(page: Any, app: Flask, base: str) -> Iterator[str]:
     yield "reviews"
     page.goto(f"{base}/reviews/{review}")
     yield "review"
+    page.check("#decision-form input[name=decision][value=approved]")
+    page.click("#decision-form button[type=submit]")
+    page.wait_for_selector("#confirmation")
+    yield "review-decided"
     page.goto(f"{base}/reviews/unmatched")
     yield "unmatched"
     page.goto(f"{base}/")
