@@ -37,6 +37,7 @@ from service.store import reviews as repo
 from service.store.review_models import ReviewRow, SeenFileRow
 from service.web import review_badges as badges
 from service.web import services as _services
+from service.web import words
 from service.web.auth import api_auth, ensure, login_required, require
 from service.web.errors import error_response
 from service.workflows import contracts, review_decisions
@@ -188,10 +189,12 @@ def _page(
         sharing_known = seen is None or seen.sharing_known
         rounds = _jsons(repo.rounds_of(session, row.file_id))
         accounts = sorted(repo.client_names(session).items(), key=lambda kv: kv[1].lower())
+        known = {e.lower(): n for e, n in ((row.pm_email, row.pm_name),
+                                            (row.am_email, row.am_name)) if e and n}  # fmt: skip
         trail = [
             (
                 a.at.isoformat(timespec="seconds"),
-                a.actor,
+                "The service" if a.actor == "service" else words.person(a.actor, known),
                 HISTORY_WORDS.get(a.action, a.action.rpartition(".")[2].replace("_", " ")),
                 a.detail,
             )
