@@ -17,7 +17,7 @@ from service.domain.brief_content import (
     steps_note,
 )
 from service.domain.guidelines import ask_whom, guidelines
-from service.domain.model import ContactRole, Handover
+from service.domain.model import ContactRole, Handover, project_title
 from service.domain.plan_words import day_words
 from service.domain.recurrence_words import zone_words
 
@@ -48,6 +48,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        for env in (self._html, self._text):
+            env.globals["named"] = project_title  # "Acme Corp, Website relaunch"
 
     def brief(
         self,

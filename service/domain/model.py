@@ -109,3 +109,12 @@ def account_key(client: Client) -> str:
     the same client must land on the same key.
     """
     return client.domain.strip().lower()
+
+
+def project_title(client: str, project: str) -> str:
+    """Return how a project is named after its client, saying nothing twice: "Acme Corp,
+    Website relaunch", but "Acme Corp Commerce Platform" when the project's name already
+    names the client."""
+    if client.casefold() in project.casefold():
+        return project
+    return f"{client}, {project}"

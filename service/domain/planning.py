@@ -30,7 +30,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from service.domain.business_days import localize, zone
-from service.domain.model import ContactRole, Handover, Person, account_key
+from service.domain.model import ContactRole, Handover, Person, account_key, project_title
 from service.domain.plan_words import (
     RULE_WORDS,
     count_words,
@@ -100,9 +100,9 @@ def meeting_title(kind: MeetingKind, client: str, project: str) -> str:
     """Return an invitation's title, saying nothing twice: "Client kickoff: Acme Corp,
     Website relaunch", but "Client kickoff: Acme Corp Commerce Platform" when the project's
     name already names the client."""
-    if client.casefold() in project.casefold():
-        return _TITLES[kind].replace("{client}, ", "").format(client=client, project=project)
-    return _TITLES[kind].format(client=client, project=project)
+    return _TITLES[kind].replace("{client}, {project}", "{title}").format(
+        client=client, title=project_title(client, project)
+    )
 
 
 def organiser(kind: str, request: PlanRequest) -> Participant:

@@ -106,7 +106,7 @@ def test_a_handover_through_the_api_makes_folder_brief_share_and_email(
     grants = {(g.email, g.role) for g in drive.grants(data["artifacts"]["folder"]["id"])}
     assert grants == {("ada@agency.example", "writer"), ("pat@agency.example", "writer")}
     services = api_server.app.extensions["handover"]
-    assert set(outbox_subjects(services, "Handover:")) == {"Handover: Acme Corp - Acme Corp Commerce Platform"}
+    assert set(outbox_subjects(services, "Handover:")) == {"Handover: Acme Corp Commerce Platform"}
     assert told(services) == EXAMPLE_TEAM  # one each
 
 

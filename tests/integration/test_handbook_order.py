@@ -408,7 +408,7 @@ def test_a_change_is_told_in_words_to_am_and_pm_and_to_who_came_and_went(
     mail = sent_mail(app, fake)
     summaries = [(s, p) for s, p in mail if s.startswith("Handover changed:")]
     assert summaries == [
-        ("Handover changed: Acme Corp - Acme Corp Commerce Platform",
+        ("Handover changed: Acme Corp Commerce Platform",
          {"ada@agency.example", "pat@agency.example"})
     ]  # fmt: skip
     added = [p for s, p in mail if s.startswith("You are now on")]
