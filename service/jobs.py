@@ -133,24 +133,20 @@ def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) ->
             allowed_domain=services.settings.allowed_domain,
             stale=services.settings.lease,
         )
-    elif job == "tell_decision":
+    elif job in ("tell_decision", "route_review"):
         from service.workflows import review_decisions
 
-        review_decisions.tell_decision(
-            payload["review_id"],
-            db=services.db,
-            ctx=services.reviews,
-            clock=services.clock,
-            allowed_domain=services.settings.allowed_domain,
-        )
-    elif job == "route_review":
-        review_routing.route_review(
-            payload["review_id"],
-            db=services.db,
-            ctx=services.reviews,
-            clock=services.clock,
-            lease=services.settings.lease,
-        )
+        s, review_id = services, payload["review_id"]
+        if job == "tell_decision":
+            domain = s.settings.allowed_domain
+            review_decisions.tell_decision(
+                review_id, db=s.db, ctx=s.reviews, clock=s.clock, allowed_domain=domain
+            )
+        else:
+            lease = s.settings.lease
+            review_routing.route_review(
+                review_id, db=s.db, ctx=s.reviews, clock=s.clock, lease=lease
+            )
     else:
         review_routing.send_reminders(services.clock(), db=services.db, ctx=services.reviews)
 
