@@ -124,6 +124,18 @@ class Clock:
         return self.now
 
 
+@contextmanager
+def stored_artifact(app: Flask, handover_id: str, kind: str) -> Iterator[Any]:
+    """Yield the handover's stored artifact of `kind` (plan, brief, folder) in a transaction:
+    what the block changes on it is saved when the block ends."""
+    from service.store import handovers as repo
+
+    with app.extensions["handover"].db.transaction() as session:
+        row = repo.artifact(session, handover_id, kind)
+        assert row is not None, f"no {kind} is stored for {handover_id}"
+        yield row
+
+
 def wait_until(check: Callable[[], bool], timeout: float = 10, interval: float = 0.02) -> None:
     """Wait until check() is true; fail the test after timeout seconds."""
     deadline = time.monotonic() + timeout
