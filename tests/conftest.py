@@ -136,6 +136,19 @@ def stored_artifact(app: Flask, handover_id: str, kind: str) -> Iterator[Any]:
         yield row
 
 
+def submit_and_wait(app: Flask, data: dict[str, Any], *, actor: str = "t") -> str:
+    """Submit the handover as `actor` and wait until every step queued has run; return its
+    id."""
+    from service.workflows import kickoff
+
+    services = app.extensions["handover"]
+    result = kickoff.submit_handover(
+        data, idempotency_key=None, actor=actor, db=services.db, tasks=services.tasks
+    )
+    services.tasks.wait_idle(timeout=60)
+    return result.handover_id
+
+
 def wait_until(check: Callable[[], bool], timeout: float = 10, interval: float = 0.02) -> None:
     """Wait until check() is true; fail the test after timeout seconds."""
     deadline = time.monotonic() + timeout
