@@ -149,6 +149,27 @@ def submit_and_wait(app: Flask, data: dict[str, Any], *, actor: str = "t") -> st
     return result.handover_id
 
 
+def run_together(functions: list[Callable[[], object]], timeout: float = 300) -> None:
+    """Run the functions on threads released at the same moment; re-raise the first error."""
+    barrier = threading.Barrier(len(functions))
+    errors: list[BaseException] = []
+
+    def run(function: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            function()
+        except BaseException as error:  # noqa: BLE001 - reported to the test below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+
+
 def wait_until(check: Callable[[], bool], timeout: float = 10, interval: float = 0.02) -> None:
     """Wait until check() is true; fail the test after timeout seconds."""
     deadline = time.monotonic() + timeout
