@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 from integrations.ports import RetryLater
 from service.wiring import Services
 from service.workflows import kickoff
+
+if TYPE_CHECKING:
+    from service.workflows.contracts import SyncResult
 
 
 def sweep(services: Services, idle: timedelta | None = None) -> tuple[list[str], list[str]]:
@@ -118,39 +123,45 @@ def _run_account_job(services: Services, job: str) -> None:
         account_notices.send_reminders(ctx=services.rhythm)
 
 
+def drive_sync(services: Services) -> Callable[[], SyncResult]:
+    """Return the Drive feed's run (contracts.sync_drive) bound to the services: the job
+    and an upload (which runs it at once) read the feed the same way."""
+    from service.workflows import contracts
+
+    s = services
+    return partial(
+        contracts.sync_drive,
+        db=s.db,
+        feed=s.change_feed,
+        tasks=s.tasks,
+        clock=s.clock,
+        policy=s.review_policy,
+        intake_folder_id=s.settings.drive_intake_folder,
+        allowed_domain=s.settings.allowed_domain,
+        stale=s.settings.lease,
+    )
+
+
 def _run_review_job(services: Services, job: str, payload: Mapping[str, str]) -> None:
     """Run a contract review job (service/workflows/contracts.py, review_routing.py)."""
-    from service.workflows import contracts, review_routing
+    from service.workflows import review_routing
 
     if job == "sync_drive":
-        contracts.sync_drive(
-            db=services.db,
-            feed=services.change_feed,
-            tasks=services.tasks,
-            clock=services.clock,
-            policy=services.review_policy,
-            intake_folder_id=services.settings.drive_intake_folder,
-            allowed_domain=services.settings.allowed_domain,
-            stale=services.settings.lease,
-        )
-    elif job == "tell_decision":
+        drive_sync(services)()
+    elif job in ("tell_decision", "route_review"):
         from service.workflows import review_decisions
 
-        review_decisions.tell_decision(
-            payload["review_id"],
-            db=services.db,
-            ctx=services.reviews,
-            clock=services.clock,
-            allowed_domain=services.settings.allowed_domain,
-        )
-    elif job == "route_review":
-        review_routing.route_review(
-            payload["review_id"],
-            db=services.db,
-            ctx=services.reviews,
-            clock=services.clock,
-            lease=services.settings.lease,
-        )
+        s, review_id = services, payload["review_id"]
+        if job == "tell_decision":
+            domain = s.settings.allowed_domain
+            review_decisions.tell_decision(
+                review_id, db=s.db, ctx=s.reviews, clock=s.clock, allowed_domain=domain
+            )
+        else:
+            lease = s.settings.lease
+            review_routing.route_review(
+                review_id, db=s.db, ctx=s.reviews, clock=s.clock, lease=lease
+            )
     else:
         review_routing.send_reminders(services.clock(), db=services.db, ctx=services.reviews)
 

@@ -124,6 +124,52 @@ class Clock:
         return self.now
 
 
+@contextmanager
+def stored_artifact(app: Flask, handover_id: str, kind: str) -> Iterator[Any]:
+    """Yield the handover's stored artifact of `kind` (plan, brief, folder) in a transaction:
+    what the block changes on it is saved when the block ends."""
+    from service.store import handovers as repo
+
+    with app.extensions["handover"].db.transaction() as session:
+        row = repo.artifact(session, handover_id, kind)
+        assert row is not None, f"no {kind} is stored for {handover_id}"
+        yield row
+
+
+def submit_and_wait(app: Flask, data: dict[str, Any], *, actor: str = "t") -> str:
+    """Submit the handover as `actor` and wait until every step queued has run; return its
+    id."""
+    from service.workflows import kickoff
+
+    services = app.extensions["handover"]
+    result = kickoff.submit_handover(
+        data, idempotency_key=None, actor=actor, db=services.db, tasks=services.tasks
+    )
+    services.tasks.wait_idle(timeout=60)
+    return result.handover_id
+
+
+def run_together(functions: list[Callable[[], object]], timeout: float = 300) -> None:
+    """Run the functions on threads released at the same moment; re-raise the first error."""
+    barrier = threading.Barrier(len(functions))
+    errors: list[BaseException] = []
+
+    def run(function: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            function()
+        except BaseException as error:  # noqa: BLE001 - reported to the test below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+
+
 def wait_until(check: Callable[[], bool], timeout: float = 10, interval: float = 0.02) -> None:
     """Wait until check() is true; fail the test after timeout seconds."""
     deadline = time.monotonic() + timeout

@@ -77,6 +77,31 @@ def sentence(
     return Markup("{} {}").format(actor, phrase)
 
 
+# What a step, role or review line says, by action; "{0}", "{1}" stand for the arguments
+# `_said` is given in order.
+STEP_WORDS = {
+    "done": "finished “{0}” for {1}",
+    "failed": "could not “{0}” for {1}: {2}",
+    "postponed": "will try “{0}” for {1} again at {3}",
+}
+ROLE_WORDS = {"assigned": "gave {0} the role {1}", "removed": "took the role {1} from {0}"}
+REVIEW_WORDS = {
+    "opened": "opened the contract review {0}",
+    "reopened": "opened a new round of the contract review {0}",
+    "alerted": "alerted Operations that the contract review {0} is late",
+    "reminded": "reminded the Project Manager of the contract review {0}",
+    "approved": "approved the contract draft {0}",
+    "changes_requested": "asked for changes to the contract draft {0}",
+}
+
+
+def _said(words_of: Mapping[str, str], what: str, *args: Any) -> Markup | None:
+    """Return the sentence `words_of` gives `what`, its arguments escaped; None if none."""
+    if what not in words_of:
+        return None
+    return Markup(words_of[what]).format(*args)  # noqa: S704 - our constants; args escaped
+
+
 def _phrase(
     kind: str,
     what: str,
@@ -90,12 +115,8 @@ def _phrase(
         return _handover(what, d, s, names)
     if kind == "step":
         step = words.step(str(d.get("step", "")))
-        if what == "done":
-            return fmt("finished “{}” for {}").format(step, s)
-        if what == "failed":
-            return fmt("could not “{}” for {}: {}").format(step, s, d.get("error", ""))
-        if what == "postponed":
-            return fmt("will try “{}” for {} again at {}").format(step, s, time(str(d["until"])))
+        until = time(str(d["until"])) if what == "postponed" else ""
+        return _said(STEP_WORDS, what, step, s, d.get("error", ""), until)
     if kind == "meeting":
         meeting = words.meeting(str(d.get("kind", "client_kickoff")))
         if what == "confirmed":
@@ -113,11 +134,7 @@ def _phrase(
     if kind == "review":
         return _review(what, d, s, names)
     if kind == "role":
-        role = words.role(str(d.get("role", "")))
-        if what == "assigned":
-            return fmt("gave {} the role {}").format(s, role)
-        if what == "removed":
-            return fmt("took the role {} from {}").format(role, s)
+        return _said(ROLE_WORDS, what, s, words.role(str(d.get("role", ""))))
     if kind == "user":
         return fmt("signed in") if what == "signed_in" else fmt("signed out")
     return _account(kind, what, d, s, time)
@@ -157,16 +174,8 @@ def _review(
     what: str, d: Mapping[str, Any], s: Markup, names: Mapping[str, str]
 ) -> Markup | None:
     fmt = Markup
-    said = {
-        "opened": "opened the contract review {}",
-        "reopened": "opened a new round of the contract review {}",
-        "alerted": "alerted Operations that the contract review {} is late",
-        "reminded": "reminded the Project Manager of the contract review {}",
-        "approved": "approved the contract draft {}",
-        "changes_requested": "asked for changes to the contract draft {}",
-    }
-    if what in said:
-        return fmt(said[what]).format(s)
+    if what in REVIEW_WORDS:
+        return _said(REVIEW_WORDS, what, s)
     if what == "routed":
         return fmt("sent the contract review {} to {}").format(
             s, words.person(str(d.get("pm") or ""), names)

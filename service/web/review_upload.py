@@ -8,7 +8,6 @@ read the body first; the view checks the form's CSRF token itself.
 from __future__ import annotations
 
 import uuid
-from functools import partial
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import validate_csrf
@@ -18,9 +17,10 @@ from wtforms import ValidationError
 
 from service.domain import draft_upload as rules
 from service.domain.access import ACCOUNT_MANAGER, OPERATIONS, PROJECT_MANAGER, SALES
+from service.jobs import drive_sync
 from service.web import services as _services
 from service.web.auth import login_required, require
-from service.workflows import contracts, review_uploads
+from service.workflows import review_uploads
 
 bp = Blueprint("review_upload", __name__)
 
@@ -86,17 +86,7 @@ def upload() -> WerkzeugResponse | tuple[str, int]:
         with sent.stream:  # a large one is a temporary file: closed now, not at exit
             data = sent.read(rules.MAX_BYTES + 1)
     s = _services()
-    sync = partial(
-        contracts.sync_drive,
-        db=s.db,
-        feed=s.change_feed,
-        tasks=s.tasks,
-        clock=s.clock,
-        policy=s.review_policy,
-        intake_folder_id=s.settings.drive_intake_folder,
-        allowed_domain=s.settings.allowed_domain,
-        stale=s.settings.lease,
-    )
+    sync = drive_sync(s)
     who = _uploader()
     try:
         made = review_uploads.upload_draft(

@@ -15,7 +15,7 @@ from typing import Any
 from service.config import Settings
 from service.domain.changes import describe_changes, parts
 from service.domain.model import Handover
-from service.domain.planning_model import SYNC_KINDS
+from service.domain.planning_model import SYNC_KINDS, PlannedMeeting
 from service.workflows import meetings
 
 CADENCE_WORDS = {
@@ -51,7 +51,20 @@ def preview_change(
 ) -> ChangePreview:
     """Return what saving `after` over `before` would do (`after` validated, as stored)."""
     lines, added, removed = describe_changes(before, after)
-    said = _meetings(handover_id, before, after, handover, stored_plan, settings, now)
+    said: tuple[str, ...] = (NOT_PLANNED,)
+    if stored_plan and stored_plan.get("meetings"):
+        plan = meetings.make_plan(
+            handover_id,
+            handover,
+            settings=settings,
+            now=now,
+            sent=meetings.sent_series(stored_plan),
+        )
+        old_cadence = (before.get("project") or {}).get("sync_cadence")
+        new_cadence = (after.get("project") or {}).get("sync_cadence")
+        said = _meetings(
+            plan.meetings, stored_plan["meetings"], old_cadence != new_cadence, new_cadence
+        )
     emails = _emails(after, bool(lines), added, removed)
     if before == after:
         return ChangePreview((), said, (), nothing=True)
@@ -59,35 +72,22 @@ def preview_change(
 
 
 def _meetings(
-    handover_id: str,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    handover: Handover,
-    stored_plan: dict[str, Any] | None,
-    settings: Settings,
-    now: datetime,
+    planned: tuple[PlannedMeeting, ...],
+    stored: list[dict[str, Any]],
+    cadence_changed: bool,
+    new_cadence: Any,
 ) -> tuple[str, ...]:
-    """Return a sentence per meeting: its time kept or planned again, its guests."""
-    if not stored_plan or not stored_plan.get("meetings"):
-        return (NOT_PLANNED,)
-    old_cadence = (before.get("project") or {}).get("sync_cadence")
-    new_cadence = (after.get("project") or {}).get("sync_cadence")
-    plan = meetings.make_plan(
-        handover_id,
-        handover,
-        settings=settings,
-        now=now,
-        sent=meetings.sent_series(stored_plan),
-    )
-    old_by_kind = {m["kind"]: m for m in stored_plan["meetings"]}
+    """Return a sentence per meeting planned again: its time kept or planned again, its
+    guests compared with the stored meeting of its kind."""
+    old_by_kind = {m["kind"]: m for m in stored}
     out: list[str] = []
-    for meeting in plan.meetings:
+    for meeting in planned:
         old = old_by_kind.get(meeting.kind.value)
         old_guests = {a["email"].lower(): a["name"] for a in (old or {}).get("attendees", ())}
         new_guests = {a.email.lower(): a.name for a in meeting.attendees}
         invited = [new_guests[e] for e in new_guests if e not in old_guests]
         taken_off = [old_guests[e] for e in old_guests if e not in new_guests]
-        if meeting.kind in SYNC_KINDS and old_cadence != new_cadence:
+        if meeting.kind in SYNC_KINDS and cadence_changed:
             when = f"planned again to run {CADENCE_WORDS.get(str(new_cadence), new_cadence)}"
         else:
             when = "keeps its time"

@@ -298,6 +298,16 @@ def test_the_handover_is_changed_and_cancelled_from_its_page(live_server: LiveSe
     assert stored(live_server) == 1
 
 
+def stored_payload(services: Any, handover_id: str) -> dict[str, Any]:
+    """Return the handover's payload as stored."""
+    from service.store import handovers as repo
+
+    with services.db.transaction() as session:
+        stored = repo.get_handover(session, handover_id)
+        assert stored is not None
+        return dict(stored.payload)
+
+
 def test_the_edit_page_previews_the_change_without_saving_or_sending_it(
     live_server: LiveServer,
 ) -> None:
@@ -309,13 +319,16 @@ def test_the_edit_page_previews_the_change_without_saving_or_sending_it(
     handover_id = answer.headers["Location"].rsplit("/", 1)[1]
     services = live_server.app.extensions["handover"]
     services.tasks.wait_idle(timeout=30)
-    with services.db.transaction() as session:
-        from service.store import handovers as repo
-
-        stored_before = dict(repo.get_handover(session, handover_id).payload)  # type: ignore[union-attr]
+    stored_before = stored_payload(services, handover_id)
     emails_before = outbox_subjects(services)
 
     edit = browser.get(f"{live_server.url}/handovers/{handover_id}/edit", timeout=10)
+
+    def preview(payload: dict[str, Any], *, signed: bool = True) -> Any:
+        token = [("csrf_token", csrf_of(edit.text))] if signed else []
+        return browser.post(f"{live_server.url}/handovers/{handover_id}/edit/preview",
+                            data=form_fields(payload) + token, timeout=10)
+
     assert 'id="preview-edit"' in edit.text and "Preview the change" in edit.text
     changed = example_handover()
     changed["delivery_team"].append(
@@ -323,14 +336,10 @@ def test_the_edit_page_previews_the_change_without_saving_or_sending_it(
     )
     gone = changed["delivery_team"].pop(0)
     changed["project"]["sync_cadence"] = "monthly"
-    preview = browser.post(
-        f"{live_server.url}/handovers/{handover_id}/edit/preview",
-        data=form_fields(changed) + [("csrf_token", csrf_of(edit.text))],
-        timeout=10,
-    )
+    previewed = preview(changed)
 
-    assert preview.status_code == 200
-    text = re.sub(r"\s+", " ", preview.text)
+    assert previewed.status_code == 200
+    text = re.sub(r"\s+", " ", previewed.text)
     assert 'id="change-heading" tabindex="-1">What saving this change will do' in text
     assert "Delivery team: added Nia Okafor &lt;nia@agency.example&gt;" in text
     assert f"Delivery team: removed {gone['name']}" in text
@@ -343,30 +352,17 @@ def test_the_edit_page_previews_the_change_without_saving_or_sending_it(
     assert 'value="Nia Okafor"' in text  # the form keeps the change, to save it
     # Nothing was saved, sent or queued.
     services.tasks.wait_idle(timeout=30)
-    with services.db.transaction() as session:
-        assert dict(repo.get_handover(session, handover_id).payload) == stored_before  # type: ignore[union-attr]
+    assert stored_payload(services, handover_id) == stored_before
     assert outbox_subjects(services) == emails_before
 
-    same = browser.post(
-        f"{live_server.url}/handovers/{handover_id}/edit/preview",
-        data=form_fields(example_handover()) + [("csrf_token", csrf_of(edit.text))],
-        timeout=10,
-    )
+    same = preview(example_handover())
     assert "Nothing changes: the handover is the same as it is stored." in same.text
 
     bad = example_handover()
     bad["client"]["domain"] = "other.example"
-    refused = browser.post(
-        f"{live_server.url}/handovers/{handover_id}/edit/preview",
-        data=form_fields(bad) + [("csrf_token", csrf_of(edit.text))],
-        timeout=10,
-    )
+    refused = preview(bad)
     assert refused.status_code == 422
     assert 'href="#client.domain">Client: email domain: Keep the email domain acme' in refused.text
 
-    forged = browser.post(
-        f"{live_server.url}/handovers/{handover_id}/edit/preview",
-        data=form_fields(changed),
-        timeout=10,
-    )
+    forged = preview(changed, signed=False)
     assert forged.status_code == 400  # no CSRF token: refused like every form

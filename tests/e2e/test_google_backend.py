@@ -15,15 +15,18 @@ from flask import Flask
 from service.demo import example_handover
 from service.store import handovers as repo
 from service.workflows import kickoff
-from tests.conftest import app_on_the_fake, confirm_client_meetings
+from tests.conftest import app_on_the_fake, confirm_client_meetings, submit_and_wait
 from tests.fakes import FakeGoogle, Fault
 
 FOLDER = "application/vnd.google-apps.folder"
 DOC = "application/vnd.google-apps.document"
 
 
-@pytest.fixture
-def google_app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[Flask]:
+@pytest.fixture(name="google_app")
+def google_app_fixture(
+    tmp_path: Path, database_url: str, fake_google: FakeGoogle
+) -> Iterator[Flask]:
+    """The Google backend on the loopback Google, the service acting as its own user."""
     with app_on_the_fake(
         tmp_path, database_url, fake_google, google_impersonate="handover@agency.example"
     ) as app:
@@ -32,18 +35,10 @@ def google_app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> It
 
 def run_handover(app: Flask, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Submit, wait, confirm the client meetings as proposed; return the API's view."""
-    services = app.extensions["handover"]
-    result = kickoff.submit_handover(
-        data or example_handover(),
-        idempotency_key=None,
-        actor="test",
-        db=services.db,
-        tasks=services.tasks,
-    )
-    services.tasks.wait_idle(timeout=60)
-    come_back_after_the_lease(app, result.handover_id)
-    confirm_client_meetings(services, result.handover_id)
-    answer = app.test_client().get(f"/api/handovers/{result.handover_id}")
+    handover_id = submit_and_wait(app, data or example_handover(), actor="test")
+    come_back_after_the_lease(app, handover_id)
+    confirm_client_meetings(app.extensions["handover"], handover_id)
+    answer = app.test_client().get(f"/api/handovers/{handover_id}")
     return answer.get_json()  # type: ignore[no-any-return]
 
 

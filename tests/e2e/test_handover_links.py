@@ -4,30 +4,21 @@ Meet on Google; on the local backend, the reader's subscribable feed that holds 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from flask import Flask
 
-from tests.conftest import app_on_the_fake
 from tests.e2e.signin_support import (  # noqa: F401 - fixtures
     app_fixture,
     client_as,
     google_fixture,
     kickoff,
 )
-from tests.e2e.test_google_backend import run_handover
+from tests.e2e.test_google_backend import (
+    google_app_fixture,  # noqa: F401 - the google_app fixture
+    run_handover,
+)
 from tests.fakes import FakeGoogle
 from tests.fakes.oidc import FakeGoogleSignIn
-
-
-@pytest.fixture
-def google_app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[Flask]:
-    with app_on_the_fake(
-        tmp_path, database_url, fake_google, google_impersonate="handover@agency.example"
-    ) as app:
-        yield app
 
 
 def meeting_links(html: str) -> dict[str, list[tuple[str, str]]]:

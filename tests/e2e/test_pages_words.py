@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from service.demo import example_handover
-from service.store import handovers as repo
 from service.store.models import StepRow
 from service.workflows import kickoff as use_cases
+from tests.conftest import stored_artifact
 from tests.e2e.plain_words import leaks, visible_text
 from tests.e2e.signin_support import (  # noqa: F401 - fixtures
     SALES,
@@ -145,10 +145,7 @@ def test_a_meeting_outside_someones_hours_is_flagged_on_the_page_and_the_home_pa
     app: Flask, google: FakeGoogleSignIn
 ) -> None:
     acme = kickoff(app)
-    services = app.extensions["handover"]
-    with services.db.transaction() as session:
-        plan = repo.artifact(session, acme, "plan")
-        assert plan is not None
+    with stored_artifact(app, acme, "plan") as plan:
         plan.data = {
             **plan.data,
             "warnings": [

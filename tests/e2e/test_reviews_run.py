@@ -71,6 +71,27 @@ def text_of(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
+def decide(app: Flask, google: FakeGoogleSignIn, review_id: str, decision: str) -> Any:
+    """Record the PM's decision from the review page's form; return the answer."""
+    pm = client_as(app, google, PM)
+    token = csrf_of(pm.get(f"/reviews/{review_id}").get_data(as_text=True))
+    return pm.post(f"/reviews/{review_id}/decision",
+                   data={"csrf_token": token, "decision": decision})
+
+
+def confirmation(app: Flask, google: FakeGoogleSignIn, answer: Any) -> str:
+    """Return the text of the page a decision's answer sends the PM to."""
+    return text_of(client_as(app, google, PM).get(answer.headers["Location"]).get_data(
+        as_text=True))
+
+
+def sync_drive_again(app: Flask) -> None:
+    """Run the Drive feed as the queue does and wait for what it queued."""
+    services = app.extensions["handover"]
+    run_job(services, "sync_drive", {})
+    services.tasks.wait_idle()
+
+
 def upload(client: Any, name: str, data: bytes, *, account: str = "acmecorp.example",
            key: str = "") -> Any:
     page = client.get("/reviews/upload").get_data(as_text=True)
@@ -127,10 +148,7 @@ def test_badges_say_due_today_then_overdue_with_counts(app: Flask, google: FakeG
     ops = text_of(client_as(app, google, OPS).get("/").get_data(as_text=True))
     assert "Contract reviews 1 to review 1 overdue" in ops
 
-    pm_form = client_as(app, google, PM)
-    token = csrf_of(pm_form.get(f"/reviews/{review_id}").get_data(as_text=True))
-    pm_form.post(f"/reviews/{review_id}/decision", data={"csrf_token": token,
-                                                         "decision": "approved"})
+    decide(app, google, review_id, "approved")
     page = text_of(pm.get("/reviews").get_data(as_text=True))
     assert "Nothing to review" in page and "Overdue" not in page
 
@@ -197,16 +215,11 @@ def test_sales_uploads_a_draft_that_goes_to_the_pm_and_its_decision_comes_back(
     path = services.drive.path_of(review.file_id)
     assert path.name == "SOW - Acme Corp v2.docx" and path.read_bytes() == b"PK draft"
     assert path.parent.name == "Contracts"
-    run_job(services, "sync_drive", {})  # the feed sees the file again: nothing new
-    services.tasks.wait_idle()
+    sync_drive_again(app)  # the feed sees the file again: nothing new
     assert len(reviews_of(app)) == 1 and reviews_of(app)[0].state == "open"
     assert len(outbox(app, "Contract review:")) == 1
 
-    pm = client_as(app, google, PM)
-    token = csrf_of(pm.get(f"/reviews/{review.id}").get_data(as_text=True))
-    done = pm.post(f"/reviews/{review.id}/decision",
-                   data={"csrf_token": token, "decision": "approved"})
-    page = text_of(pm.get(done.headers["Location"]).get_data(as_text=True))
+    page = confirmation(app, google, decide(app, google, review.id, "approved"))
     assert "Recorded: approved. The AM Ada Lane and the uploader Sam Reed were told." in page
     [mail] = outbox(app, "Contract draft SOW - Acme Corp v2.docx")
     assert sorted(a.strip() for a in str(mail["To"]).split(",")) == [AM, SALES]
@@ -290,8 +303,7 @@ def test_a_draft_in_an_unknown_clients_folder_waits_for_operations(
     (folder / "notes.txt").write_text("not a draft")
     (services.drive.root / "Acme Corp" / "SOW - stray.pdf").write_bytes(b"%PDF")  # known client
 
-    run_job(services, "sync_drive", {})
-    services.tasks.wait_idle()
+    sync_drive_again(app)
 
     [review] = reviews_of(app)
     assert (review.name, review.state, review.account_key) == ("MSA - Initech.pdf", "unmatched",
@@ -347,17 +359,11 @@ def test_an_upload_on_google_lands_in_drive_and_is_reviewed_once(
     assert file["mimeType"] == "application/pdf"  # stored as uploaded, not converted
     assert fake_google.drive.content[review.file_id] == b"%PDF-1.7 amendment"
     assert (review.kind, review.uploaded_by) == ("amendment", AM)
-    services = google_app.extensions["handover"]
-    run_job(services, "sync_drive", {})
-    services.tasks.wait_idle()
+    sync_drive_again(google_app)
     assert len(reviews_of(google_app)) == 1 and reviews_of(google_app)[0].state == "open"
     assert len(sent(fake_google, "Contract review:")) == 1
     # Told of the decision: the AM, who is the uploader too, once.
-    pm = client_as(google_app, google, PM)
-    token = csrf_of(pm.get(f"/reviews/{review.id}").get_data(as_text=True))
-    done = pm.post(f"/reviews/{review.id}/decision",
-                   data={"csrf_token": token, "decision": "approved"})
-    page = text_of(pm.get(done.headers["Location"]).get_data(as_text=True))
+    page = confirmation(google_app, google, decide(google_app, google, review.id, "approved"))
     assert "Recorded: approved. The AM and uploader Ada Lane was told." in page
     [mail] = sent(fake_google, "Contract draft Amendment 1 - Acme Corp.pdf")
     assert str(mail["To"]) == AM
@@ -374,20 +380,14 @@ def test_on_google_the_uploader_is_drives_last_modifying_user_and_a_client_is_ne
         "MSA - Acme Corp.pdf", [folder], content=b"%PDF", modified_by="cleo@acme.example"
     )
     own = fake_google.drive.add_file("Contract - Acme Corp.pdf", [folder], content=b"%PDF")
-    services = google_app.extensions["handover"]
-    run_job(services, "sync_drive", {})
-    services.tasks.wait_idle()
+    sync_drive_again(google_app)
     by_file = {r.file_id: r for r in reviews_of(google_app)}
     assert by_file[ours["id"]].uploaded_by == SALES
     assert by_file[theirs["id"]].uploaded_by == "cleo@acme.example"
     assert by_file[own["id"]].uploaded_by is None  # the service user's own: nobody to tell
 
-    pm = client_as(google_app, google, PM)
-    review = by_file[theirs["id"]]
-    token = csrf_of(pm.get(f"/reviews/{review.id}").get_data(as_text=True))
-    done = pm.post(f"/reviews/{review.id}/decision",
-                   data={"csrf_token": token, "decision": "approved"})
-    page = text_of(pm.get(done.headers["Location"]).get_data(as_text=True))
+    done = decide(google_app, google, by_file[theirs["id"]].id, "approved")
+    page = confirmation(google_app, google, done)
     assert "The uploader is outside the agency and was not told" in page
     [mail] = sent(fake_google, "Contract draft MSA - Acme Corp.pdf")
     assert str(mail["To"]) == AM and "acme.example" not in str(mail["To"])

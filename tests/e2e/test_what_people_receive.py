@@ -20,7 +20,14 @@ from service.demo import example_handover
 from service.domain.email_words import when_words
 from service.store import handovers as repo
 from service.workflows import kickoff as use_cases
-from tests.conftest import API_TOKEN, Clock, close_app, confirm_client_meetings, make_settings
+from tests.conftest import (
+    API_TOKEN,
+    Clock,
+    close_app,
+    confirm_client_meetings,
+    make_settings,
+    stored_artifact,
+)
 from tests.e2e.signin_support import kickoff
 
 START = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # a fixed clock: the same plan every run
@@ -71,9 +78,7 @@ def team_emails(app: Flask) -> dict[str, EmailMessage]:
 
 
 def plan_of(app: Flask, handover_id: str) -> dict[str, dict[str, Any]]:
-    with app.extensions["handover"].db.transaction() as session:
-        plan = repo.artifact(session, handover_id, "plan")
-        assert plan is not None
+    with stored_artifact(app, handover_id, "plan") as plan:
         return {m["kind"]: m for m in plan.data["meetings"]}
 
 
@@ -208,10 +213,8 @@ def test_a_link_an_earlier_version_stored_whole_is_shown_on_todays_base(
     tmp_path: Path, app: Flask
 ) -> None:
     handover_id = kickoff(app)
-    services = app.extensions["handover"]
-    with services.db.transaction() as session:
-        brief = repo.artifact(session, handover_id, "brief")
-        assert brief is not None and brief.url == f"/files/{brief.external_id}"
+    with stored_artifact(app, handover_id, "brief") as brief:
+        assert brief.url == f"/files/{brief.external_id}"
         brief.url = f"{BASE_A}/files/{brief.external_id}"  # as rows were written before
         brief_id = brief.external_id
     close_app(app)

@@ -193,20 +193,9 @@ class GmailState(State):
             for draft_id, record in reversed(list(self.drafts.items()))
             if all(test(record) for test in tests)
         ]
-        size = call.param("maxResults", 100)
-        token = call.param("pageToken") or "0"
-        if not token.isdigit():
-            raise bad_request("Invalid pageToken", "invalid", "pageToken")
-        offset = int(token)
-        page = found[offset : offset + size]
-        result: dict[str, Any] = {"resultSizeEstimate": len(found)}
-        if page:
-            result["drafts"] = [
-                {"id": d, "message": {"id": r["id"], "threadId": r["threadId"]}} for d, r in page
-            ]
-        if offset + size < len(found):
-            result["nextPageToken"] = str(offset + size)
-        return Reply(json=result)
+        return Reply(json=_page(call, "drafts", [
+            {"id": d, "message": {"id": r["id"], "threadId": r["threadId"]}} for d, r in found
+        ]))
 
     def drafts_delete(self, call: Call) -> Reply:
         self._user(call)
@@ -239,18 +228,9 @@ class GmailState(State):
             and labels <= set(m["labelIds"])
             and all(test(m) for test in tests)
         ]
-        size = call.param("maxResults", 100)
-        token = call.param("pageToken") or "0"
-        if not token.isdigit():
-            raise bad_request("Invalid pageToken", "invalid", "pageToken")
-        offset = int(token)
-        page = found[offset : offset + size]
-        result: dict[str, Any] = {"resultSizeEstimate": len(found)}
-        if page:
-            result["messages"] = [{"id": m["id"], "threadId": m["threadId"]} for m in page]
-        if offset + size < len(found):
-            result["nextPageToken"] = str(offset + size)
-        return Reply(json=result)
+        return Reply(json=_page(call, "messages", [
+            {"id": m["id"], "threadId": m["threadId"]} for m in found
+        ]))
 
     def messages_get(self, call: Call) -> Reply:
         self._user(call)
@@ -321,3 +301,21 @@ def _matches(term: str, record: dict[str, Any]) -> bool:
     if name in ("in", "label"):
         return value.upper() in record["labelIds"]
     return term.lower() in bytes(record["raw"]).decode("utf-8", "replace").lower()
+
+
+def _page(call: Call, key: str, found: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return one page of a list answer as Gmail pages it: `maxResults` (default 100) from
+    the offset in `pageToken`, `nextPageToken` while more remain, the key left out of an
+    empty page, and 400 for a token Gmail did not give."""
+    size = call.param("maxResults", 100)
+    token = call.param("pageToken") or "0"
+    if not token.isdigit():
+        raise bad_request("Invalid pageToken", "invalid", "pageToken")
+    offset = int(token)
+    page = found[offset : offset + size]
+    result: dict[str, Any] = {"resultSizeEstimate": len(found)}
+    if page:
+        result[key] = page
+    if offset + size < len(found):
+        result["nextPageToken"] = str(offset + size)
+    return result

@@ -13,8 +13,7 @@ from flask import Flask
 
 from service.demo import example_handover
 from service.store import handovers as repo
-from service.workflows import kickoff
-from tests.conftest import app_on_the_fake
+from tests.conftest import app_on_the_fake, submit_and_wait
 from tests.fakes import FakeGoogle
 
 DOC = "application/vnd.google-apps.document"
@@ -28,17 +27,13 @@ def app(tmp_path: Path, database_url: str, fake_google: FakeGoogle) -> Iterator[
 
 def run(app: Flask, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Submit, wait for every step; return the brief's id and the stored plan."""
-    services = app.extensions["handover"]
-    result = kickoff.submit_handover(
-        data, idempotency_key=None, actor="t", db=services.db, tasks=services.tasks
-    )
-    services.tasks.wait_idle(timeout=60)
-    with services.db.transaction() as session:
-        row = repo.get_handover(session, result.handover_id)
+    handover_id = submit_and_wait(app, data)
+    with app.extensions["handover"].db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
         assert row is not None
         assert {s.state for s in row.steps} == {"done"}, [(s.name, s.error) for s in row.steps]
-        brief = repo.artifact(session, result.handover_id, "brief")
-        plan = repo.artifact(session, result.handover_id, "plan")
+        brief = repo.artifact(session, handover_id, "brief")
+        plan = repo.artifact(session, handover_id, "plan")
         assert brief is not None and plan is not None
         return brief.external_id, dict(plan.data)
 

@@ -19,8 +19,13 @@ from service.domain.guidelines import QUESTIONS, guidelines
 from service.schema import validate_handover
 from service.store import handovers as repo
 from service.web.present import handover_json
-from service.workflows import kickoff
-from tests.conftest import app_on_the_fake, close_app, make_settings, on_the_fake
+from tests.conftest import (
+    app_on_the_fake,
+    close_app,
+    make_settings,
+    on_the_fake,
+    submit_and_wait,
+)
 from tests.fakes import FakeGoogle
 
 DOC = "application/vnd.google-apps.document"
@@ -53,13 +58,9 @@ def brief_text(app: Flask, fake: FakeGoogle | None, data: dict[str, Any]) -> str
 
 
 def run(app: Flask, data: dict[str, Any]) -> dict[str, Any]:
-    services = app.extensions["handover"]
-    result = kickoff.submit_handover(
-        data, idempotency_key=None, actor="t", db=services.db, tasks=services.tasks
-    )
-    services.tasks.wait_idle(timeout=60)
-    with services.db.transaction() as session:
-        row = repo.get_handover(session, result.handover_id)
+    handover_id = submit_and_wait(app, data)
+    with app.extensions["handover"].db.transaction() as session:
+        row = repo.get_handover(session, handover_id)
         assert row is not None
         return handover_json(row, base_url="")
 

@@ -17,7 +17,7 @@ from service.store import handovers as repo
 from service.workflows import kickoff
 from service.workflows.brief_template import check_template
 from service.workflows.context import StepFailed
-from tests.conftest import app_on_the_fake
+from tests.conftest import app_on_the_fake, submit_and_wait
 from tests.fakes import FakeGoogle, Fault
 
 DOC = "application/vnd.google-apps.document"
@@ -56,16 +56,7 @@ def app(
 
 
 def run(app: Flask, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    services = app.extensions["handover"]
-    result = kickoff.submit_handover(
-        data or example_handover(),
-        idempotency_key=None,
-        actor="t",
-        db=services.db,
-        tasks=services.tasks,
-    )
-    services.tasks.wait_idle(timeout=60)
-    return status(app, result.handover_id)
+    return status(app, submit_and_wait(app, data or example_handover()))
 
 
 def status(app: Flask, handover_id: str) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import email as email_lib
 import email.policy
 import hashlib
-import threading
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from integrations.google.mail import KEY_HEADER, GoogleMail, build_mime, key_has
 from integrations.ports import Attachment, Email
 from service.store.db import Database, make_engine, migrate
 from service.store.mail_drafts import DatabaseMailLedger
+from tests.conftest import run_together
 from tests.fakes import Fault
 from tests.integration.test_google_drive import (  # noqa: F401 - close_clients is autouse
     clients_for,
@@ -175,20 +176,7 @@ def test_two_workers_sending_one_key_at_once_send_one_email(
     # draft is deleted, and only one drafts.send finds its draft.
     fake_google.faults.add(Fault(delay=0.3, method_id=CREATE, times=2))
     workers = [gmail(fake_google, ledger), gmail(fake_google, ledger)]
-    errors: list[BaseException] = []
-
-    def send(mail: GoogleMail) -> None:
-        try:
-            mail.send(note())
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=send, args=(m,)) for m in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
+    run_together([partial(mail.send, note()) for mail in workers], timeout=30)  # raises any error
     assert fake_google.gmail.drafts_made == 2
     assert len(fake_google.gmail.sent) == 1
     assert fake_google.gmail.drafts == {}

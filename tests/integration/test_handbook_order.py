@@ -23,7 +23,7 @@ from service.store import roles
 from service.web.present import handover_json
 from service.workflows import kickoff
 from service.workflows.meeting_confirm import NotYours, confirm_meeting
-from tests.conftest import API_TOKEN, Clock, close_app, make_settings, on_the_fake
+from tests.conftest import API_TOKEN, Clock, close_app, make_settings, on_the_fake, submit_and_wait
 from tests.fakes import FakeGoogle
 
 OPS_TOKEN = "ops-token-0123456789abcdef"
@@ -84,12 +84,7 @@ def on_google(tmp_path: Path, database_url: str, fake: FakeGoogle) -> Iterator[F
 
 
 def submit(app: Flask, data: dict[str, Any]) -> str:
-    services = app.extensions["handover"]
-    result = kickoff.submit_handover(
-        data, idempotency_key=None, actor="sam@agency.example", db=services.db, tasks=services.tasks
-    )
-    services.tasks.wait_idle(timeout=60)
-    return result.handover_id
+    return submit_and_wait(app, data, actor="sam@agency.example")
 
 
 def view(app: Flask, handover_id: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from service.store.review_models import ReviewRow
 from service.worker import Worker
 from service.workflows import contracts, kickoff
 from service.workflows.steps import STEP_NAMES
-from tests.conftest import close_app, make_settings
+from tests.conftest import close_app, make_settings, run_together
 
 pytestmark = pytest.mark.postgres
 WORKERS = 4
@@ -55,27 +55,6 @@ def apps(tmp_path: Path, pg_schema_url: str) -> Iterator[list[Flask]]:
     finally:
         for app in made:
             close_app(app)
-
-
-def run_together(functions: list[Callable[[], None]]) -> None:
-    """Run the functions on threads released at the same moment; re-raise the first error."""
-    barrier = threading.Barrier(len(functions))
-    errors: list[BaseException] = []
-
-    def run(function: Callable[[], None]) -> None:
-        barrier.wait()
-        try:
-            function()
-        except BaseException as error:  # noqa: BLE001 - reported to the test below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    if errors:
-        raise errors[0]
 
 
 def submit_all(services: Any, accounts: int = ACCOUNTS, per_account: int = PER_ACCOUNT) -> list[str]:
