@@ -4,9 +4,9 @@ Decision (issue 13, item 10): the brief is not written again because its meeting
 planned, sent or confirmed later: it is shared as soon as it is written, and a rewrite
 would replace a PM's edits in the Google Doc. So the meetings are planned first, when they
 may be (a PM is known and a calendar is configured): on Google the planning begun beside
-the kickoff is waited for; otherwise the brief's step plans them itself, exactly as the
-`plan_meetings` step would (the times it stores are kept by that step, which then only
-reads them again). Without a PM, or when the planning fails, the brief says in words what
+the kickoff is waited for; otherwise the brief's step plans them through the same call the
+team's email uses (`planned_for_email`), whose stored plan the `plan_meetings` step keeps:
+one plan, made once, for the brief, the email and the invitations. Without a PM, or when the planning fails, the brief says in words what
 happens next; the `plan_meetings` step still plans and reports its own failure.
 """
 
