@@ -544,4 +544,4 @@ def test_a_contract_reviews_due_day_is_the_pms_day_not_utcs(
               if i["kind"] == "contract_review"]  # fmt: skip
     assert item["due_on"] == "2026-12-10"
     page = am.get(f"/accounts/{ACCOUNT}").get_data(as_text=True)
-    assert "Thu 10 Dec 2026, 18:00 (America/Los_Angeles)" in page
+    assert "Thu 10 Dec 2026, 18:00 (Los Angeles time)" in page
