@@ -6,8 +6,9 @@ would replace a PM's edits in the Google Doc. So the meetings are planned first,
 may be (a PM is known and a calendar is configured): on Google the planning begun beside
 the kickoff is waited for; otherwise the brief's step plans them through the same call the
 team's email uses (`planned_for_email`), whose stored plan the `plan_meetings` step keeps:
-one plan, made once, for the brief, the email and the invitations. Without a PM, or when the planning fails, the brief says in words what
-happens next; the `plan_meetings` step still plans and reports its own failure.
+one plan, made once, for the brief, the email and the invitations. Without a PM, or when
+the planning fails, the brief says in words what happens next; the `plan_meetings` step
+still plans and reports its own failure.
 """
 
 from __future__ import annotations
