@@ -25,6 +25,7 @@ from service import create_app
 from service.demo import example_handover
 from service.schema import validate_handover
 from service.store import job_queue
+from service.store.db import make_engine, migrate
 from service.store.models import AuditRow, StepRow
 from service.store.review_models import ReviewRow
 from service.worker import Worker
@@ -39,18 +40,26 @@ ACCOUNTS, PER_ACCOUNT = 10, 2  # two handovers per client: they share its folder
 
 @pytest.fixture
 def apps(tmp_path: Path, pg_schema_url: str) -> Iterator[list[Flask]]:
-    """Start WORKERS apps at once on one schema and one workspace (jobs wait in the DB)."""
+    """Migrate from WORKERS threads at once, then start WORKERS apps on one schema and one
+    workspace (jobs wait in the DB)."""
     settings = make_settings(tmp_path, database_url=pg_schema_url, task_queue="database")
+
+    def migrate_one() -> None:  # the migrations race, as gunicorn's workers' do at start
+        engine = make_engine(pg_schema_url)
+        try:
+            migrate(engine)
+        finally:
+            engine.dispose()
+
+    run_together([migrate_one] * WORKERS)
+    # The apps themselves are made one after another: CPython 3.11 before 3.11.9 can fail
+    # building AST objects on several threads at once (gh-106905: "AST constructor recursion
+    # depth mismatch"), which Werkzeug does for each URL rule. Gunicorn's workers are
+    # processes, so this is a limit of this test's threads, not of the service.
     made: list[Flask] = []
-    lock = threading.Lock()
-
-    def start() -> None:  # the migrations race too: an advisory lock lets one run them
-        app = create_app(settings)
-        with lock:
-            made.append(app)
-
-    run_together([start] * WORKERS)
     try:
+        for _ in range(WORKERS):
+            made.append(create_app(settings))
         yield made
     finally:
         for app in made:
