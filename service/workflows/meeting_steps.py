@@ -87,7 +87,7 @@ def planned_for_email(
 
     if h.project_manager is None or ctx.calendar is None:
         return None
-    meetings_ahead.planned(handover_id)  # planned beside the kickoff: that plan is the one
+    meetings_ahead.wait_planned(handover_id, 120.0)  # planned beside the kickoff: that plan
     digest = plan_digest(h)
     with db.transaction() as session:
         stored = repo.artifact(session, handover_id, "plan")

@@ -76,12 +76,6 @@ def wait_planned(handover_id: str, timeout: float = 30.0) -> bool:
     return True
 
 
-def planned(handover_id: str, timeout: float = 120.0) -> None:
-    """Wait until the planning begun beside the kickoff of this handover is over, if any
-    (the sends may go on): the team's email lists that plan, never one of its own."""
-    wait_planned(handover_id, timeout)
-
-
 def wait(handover_id: str) -> bool:
     """Wait for the meetings started beside the kickoff of this handover, if any; return
     True when they planned the meetings (from the handover as this run read it)."""
